@@ -1,0 +1,8 @@
+-- One database per service (each service owns its data; none reads another's tables).
+-- Run by the postgres image only when its data volume is empty, i.e. on the first start.
+-- The same list is in deploy/local/infra.ts (SERVICE_DATABASES); keep them in step.
+CREATE DATABASE hoso_intake;
+CREATE DATABASE hoso_identity;
+CREATE DATABASE hoso_payment;
+CREATE DATABASE hoso_case;
+CREATE DATABASE hoso_metrics;

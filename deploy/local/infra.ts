@@ -1,0 +1,538 @@
+/**
+ * Local infrastructure without Docker: `npm run infra -- up|down|status|logs|reset`.
+ *
+ * - Kafka: a real Apache Kafka broker (KRaft, one combined node on 127.0.0.1) assembled from Maven
+ *   Central jars into a cache outside the git tree, started in the background with a small heap.
+ * - PostgreSQL: the server at DATABASE_URL; one database per service is created.
+ * - Redis: the server at REDIS_URL; if none answers and redis-server is installed, one is started.
+ *
+ * `up` is idempotent; `down` stops only what `up` started (recorded in .data/infra-state.json).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { infraEnvSchema, parseEnv } from '@hoso/config';
+import { ensureTopics } from './topics';
+
+export const SERVICE_DATABASES = ['hoso_intake', 'hoso_identity', 'hoso_payment', 'hoso_case', 'hoso_metrics'] as const;
+
+const ROOT = resolve(__dirname, '../..');
+const DATA = process.env['HOSO_DATA_DIR'] ?? join(ROOT, '.data');
+const STATE_FILE = join(DATA, 'infra-state.json');
+/** Newest Kafka with which the whole kafkajs suite passes; see docs/operations.md. */
+const KAFKA_VERSION = process.env['HOSO_KAFKA_VERSION'] ?? '4.1.1';
+const CACHE = process.env['HOSO_CACHE_DIR'] ?? join(homedir(), '.cache', 'hoso');
+const KAFKA_HOME = join(CACHE, `kafka-${KAFKA_VERSION}`);
+const KAFKA_DATA = join(DATA, 'kafka');
+const KAFKA_HEAP = process.env['HOSO_KAFKA_HEAP'] ?? '-Xms256m -Xmx512m';
+
+interface State {
+  kafka?: { pid: number; version: string };
+  redis?: { pid: number; port: number };
+}
+
+const env = parseEnv(infraEnvSchema);
+
+function readState(): State {
+  try {
+    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as State;
+  } catch {
+    return {};
+  }
+}
+
+function writeState(state: State): void {
+  mkdirSync(DATA, { recursive: true });
+  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  onTimeout?: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(250);
+  }
+  throw new Error(`${what} not ready after ${timeoutMs / 1000}s${onTimeout ? `\n${onTimeout()}` : ''}`);
+}
+
+function hostPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(':');
+  return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+}
+
+function line(component: string, state: string, detail = ''): void {
+  const mark = state === 'up' || state === 'started' || state === 'ready' ? '✔' : state === 'stopped' ? '■' : '✘';
+  console.log(`${mark} ${component.padEnd(11)} ${state.padEnd(8)} ${detail}`.trimEnd());
+}
+
+// ---------------------------------------------------------------- Kafka
+
+function kafkaAdmin() {
+  return new Kafka({
+    clientId: 'hoso-infra',
+    brokers: env.KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  }).admin();
+}
+
+async function kafkaAnswers(): Promise<boolean> {
+  const admin = kafkaAdmin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function fetchKafka(): void {
+  if (existsSync(join(KAFKA_HOME, '.complete'))) return;
+  console.log(`… fetching Apache Kafka ${KAFKA_VERSION} from Maven Central into ${KAFKA_HOME}`);
+  const tmp = `${KAFKA_HOME}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const mvn = spawnSync(
+    'mvn',
+    [
+      '-q',
+      '-B',
+      '-f',
+      join(__dirname, 'kafka', 'pom.xml'),
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${tmp}`,
+      `-Dkafka.version=${KAFKA_VERSION}`,
+    ],
+    { stdio: 'inherit' },
+  );
+  if (mvn.status !== 0)
+    throw new Error(`mvn could not fetch Kafka ${KAFKA_VERSION} (exit ${mvn.status ?? mvn.signal})`);
+  writeFileSync(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+  rmSync(KAFKA_HOME, { recursive: true, force: true });
+  renameSync(tmp, KAFKA_HOME);
+}
+
+function kafkaJava(args: string[], extraJvm: string[] = []): string[] {
+  return [
+    ...extraJvm,
+    `-Dlog4j2.configurationFile=${join(__dirname, 'kafka', 'log4j2.yaml')}`,
+    `-Dkafka.logs.dir=${KAFKA_DATA}`,
+    '-cp',
+    `${KAFKA_HOME}/*`,
+    ...args,
+  ];
+}
+
+function writeKafkaConfig(): string {
+  const { port } = hostPort(env.KAFKA_BROKERS[0] ?? '127.0.0.1:9092');
+  const controllerPort = Number(process.env['HOSO_KAFKA_CONTROLLER_PORT'] ?? port + 1);
+  mkdirSync(KAFKA_DATA, { recursive: true });
+  const template = readFileSync(join(__dirname, 'kafka', 'server.properties.template'), 'utf8');
+  const config = template
+    .replaceAll('${BROKER_PORT}', String(port))
+    .replaceAll('${CONTROLLER_PORT}', String(controllerPort))
+    .replaceAll('${LOG_DIRS}', join(KAFKA_DATA, 'storage'));
+  const file = join(KAFKA_DATA, 'server.properties');
+  writeFileSync(file, config);
+  return file;
+}
+
+function formatStorage(configFile: string): void {
+  if (existsSync(join(KAFKA_DATA, 'storage', 'meta.properties'))) return;
+  const clusterId = randomUUID().replace(/-/g, '').slice(0, 22);
+  // A KRaft cluster id is a base64url UUID; StorageTool random-uuid would need one more JVM start.
+  const id = Buffer.from(clusterId.padEnd(32, '0').slice(0, 32), 'hex').toString('base64url');
+  const res = spawnSync('java', kafkaJava(['kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile, '-g']), {
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) throw new Error(`Kafka storage format failed:\n${res.stdout}${res.stderr}`);
+}
+
+async function kafkaUp(state: State): Promise<void> {
+  if (await kafkaAnswers()) {
+    const ours = alive(state.kafka?.pid);
+    line(
+      'kafka',
+      'up',
+      `${env.KAFKA_BROKERS.join(',')} ${ours ? `Apache Kafka ${state.kafka?.version} (pid ${state.kafka?.pid})` : '(already running, not started by infra)'}`,
+    );
+    return;
+  }
+  if (alive(state.kafka?.pid)) {
+    // Started by us but not answering yet (another `up` may be waiting for it).
+    await waitFor('kafka', kafkaAnswers, 120_000, () => tail(join(KAFKA_DATA, 'server.log')));
+    line('kafka', 'up', `${env.KAFKA_BROKERS.join(',')} Apache Kafka ${state.kafka?.version}`);
+    return;
+  }
+  fetchKafka();
+  const config = writeKafkaConfig();
+  formatStorage(config);
+  const out = openSync(join(KAFKA_DATA, 'kafka.out'), 'a');
+  const child = spawn(
+    'java',
+    kafkaJava(
+      ['kafka.Kafka', config],
+      [
+        ...KAFKA_HEAP.split(/\s+/),
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-XX:TieredStopAtLevel=1',
+        '-Xshare:auto',
+        '-Djava.awt.headless=true',
+      ],
+    ),
+    { detached: true, stdio: ['ignore', out, out] },
+  );
+  closeSync(out);
+  child.unref();
+  if (!child.pid) throw new Error('could not start java');
+  state.kafka = { pid: child.pid, version: KAFKA_VERSION };
+  writeState(state);
+  const started = Date.now();
+  await waitFor(
+    'kafka',
+    async () => {
+      if (!alive(child.pid))
+        throw new Error(
+          `Kafka exited during start-up:\n${tail(join(KAFKA_DATA, 'kafka.out'))}\n${tail(join(KAFKA_DATA, 'server.log'))}`,
+        );
+      return kafkaAnswers();
+    },
+    120_000,
+    () => tail(join(KAFKA_DATA, 'server.log')),
+  );
+  line(
+    'kafka',
+    'started',
+    `${env.KAFKA_BROKERS.join(',')} Apache Kafka ${KAFKA_VERSION} (pid ${child.pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)}s)`,
+  );
+}
+
+async function stopPid(pid: number, name: string): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 30_000;
+  while (alive(pid) && Date.now() < deadline) await sleep(200);
+  if (alive(pid)) {
+    console.log(`${name} did not stop in 30s; killing`);
+    process.kill(pid, 'SIGKILL');
+  }
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+async function postgresAnswers(): Promise<string | null> {
+  const client = new Client({ connectionString: env.DATABASE_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    const res = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+    return res.rows[0]?.v ?? '?';
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function postgresUp(): Promise<void> {
+  let version = await postgresAnswers();
+  if (!version && spawnSync('sh', ['-c', 'command -v pg_ctlcluster'], { stdio: 'ignore' }).status === 0) {
+    // The machine's own cluster may have stopped; starting it is what an operator would do first.
+    const ver = spawnSync('sh', ['-c', 'ls /etc/postgresql | tail -n 1'], { encoding: 'utf8' }).stdout.trim();
+    if (ver) spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', ver, 'main', 'start'], { stdio: 'inherit' });
+    await waitFor('postgres', async () => (version = await postgresAnswers()) !== null, 30_000).catch(() => undefined);
+  }
+  if (!version) {
+    line('postgres', 'down', `${redact(env.DATABASE_URL)} does not answer`);
+    throw new Error('PostgreSQL is not reachable at DATABASE_URL');
+  }
+  const client = new Client({ connectionString: env.DATABASE_URL });
+  await client.connect();
+  try {
+    const existing = new Set(
+      (await client.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname),
+    );
+    const created: string[] = [];
+    for (const db of SERVICE_DATABASES) {
+      if (existing.has(db)) continue;
+      await client.query(`CREATE DATABASE "${db}"`).catch((e: unknown) => {
+        if ((e as { code?: string }).code !== '42P04') throw e; // created concurrently by another `up`
+      });
+      created.push(db);
+    }
+    line(
+      'postgres',
+      'up',
+      `${redact(env.DATABASE_URL)} PostgreSQL ${version}; databases ${SERVICE_DATABASES.join(', ')}${created.length ? ` (created ${created.join(', ')})` : ''}`,
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+// ---------------------------------------------------------------- Redis
+
+function redisPing(url: string): Promise<string | null> {
+  const u = new URL(url);
+  return new Promise((resolvePing) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port || 6379) });
+    let buf = '';
+    const done = (v: string | null) => {
+      socket.destroy();
+      resolvePing(v);
+    };
+    socket.setTimeout(1500, () => {
+      done(null);
+    });
+    socket.on('error', () => {
+      done(null);
+    });
+    socket.on('connect', () => {
+      const auth = u.password
+        ? `AUTH ${decodeURIComponent(u.username || 'default')} ${decodeURIComponent(u.password)}\r\n`
+        : '';
+      socket.write(`${auth}INFO server\r\n`);
+    });
+    socket.on('data', (d) => {
+      buf += d.toString();
+      const m = /redis_version:([^\r\n]+)/.exec(buf);
+      if (m) done(m[1] ?? '?');
+      else if (buf.startsWith('-')) done(null);
+    });
+  });
+}
+
+async function redisUp(state: State): Promise<void> {
+  const version = await redisPing(env.REDIS_URL);
+  if (version) {
+    line(
+      'redis',
+      'up',
+      `${redact(env.REDIS_URL)} Redis ${version}${alive(state.redis?.pid) ? ` (pid ${state.redis?.pid})` : ''}`,
+    );
+    return;
+  }
+  const u = new URL(env.REDIS_URL);
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(u.hostname)) {
+    line('redis', 'down', `${redact(env.REDIS_URL)} does not answer`);
+    throw new Error('Redis is not reachable at REDIS_URL');
+  }
+  if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) {
+    line('redis', 'down', `${redact(env.REDIS_URL)} does not answer and redis-server is not installed`);
+    throw new Error('Redis is not reachable and cannot be started');
+  }
+  const dir = join(DATA, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const port = Number(u.port || 6379);
+  const res = spawnSync(
+    'redis-server',
+    [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--logfile',
+      join(dir, 'redis.log'),
+      '--pidfile',
+      join(dir, 'redis.pid'),
+    ],
+    { stdio: 'inherit' },
+  );
+  if (res.status !== 0) throw new Error('redis-server failed to start');
+  let v: string | null = null;
+  await waitFor('redis', async () => (v = await redisPing(env.REDIS_URL)) !== null, 15_000);
+  const pid = Number(readFileSync(join(dir, 'redis.pid'), 'utf8').trim());
+  state.redis = { pid, port };
+  writeState(state);
+  line('redis', 'started', `${redact(env.REDIS_URL)} Redis ${String(v)} (pid ${pid})`);
+}
+
+// ---------------------------------------------------------------- commands
+
+function tail(file: string, lines = 40): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no ${file})`;
+  }
+}
+
+export async function up(): Promise<void> {
+  mkdirSync(DATA, { recursive: true });
+  const state = readState();
+  // The Maven fetch and storage format block the event loop; do them before any check with a timeout.
+  if (!(await kafkaAnswers()) && !alive(state.kafka?.pid)) fetchKafka();
+  await Promise.all([postgresUp(), redisUp(state)]);
+  await kafkaUp(state);
+  const created = await ensureTopics(env.KAFKA_BROKERS);
+  line('topics', 'ready', `${created.total} topics (${created.created.length} created, ${created.grown.length} grown)`);
+}
+
+async function status(): Promise<number> {
+  const state = readState();
+  let down = 0;
+  if (await kafkaAnswers()) {
+    line(
+      'kafka',
+      'up',
+      `${env.KAFKA_BROKERS.join(',')} ${alive(state.kafka?.pid) ? `Apache Kafka ${state.kafka?.version} (pid ${state.kafka?.pid})` : '(not started by infra)'}`,
+    );
+  } else {
+    down++;
+    line('kafka', 'down', env.KAFKA_BROKERS.join(','));
+  }
+  const pg = await postgresAnswers();
+  if (pg) line('postgres', 'up', `${redact(env.DATABASE_URL)} PostgreSQL ${pg}`);
+  else {
+    down++;
+    line('postgres', 'down', redact(env.DATABASE_URL));
+  }
+  const redis = await redisPing(env.REDIS_URL);
+  if (redis) line('redis', 'up', `${redact(env.REDIS_URL)} Redis ${redis}`);
+  else {
+    down++;
+    line('redis', 'down', redact(env.REDIS_URL));
+  }
+  return down === 0 ? 0 : 1;
+}
+
+async function down(): Promise<void> {
+  const state = readState();
+  if (state.kafka && alive(state.kafka.pid)) {
+    await stopPid(state.kafka.pid, 'kafka');
+    line('kafka', 'stopped', `pid ${state.kafka.pid}`);
+  } else line('kafka', 'stopped', '(not started by infra)');
+  delete state.kafka;
+  if (state.redis && alive(state.redis.pid)) {
+    await stopPid(state.redis.pid, 'redis');
+    line('redis', 'stopped', `pid ${state.redis.pid}`);
+  } else line('redis', 'stopped', '(not started by infra: left running)');
+  delete state.redis;
+  line('postgres', 'stopped', '(shared server: left running)');
+  writeState(state);
+}
+
+async function reset(): Promise<void> {
+  await down();
+  rmSync(KAFKA_DATA, { recursive: true, force: true });
+  console.log(`removed ${KAFKA_DATA}`);
+  const pg = await postgresAnswers();
+  if (pg) {
+    const client = new Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      for (const db of SERVICE_DATABASES) {
+        await client.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+      }
+      console.log(`dropped ${SERVICE_DATABASES.join(', ')} on ${redact(env.DATABASE_URL)}`);
+    } finally {
+      await client.end();
+    }
+  }
+  await up();
+}
+
+function logs(component = 'kafka'): void {
+  const files: Record<string, string> = {
+    kafka: join(KAFKA_DATA, 'server.log'),
+    'kafka-out': join(KAFKA_DATA, 'kafka.out'),
+    redis: join(DATA, 'redis', 'redis.log'),
+  };
+  const file = files[component];
+  if (!file) throw new UsageError(`unknown log "${component}"; one of ${Object.keys(files).join(', ')}`);
+  console.log(`==> ${file} <==\n${tail(file, 100)}`);
+}
+
+class UsageError extends Error {}
+
+const USAGE = `usage: npm run infra -- <command>
+
+  up       fetch and start what is missing (Kafka, Redis), create databases and topics; idempotent
+  status   show each component; exits 1 when one is down
+  down     stop what 'up' started (PostgreSQL and an already running Redis are left alone)
+  logs [kafka|kafka-out|redis]   last lines of a component's log
+  reset    down, wipe Kafka's storage and the hoso_* databases, then up
+
+env: KAFKA_BROKERS (${env.KAFKA_BROKERS.join(',')}), DATABASE_URL, REDIS_URL, HOSO_KAFKA_VERSION (${KAFKA_VERSION}),
+     HOSO_CACHE_DIR (${CACHE}), HOSO_DATA_DIR (${DATA}), HOSO_KAFKA_HEAP (${KAFKA_HEAP})`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up':
+      await up();
+      return 0;
+    case 'status':
+      return status();
+    case 'down':
+      await down();
+      return 0;
+    case 'logs':
+      logs(rest[0]);
+      return 0;
+    case 'reset':
+      await reset();
+      return 0;
+    case undefined:
+      throw new UsageError('missing command');
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof UsageError) {
+        console.error(`${e.message}\n\n${USAGE}`);
+        process.exit(2);
+      }
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { ConfigError, booleanFlag, hostPortList, infraEnvSchema, parseEnv, port, withDatabase } from './env';
+
+describe('parseEnv', () => {
+  it('applies the local defaults when nothing is set', () => {
+    const env = parseEnv(infraEnvSchema, {});
+    expect(env.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/postgres');
+    expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('names every bad variable and its value', () => {
+    const run = () =>
+      parseEnv(infraEnvSchema, { KAFKA_BROKERS: 'nope', DATABASE_URL: 'mysql://x', REDIS_URL: 'redis://ok:1' });
+    expect(run).toThrow(ConfigError);
+    try {
+      run();
+    } catch (e) {
+      const err = e as ConfigError;
+      expect(err.problems).toHaveLength(2);
+      expect(err.message).toMatch(/KAFKA_BROKERS.*"nope"/);
+      expect(err.message).toMatch(/DATABASE_URL: expected a postgres:\/\/ URL \(got "mysql:\/\/x"\)/);
+    }
+  });
+
+  it('parses lists, ports and flags', () => {
+    const schema = z.object({ B: hostPortList, P: port, F: booleanFlag });
+    expect(parseEnv(schema, { B: 'a:1, b:2', P: '8080', F: 'false' })).toEqual({
+      B: ['a:1', 'b:2'],
+      P: 8080,
+      F: false,
+    });
+    expect(() => parseEnv(schema, { B: 'a:1', P: '70000', F: 'true' })).toThrow(/P:/);
+    expect(() => parseEnv(schema, { B: 'a:1', P: '1', F: 'maybe' })).toThrow(/F:/);
+  });
+});
+
+describe('withDatabase', () => {
+  it('swaps only the database name', () => {
+    expect(withDatabase('postgres://u:p@h:5433/postgres?sslmode=disable', 'hoso_case')).toBe(
+      'postgres://u:p@h:5433/hoso_case?sslmode=disable',
+    );
+  });
+});

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** Thrown at start-up when the environment is wrong; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses `env` once against `schema` and returns a frozen, typed config.
+ * Every problem is reported at once (not only the first), so a broken deployment is fixed in one go.
+ */
+export function parseEnv<S extends z.ZodType<object>>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.output<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        // The variable is the first path element; list items (KAFKA_BROKERS.0) are reported as the whole variable.
+        const name = issue.path.length ? String(issue.path[0]) : '(root)';
+        const value = issue.path.length ? env[name] : undefined;
+        return `${name}: ${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`;
+      }),
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+/** A comma-separated list of host:port pairs, e.g. `127.0.0.1:9092,127.0.0.1:9094`. */
+export const hostPortList = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((raw) => raw.split(',').map((s) => s.trim()))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'expected host:port[,host:port…]')));
+
+export const postgresUrl = z
+  .string()
+  .trim()
+  .refine((raw) => /^postgres(ql)?:\/\//.test(raw) && URL.canParse(raw), {
+    message: 'expected a postgres:// URL',
+  });
+
+export const redisUrl = z
+  .string()
+  .trim()
+  .refine((raw) => /^rediss?:\/\//.test(raw) && URL.canParse(raw), {
+    message: 'expected a redis:// URL',
+  });
+
+export const port = z.coerce.number().int().min(1).max(65535);
+
+export const positiveInt = z.coerce.number().int().positive();
+
+/** `true/false/1/0/yes/no`, because `z.coerce.boolean()` would read "false" as true. */
+export const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** The three servers every hoso process talks to; defaults are the local development ones. */
+export const infraEnvShape = {
+  KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
+  DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+};
+
+export const infraEnvSchema = z.object(infraEnvShape);
+export type InfraEnv = z.output<typeof infraEnvSchema>;
+
+/** Same server as `url`, another database: each service owns one database on the shared server. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}

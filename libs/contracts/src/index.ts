@@ -1,0 +1,11 @@
+export * from './topic';
+export * from './envelope';
+export * from './catalog';
+export * from './events/common';
+export * from './events/dossier.v1';
+export * from './events/identity.v1';
+export * from './events/payment.v1';
+export * from './events/case.v1';
+export * from './events/metrics.v1';
+export { buildAsyncApi, renderAsyncApiYaml } from './asyncapi';
+export * from './samples';

@@ -1,0 +1,290 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { decodeEvent, type EventOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
+import { deadLetterMessage } from './dlq';
+import type { Logger } from './logger';
+import type { EventProducer } from './producer';
+
+export const INBOX_TABLE = 'messaging_inbox';
+
+export interface HandlerContext {
+  /** The batch transaction's manager: write the effect with it, so effect and inbox row commit together. */
+  manager: EntityManager;
+  topic: string;
+  partition: number;
+  offset: string;
+  attempt: number;
+}
+
+export type EventHandler<C extends TopicCatalog, T extends TopicOf<C>> = (
+  event: EventOf<C, T>,
+  ctx: HandlerContext,
+) => Promise<void>;
+
+export type HandlerMap<C extends TopicCatalog> = { [T in TopicOf<C>]?: EventHandler<C, T> };
+
+/** Thrown by a handler when retrying cannot help (e.g. a business rule refuses the event): straight to the DLQ. */
+export class NonRetriableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NonRetriableError';
+  }
+}
+
+export interface ConsumerOptions<C extends TopicCatalog> {
+  kafka: Kafka;
+  catalog: C;
+  dataSource: DataSource;
+  /** Dead letters are sent with this producer. */
+  producer: EventProducer;
+  logger: Logger;
+  groupId: string;
+  /** Inbox identity; defaults to the group id. Two consumers with one name share "already done". */
+  name?: string;
+  handlers: HandlerMap<C>;
+  fromBeginning?: boolean;
+  /** Attempts per message before it is dead-lettered (the first try included). */
+  maxAttempts?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Partitions processed side by side, each with its own transaction. */
+  partitionsConcurrently?: number;
+  /** Restarts after a crash (broker gone, …) before the consumer gives up and calls onFatal. */
+  maxRestarts?: number;
+  onFatal?: (error: Error) => void;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
+export interface ConsumerStats {
+  processed: number;
+  duplicates: number;
+  deadLettered: number;
+  retries: number;
+  batches: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Consumes contract topics with an effect-exactly-once guarantee: each batch runs in one database
+ * transaction; each message gets a savepoint, an inbox row `(consumer, event_id)` and the handler's
+ * effect, so a redelivered event finds its inbox row and does nothing. A message that fails validation
+ * goes to `<topic>.dlq` at once; one whose handler keeps failing goes there after bounded retries with
+ * backoff. Offsets are committed only after the transaction, so a crash can only cause redelivery.
+ */
+export class IdempotentConsumer<C extends TopicCatalog> {
+  private readonly consumer: Consumer;
+  private readonly name: string;
+  private readonly maxAttempts: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private restarts = 0;
+  private running = false;
+  readonly stats: ConsumerStats = { processed: 0, duplicates: 0, deadLettered: 0, retries: 0, batches: 0 };
+
+  constructor(private readonly opts: ConsumerOptions<C>) {
+    this.name = opts.name ?? opts.groupId;
+    this.maxAttempts = opts.maxAttempts ?? 4;
+    this.initialBackoffMs = opts.initialBackoffMs ?? 100;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 2000;
+    const maxRestarts = opts.maxRestarts ?? 10;
+    this.consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: opts.heartbeatIntervalMs ?? 3_000,
+      maxWaitTimeInMs: 100,
+      retry: {
+        retries: 8,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        // kafkajs would otherwise restart forever against a dead broker; give up loudly instead.
+        restartOnFailure: (e: Error) => {
+          this.restarts++;
+          this.opts.logger.error({ err: e, restarts: this.restarts }, 'consumer crashed');
+          return Promise.resolve(this.restarts <= maxRestarts);
+        },
+      },
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) {
+        this.running = false;
+        this.opts.logger.fatal({ err: e.payload.error, groupId: opts.groupId }, 'consumer stopped for good');
+        this.opts.onFatal?.(e.payload.error);
+      }
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.restarts = 0;
+    });
+  }
+
+  get topics(): string[] {
+    return Object.keys(this.opts.handlers);
+  }
+
+  async start(): Promise<void> {
+    await this.opts.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.opts.fromBeginning ?? true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 3,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  /** Waits for the batch in flight (its transaction commits and its offsets are committed), then leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Resolves when the consumer has joined its group and been assigned partitions. */
+  waitForAssignment(timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${this.opts.groupId}: no partitions assigned in ${timeoutMs}ms`));
+      }, timeoutMs);
+      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  private async handleBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const topic = batch.topic as TopicOf<C>;
+    const qr = this.opts.dataSource.createQueryRunner();
+    await qr.connect();
+    let lastDone: string | null = null;
+    let processed = 0;
+    let duplicates = 0;
+    let deadLettered = 0;
+    try {
+      await qr.startTransaction('READ COMMITTED');
+      for (const message of batch.messages) {
+        // On shutdown or rebalance, stop after the current message; the rest is redelivered.
+        if (!isRunning() || isStale()) break;
+        const outcome = await this.handleMessage(qr, topic, batch.partition, message, heartbeat);
+        if (outcome === 'processed') processed++;
+        else if (outcome === 'duplicate') duplicates++;
+        else deadLettered++;
+        lastDone = message.offset;
+        await heartbeat();
+      }
+      await qr.commitTransaction();
+    } catch (e) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      // Nothing was resolved: kafkajs retries the batch, and the inbox makes the retry safe.
+      throw e;
+    } finally {
+      await qr.release();
+    }
+    this.stats.batches++;
+    this.stats.processed += processed;
+    this.stats.duplicates += duplicates;
+    this.stats.deadLettered += deadLettered;
+    if (lastDone !== null) {
+      resolveOffset(lastDone);
+      await commitOffsetsIfNecessary();
+    }
+  }
+
+  private async handleMessage(
+    qr: QueryRunner,
+    topic: TopicOf<C>,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<'processed' | 'duplicate' | 'dead-lettered'> {
+    const decoded = decodeEvent(this.opts.catalog, topic, message.value);
+    if (!decoded.ok) {
+      await this.deadLetter(topic, partition, message, decoded.reason, decoded.error, 0);
+      return 'dead-lettered';
+    }
+    const event = decoded.event as EventOf<C, TopicOf<C>>;
+    const handler = this.opts.handlers[topic];
+    for (let attempt = 1; ; attempt++) {
+      await qr.query('SAVEPOINT hoso_message');
+      try {
+        const inserted = (await qr.query(
+          `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1`,
+          [this.name, event.eventId, topic, partition, message.offset],
+        )) as unknown[];
+        if (inserted.length === 0) {
+          await qr.query('RELEASE SAVEPOINT hoso_message');
+          return 'duplicate';
+        }
+        if (handler) await handler(event, { manager: qr.manager, topic, partition, offset: message.offset, attempt });
+        await qr.query('RELEASE SAVEPOINT hoso_message');
+        return 'processed';
+      } catch (e) {
+        await qr.query('ROLLBACK TO SAVEPOINT hoso_message');
+        const err = e instanceof Error ? e : new Error(String(e));
+        const final = e instanceof NonRetriableError || attempt >= this.maxAttempts;
+        this.opts.logger.warn(
+          {
+            err,
+            topic,
+            partition,
+            offset: message.offset,
+            eventId: event.eventId,
+            correlationId: event.correlationId,
+            attempt,
+            final,
+          },
+          'handler failed',
+        );
+        if (final) {
+          await this.deadLetter(
+            topic,
+            partition,
+            message,
+            e instanceof NonRetriableError ? 'rejected' : 'handler-failed',
+            err.message,
+            attempt,
+          );
+          return 'dead-lettered';
+        }
+        this.stats.retries++;
+        await sleep(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (attempt - 1)));
+        await heartbeat();
+      }
+    }
+  }
+
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: string,
+    error: string,
+    attempts: number,
+  ): Promise<void> {
+    this.opts.logger.error(
+      { topic, partition, offset: message.offset, reason, error, attempts },
+      'message dead-lettered',
+    );
+    // Sent before the batch commits: if the commit then fails the message is dead-lettered again, never lost.
+    await this.opts.producer.sendBatch([
+      deadLetterMessage({ topic, partition, message, consumer: this.name, reason, error, attempts }),
+    ]);
+  }
+}

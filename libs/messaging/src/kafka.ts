@@ -1,0 +1,42 @@
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { Logger } from './logger';
+
+export interface KafkaOptions {
+  clientId: string;
+  brokers: string[];
+  logger: Logger;
+  /** Connection attempts before a client gives up; see docs/operations.md. */
+  retries?: number;
+}
+
+/** A kafkajs client whose logs go through the service's JSON logger. */
+export function createKafka(opts: KafkaOptions): Kafka {
+  const config: KafkaConfig = {
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { retries: opts.retries ?? 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...rest } = entry.log;
+      const fields = { kafka: { namespace: entry.namespace, ...rest } };
+      switch (entry.level) {
+        case logLevel.ERROR:
+        case logLevel.NOTHING:
+          opts.logger.error(fields, message);
+          break;
+        case logLevel.WARN:
+          opts.logger.warn(fields, message);
+          break;
+        case logLevel.INFO:
+          opts.logger.info(fields, message);
+          break;
+        case logLevel.DEBUG:
+          opts.logger.debug(fields, message);
+          break;
+      }
+    },
+  };
+  return new Kafka(config);
+}

@@ -1,0 +1,1 @@
+export { MessagingTables1764115200000 } from './migrations/1764115200000-messaging-tables';

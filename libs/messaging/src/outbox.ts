@@ -1,0 +1,57 @@
+import type { EntityManager } from 'typeorm';
+import { createEvent, keyOf, type EventMeta, type PayloadOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
+
+export const OUTBOX_TABLE = 'messaging_outbox';
+
+export interface OutboxEntry<C extends TopicCatalog, T extends TopicOf<C> = TopicOf<C>> {
+  topic: T;
+  payload: PayloadOf<C, T>;
+  meta: Omit<EventMeta, 'producer'>;
+}
+
+/**
+ * Writes events into the outbox table inside the caller's transaction, so an event exists if and only
+ * if the business change that caused it committed. The relay publishes them afterwards.
+ */
+export class Outbox<C extends TopicCatalog> {
+  constructor(
+    private readonly catalog: C,
+    private readonly producerName: string,
+  ) {}
+
+  /** Adds one event; returns its eventId. `manager` must be the transaction's EntityManager. */
+  async add<T extends TopicOf<C>>(
+    manager: EntityManager,
+    topic: T,
+    payload: PayloadOf<C, T>,
+    meta: Omit<EventMeta, 'producer'>,
+  ): Promise<string> {
+    const [id] = await this.addMany(manager, [{ topic, payload, meta }]);
+    return id as string;
+  }
+
+  /** Adds several events in one INSERT, in order (their relative order is kept per key on Kafka). */
+  async addMany(manager: EntityManager, entries: readonly OutboxEntry<C>[]): Promise<string[]> {
+    if (entries.length === 0) return [];
+    if (!manager.queryRunner?.isTransactionActive) {
+      // Without a transaction the outbox row could commit while the business change fails, or vice versa.
+      throw new Error('Outbox.add must run inside a transaction (use dataSource.transaction(manager => …))');
+    }
+    const values: unknown[] = [];
+    const rows: string[] = [];
+    const ids: string[] = [];
+    for (const e of entries) {
+      const event = createEvent(this.catalog, e.topic, e.payload, { ...e.meta, producer: this.producerName });
+      const headers = { 'hoso-event-id': event.eventId, 'hoso-correlation-id': event.correlationId };
+      const n = values.length;
+      rows.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5})`);
+      values.push(event.eventId, e.topic, keyOf(this.catalog, e.topic, event), JSON.stringify(event), headers);
+      ids.push(event.eventId);
+    }
+    await manager.query(
+      `INSERT INTO ${OUTBOX_TABLE} (event_id, topic, key, value, headers) VALUES ${rows.join(', ')}`,
+      values,
+    );
+    return ids;
+  }
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { defineCatalog, defineTopic, dlqTopicOf } from '@hoso/contracts';
+import { createKafka } from '../kafka';
+import { createLogger, type Logger } from '../logger';
+import { MessagingTables1764115200000 } from '../messaging-tables';
+import { EventProducer } from '../producer';
+import { createTestDatabase, dataSourceOptions } from '@hoso/persistence';
+import { testEnv } from '@hoso/testing';
+
+/** Lowercase letters only: topic types must look like `area.verb`. */
+function runId(): string {
+  return Array.from(randomBytes(8), (b) => String.fromCharCode(97 + (b % 26))).join('');
+}
+
+export const TestPayload = z.looseObject({ seq: z.number().int().nonnegative(), note: z.string() });
+
+/** A private catalog per test file, so parallel test files never read each other's events. */
+export function testCatalog(id = runId()) {
+  return defineCatalog([
+    defineTopic({
+      type: `it${id}.thing-happened`,
+      version: 1,
+      producer: 'test',
+      summary: 'test events',
+      schema: TestPayload,
+    }),
+  ]);
+}
+
+export interface Harness {
+  id: string;
+  catalog: ReturnType<typeof testCatalog>;
+  topic: string;
+  dlq: string;
+  ds: DataSource;
+  logger: Logger;
+  kafka: ReturnType<typeof createKafka>;
+  producer: EventProducer;
+  close: () => Promise<void>;
+}
+
+/**
+ * A fresh database (with the messaging tables and an `effects` table that has NO unique constraint, so a
+ * duplicated effect would show), a private topic and its DLQ with 6 partitions, a Kafka client and producer.
+ */
+export async function createHarness(): Promise<Harness> {
+  const id = runId();
+  const catalog = testCatalog(id);
+  const topic = Object.keys(catalog)[0] as string;
+  const db = await createTestDatabase(testEnv.DATABASE_URL);
+  const ds = new DataSource(
+    dataSourceOptions({
+      url: db.url,
+      applicationName: 'hoso-test',
+      migrations: [MessagingTables1764115200000],
+      poolSize: 20,
+    }),
+  );
+  await ds.initialize();
+  await ds.runMigrations();
+  await ds.query(`CREATE TABLE effects (
+    id bigserial PRIMARY KEY, consumer text NOT NULL, event_id uuid NOT NULL, dossier_id uuid NOT NULL, seq int NOT NULL)`);
+  await ds.query(`CREATE TABLE business (id bigserial PRIMARY KEY, dossier_id uuid NOT NULL, seq int NOT NULL)`);
+  const logger = createLogger(`it-${id}`, process.env['TEST_LOG_LEVEL'] ?? 'silent');
+  const kafka = createKafka({ clientId: `it-${id}`, brokers: testEnv.KAFKA_BROKERS, logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [topic, dlqTopicOf(topic)].map((t) => ({ topic: t, numPartitions: 6, replicationFactor: 1 })),
+  });
+  await admin.disconnect();
+  const producer = new EventProducer(kafka);
+  await producer.connect();
+  return {
+    id,
+    catalog,
+    topic,
+    dlq: dlqTopicOf(topic),
+    ds,
+    logger,
+    kafka,
+    producer,
+    close: async () => {
+      await producer.disconnect();
+      await ds.destroy();
+      const a = kafka.admin();
+      await a.connect();
+      await a.deleteTopics({ topics: [topic, dlqTopicOf(topic)] }).catch(() => undefined);
+      await a.disconnect();
+      await db.drop();
+    },
+  };
+}
+
+export async function countRows(ds: DataSource, sql: string, params: unknown[] = []): Promise<number> {
+  const rows = await ds.query<{ n: number | string }[]>(sql, params);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Sum of end offsets of a topic: how many messages it holds. */
+export async function messagesIn(h: Harness, topic: string): Promise<number> {
+  const admin = h.kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import { Client } from 'pg';
+import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
+
+export interface ServiceDataSourceOptions {
+  /** postgres:// URL of the service's own database. */
+  url: string;
+  /** Shown in pg_stat_activity, so an operator sees which service holds a connection. */
+  applicationName: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: MixedList<Function | string>;
+  poolSize?: number;
+  logging?: boolean;
+}
+
+/** TypeORM options every hoso service uses: migrations, never `synchronize`. */
+export function dataSourceOptions(opts: ServiceDataSourceOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: opts.url,
+    applicationName: opts.applicationName,
+    entities: opts.entities ?? [],
+    migrations: opts.migrations ?? [],
+    migrationsTableName: 'typeorm_migrations',
+    // Schema changes only through reviewed migrations: synchronize would silently alter production tables.
+    synchronize: false,
+    migrationsRun: false,
+    logging: opts.logging ? ['error', 'warn', 'migration'] : ['error'],
+    poolSize: opts.poolSize ?? 10,
+    extra: {
+      // Fail fast when the server is gone instead of hanging a request.
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30000,
+    },
+  };
+}
+
+export function createDataSource(opts: ServiceDataSourceOptions): DataSource {
+  return new DataSource(dataSourceOptions(opts));
+}
+
+/** Creates `database` on the server of `adminUrl` when it does not exist (idempotent, safe under races). */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<boolean> {
+  assertIdentifier(database);
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount) return false;
+    try {
+      await client.query(`CREATE DATABASE "${database}"`);
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code === '42P04' || (e as { code?: string }).code === '23505') return false;
+      throw e;
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  assertIdentifier(database);
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+function assertIdentifier(name: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name "${name}"`);
+}
+
+/** Runs pending migrations in one transaction each; returns the names applied. */
+export async function runMigrations(ds: DataSource): Promise<string[]> {
+  const wasInitialized = ds.isInitialized;
+  if (!wasInitialized) await ds.initialize();
+  try {
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    if (!wasInitialized) await ds.destroy();
+  }
+}
