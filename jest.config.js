@@ -17,7 +17,7 @@ module.exports = {
       testMatch: ['<rootDir>/{libs,apps,deploy,test}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/integration-env.ts'],
     },
   ],
 };

@@ -17,11 +17,9 @@ function requiredPaths(schema: Record<string, unknown>, prefix: string[] = []): 
 }
 
 function without(obj: unknown, path: string[]): unknown {
-  const copy = structuredClone(obj) as Record<string, unknown>;
-  let cur = copy;
-  for (const p of path.slice(0, -1)) cur = cur[p] as Record<string, unknown>;
-  delete cur[path[path.length - 1] as string];
-  return copy;
+  const [head, ...rest] = path;
+  const { [head as string]: inner, ...others } = obj as Record<string, unknown>;
+  return rest.length ? { ...others, [head as string]: without(inner, rest) } : others;
 }
 
 describe('catalog', () => {
@@ -59,9 +57,7 @@ describe('catalog', () => {
 describe.each(topicNames)('%s schema', (topic) => {
   const schema = catalog[topic].schema;
   const sample = samplePayloads[topic];
-  const paths = requiredPaths(
-    z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
-  );
+  const paths = requiredPaths(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }));
 
   it('accepts its sample', () => {
     expect(schema.safeParse(sample).success).toBe(true);
