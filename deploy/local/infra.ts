@@ -25,7 +25,7 @@ const ROOT = resolve(__dirname, '../..');
 const DATA = process.env['HOSO_DATA_DIR'] ?? join(ROOT, '.data');
 const STATE_FILE = join(DATA, 'infra-state.json');
 /** Newest Kafka with which the whole kafkajs suite passes; see docs/operations.md. */
-const KAFKA_VERSION = process.env['HOSO_KAFKA_VERSION'] ?? '4.1.1';
+const KAFKA_VERSION = process.env['HOSO_KAFKA_VERSION'] ?? '4.4.0';
 const CACHE = process.env['HOSO_CACHE_DIR'] ?? join(homedir(), '.cache', 'hoso');
 const KAFKA_HOME = join(CACHE, `kafka-${KAFKA_VERSION}`);
 const KAFKA_DATA = join(DATA, 'kafka');
@@ -165,9 +165,11 @@ function writeKafkaConfig(): string {
 
 function formatStorage(configFile: string): void {
   if (existsSync(join(KAFKA_DATA, 'storage', 'meta.properties'))) return;
-  const clusterId = randomUUID().replace(/-/g, '').slice(0, 22);
-  // A KRaft cluster id is a base64url UUID; StorageTool random-uuid would need one more JVM start.
-  const id = Buffer.from(clusterId.padEnd(32, '0').slice(0, 32), 'hex').toString('base64url');
+  // A KRaft cluster id is a base64url UUID (what StorageTool random-uuid prints, without a JVM start).
+  // Like Kafka's own Uuid.randomUuid, never one starting with '-': the tool would read it as a flag.
+  let id: string;
+  do id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+  while (id.startsWith('-'));
   const res = spawnSync('java', kafkaJava(['kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile, '-g']), {
     encoding: 'utf8',
   });

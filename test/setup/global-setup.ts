@@ -29,7 +29,7 @@ function run(script: string, ...args: string[]): void {
 
 async function withTestcontainers(): Promise<() => Promise<void>> {
   const { GenericContainer, Wait } = await import('testcontainers');
-  const kafka = await new GenericContainer('apache/kafka:4.1.1')
+  const kafka = await new GenericContainer('apache/kafka:4.4.0')
     .withExposedPorts({ container: 9092, host: 9092 })
     .withEnvironment({
       KAFKA_NODE_ID: '1',

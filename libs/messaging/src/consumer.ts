@@ -64,6 +64,16 @@ export interface ConsumerStats {
   batches: number;
 }
 
+/** Internal: a handler failed in the fast path; the batch is redone with per-message savepoints and retries. */
+class HandlerFailedInFastPath extends Error {}
+
+interface BatchOutcome {
+  processed: number;
+  duplicates: number;
+  deadLettered: number;
+  lastDone: string | null;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -168,42 +178,118 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0) return;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const topic = batch.topic as TopicOf<C>;
+    // Fast path: one inbox INSERT for the whole batch, handlers without savepoints. If any handler
+    // fails, the whole transaction is rolled back and the batch is redone message by message.
+    const outcome =
+      (await this.fastBatch(topic, batch.partition, batch.messages, heartbeat)) ??
+      (await this.slowBatch(topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale()));
+    this.stats.batches++;
+    this.stats.processed += outcome.processed;
+    this.stats.duplicates += outcome.duplicates;
+    this.stats.deadLettered += outcome.deadLettered;
+    if (outcome.lastDone !== null) {
+      resolveOffset(outcome.lastDone);
+      await commitOffsetsIfNecessary();
+    }
+  }
+
+  private async inTransaction<R>(work: (qr: QueryRunner) => Promise<R>): Promise<R> {
     const qr = this.opts.dataSource.createQueryRunner();
     await qr.connect();
-    let lastDone: string | null = null;
-    let processed = 0;
-    let duplicates = 0;
-    let deadLettered = 0;
     try {
       await qr.startTransaction('READ COMMITTED');
-      for (const message of batch.messages) {
-        // On shutdown or rebalance, stop after the current message; the rest is redelivered.
-        if (!isRunning() || isStale()) break;
-        const outcome = await this.handleMessage(qr, topic, batch.partition, message, heartbeat);
-        if (outcome === 'processed') processed++;
-        else if (outcome === 'duplicate') duplicates++;
-        else deadLettered++;
-        lastDone = message.offset;
-        await heartbeat();
-      }
+      const result = await work(qr);
       await qr.commitTransaction();
+      return result;
     } catch (e) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
-      // Nothing was resolved: kafkajs retries the batch, and the inbox makes the retry safe.
       throw e;
     } finally {
       await qr.release();
     }
-    this.stats.batches++;
-    this.stats.processed += processed;
-    this.stats.duplicates += duplicates;
-    this.stats.deadLettered += deadLettered;
-    if (lastDone !== null) {
-      resolveOffset(lastDone);
-      await commitOffsetsIfNecessary();
+  }
+
+  /** Returns null when a handler failed (nothing was committed), so the caller redoes the batch slowly. */
+  private async fastBatch(
+    topic: TopicOf<C>,
+    partition: number,
+    messages: KafkaMessage[],
+    heartbeat: () => Promise<void>,
+  ): Promise<BatchOutcome | null> {
+    const decoded = messages.map((message) => ({
+      message,
+      result: decodeEvent(this.opts.catalog, topic, message.value),
+    }));
+    const valid = decoded.flatMap((d) => (d.result.ok ? [{ message: d.message, event: d.result.event }] : []));
+    const handler = this.opts.handlers[topic];
+    try {
+      return await this.inTransaction(async (qr) => {
+        const fresh = new Set<string>();
+        if (valid.length) {
+          const rows = (await qr.query(
+            `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
+             SELECT $1, e, $2, $3, o FROM unnest($4::uuid[], $5::bigint[]) AS t(e, o)
+             ON CONFLICT DO NOTHING RETURNING event_id`,
+            [this.name, topic, partition, valid.map((v) => v.event.eventId), valid.map((v) => v.message.offset)],
+          )) as { event_id: string }[];
+          for (const r of rows) fresh.add(r.event_id);
+        }
+        let processed = 0;
+        let n = 0;
+        for (const { message, event } of valid) {
+          // `delete`: the same event twice in one batch is applied once.
+          if (!fresh.delete(event.eventId)) continue;
+          if (handler) {
+            try {
+              await handler(event, { manager: qr.manager, topic, partition, offset: message.offset, attempt: 1 });
+            } catch {
+              throw new HandlerFailedInFastPath();
+            }
+          }
+          processed++;
+          if (++n % 100 === 0) await heartbeat();
+        }
+        const poison = decoded.filter((d) => !d.result.ok);
+        for (const { message, result } of poison) {
+          if (!result.ok) await this.deadLetter(topic, partition, message, result.reason, result.error, 0);
+        }
+        const last = messages[messages.length - 1];
+        return {
+          processed,
+          duplicates: valid.length - processed,
+          deadLettered: poison.length,
+          lastDone: last ? last.offset : null,
+        };
+      });
+    } catch (e) {
+      if (e instanceof HandlerFailedInFastPath) return null;
+      throw e;
     }
+  }
+
+  private async slowBatch(
+    topic: TopicOf<C>,
+    partition: number,
+    messages: KafkaMessage[],
+    heartbeat: () => Promise<void>,
+    stillOwned: () => boolean,
+  ): Promise<BatchOutcome> {
+    const outcome: BatchOutcome = { processed: 0, duplicates: 0, deadLettered: 0, lastDone: null };
+    await this.inTransaction(async (qr) => {
+      for (const message of messages) {
+        // On shutdown or rebalance, stop after the current message; the rest is redelivered.
+        if (!stillOwned()) break;
+        const result = await this.handleMessage(qr, topic, partition, message, heartbeat);
+        if (result === 'processed') outcome.processed++;
+        else if (result === 'duplicate') outcome.duplicates++;
+        else outcome.deadLettered++;
+        outcome.lastDone = message.offset;
+        await heartbeat();
+      }
+    });
+    return outcome;
   }
 
   private async handleMessage(

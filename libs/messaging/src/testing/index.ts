@@ -1,0 +1,3 @@
+// Test and benchmark helpers (real servers); not part of the runtime entry point.
+export * from './harness';
+export * from './helpers';
