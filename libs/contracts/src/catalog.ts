@@ -1,5 +1,5 @@
 import { CaseCompletedV1, CaseReceivedV1, CaseStatusChangedV1 } from './events/case.v1';
-import { DossierSubmittedV1 } from './events/dossier.v1';
+import { DossierSubmittedV1, DossierWithdrawnV1 } from './events/dossier.v1';
 import { IdentityRejectedV1, IdentityVerifiedV1 } from './events/identity.v1';
 import { MetricsCompletionRateV1 } from './events/metrics.v1';
 import {
@@ -22,6 +22,13 @@ export const catalog = defineCatalog([
     producer: 'intake',
     summary: 'A citizen submitted a dossier (online or at a counter); validated against its procedure form.',
     schema: DossierSubmittedV1,
+  }),
+  defineTopic({
+    type: 'dossier.withdrawn',
+    version: 1,
+    producer: 'intake',
+    summary: 'The citizen withdrew the dossier before a decision; case-tracking closes the case, payment refunds.',
+    schema: DossierWithdrawnV1,
   }),
   defineTopic({
     type: 'identity.verified',

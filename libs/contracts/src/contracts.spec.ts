@@ -30,6 +30,7 @@ describe('catalog', () => {
         'case.received.v1',
         'case.status-changed.v1',
         'dossier.submitted.v1',
+        'dossier.withdrawn.v1',
         'identity.rejected.v1',
         'identity.verified.v1',
         'metrics.completion-rate.v1',
@@ -40,7 +41,7 @@ describe('catalog', () => {
         'payment.waived.v1',
       ].sort(),
     );
-    expect(allTopicNames()).toHaveLength(24);
+    expect(allTopicNames()).toHaveLength(26);
     expect(allTopicNames()).toContain('dossier.submitted.v1.dlq');
     expect(PARTITIONS).toBeGreaterThanOrEqual(6);
   });

@@ -34,6 +34,13 @@ export const samplePayloads: { [T in Topic]: Payload<T> } = {
     ],
     submittedAt: at,
   },
+  'dossier.withdrawn.v1': {
+    dossierId,
+    receiptCode: 'H33.01-261126-000042',
+    agencyCode: 'H33.01',
+    reason: 'submitted by mistake',
+    withdrawnAt: at,
+  },
   'identity.verified.v1': { dossierId, personalId: '033099000123', vneidLevel: 2, verifiedAt: at },
   'identity.rejected.v1': {
     dossierId,

@@ -31,6 +31,16 @@ export class NonRetriableError extends Error {
   }
 }
 
+/** Called after each committed batch (for metrics). */
+export type BatchObserver = (batch: {
+  topic: string;
+  partition: number;
+  processed: number;
+  duplicates: number;
+  deadLettered: number;
+  seconds: number;
+}) => void;
+
 export interface ConsumerOptions<C extends TopicCatalog> {
   kafka: Kafka;
   catalog: C;
@@ -54,6 +64,7 @@ export interface ConsumerOptions<C extends TopicCatalog> {
   onFatal?: (error: Error) => void;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  observer?: BatchObserver;
 }
 
 export interface ConsumerStats {
@@ -180,6 +191,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const topic = batch.topic as TopicOf<C>;
+    const started = process.hrtime.bigint();
     // Fast path: one inbox INSERT for the whole batch, handlers without savepoints. If any handler
     // fails, the whole transaction is rolled back and the batch is redone message by message.
     const outcome =
@@ -189,6 +201,14 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     this.stats.processed += outcome.processed;
     this.stats.duplicates += outcome.duplicates;
     this.stats.deadLettered += outcome.deadLettered;
+    this.opts.observer?.({
+      topic,
+      partition: batch.partition,
+      processed: outcome.processed,
+      duplicates: outcome.duplicates,
+      deadLettered: outcome.deadLettered,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    });
     if (outcome.lastDone !== null) {
       resolveOffset(outcome.lastDone);
       await commitOffsetsIfNecessary();

@@ -41,3 +41,12 @@ export const DossierSubmittedV1 = z.looseObject({
   submittedAt: isoDateTime,
 });
 export type DossierSubmittedV1 = z.output<typeof DossierSubmittedV1>;
+
+export const DossierWithdrawnV1 = z.looseObject({
+  dossierId: z.uuid(),
+  receiptCode: z.string().min(4).max(64),
+  agencyCode,
+  reason: z.string().max(1000),
+  withdrawnAt: isoDateTime,
+});
+export type DossierWithdrawnV1 = z.output<typeof DossierWithdrawnV1>;

@@ -1,0 +1,3 @@
+export * from './claims';
+export * from './verifier';
+export * from './guard';

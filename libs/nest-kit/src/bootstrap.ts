@@ -1,0 +1,53 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { HttpErrorFilter } from './errors';
+import { MetricsService } from './metrics';
+
+export interface ServiceAppOptions {
+  name: string;
+  title: string;
+  description: string;
+  logger: Logger;
+  /** Request body limit (attachments use multipart and their own limit). */
+  bodyLimit?: string;
+}
+
+/** Builds a service's HTTP application the same way everywhere: logs, errors, metrics, OpenAPI at /docs. */
+export async function createServiceApp(module: Type, opts: ServiceAppOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(NestPinoLogger));
+  app.useBodyParser('json', { limit: opts.bodyLimit ?? '256kb' });
+  app.disable('x-powered-by');
+  app.use(app.get(MetricsService).httpMiddleware);
+  app.useGlobalFilters(new HttpErrorFilter(opts.logger));
+  app.enableShutdownHooks();
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle(opts.title).setDescription(opts.description).setVersion('1').addBearerAuth().build(),
+  );
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}
+
+/** main.ts of every service: build, listen, and exit non-zero (loudly) if start-up fails. */
+export async function runService(
+  module: Type,
+  opts: ServiceAppOptions & { port: number; host?: string },
+): Promise<INestApplication> {
+  try {
+    const app = await createServiceApp(module, opts);
+    await app.listen(opts.port, opts.host ?? '127.0.0.1');
+    opts.logger.info(
+      { port: opts.port },
+      `${opts.name} listening on http://${opts.host ?? '127.0.0.1'}:${opts.port} (docs at /docs)`,
+    );
+    return app;
+  } catch (e) {
+    opts.logger.fatal({ err: e }, `${opts.name} failed to start`);
+    process.exit(1);
+  }
+}

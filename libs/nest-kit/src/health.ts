@@ -1,0 +1,86 @@
+import { Controller, Get, Inject, Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TerminusModule,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
+import { Public } from '@hoso/auth';
+
+/** Named readiness probes; each resolves when its dependency answers. */
+export type ReadinessChecks = Record<string, () => Promise<unknown>>;
+
+const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+const PROBE_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      reject(new Error(`no answer in ${ms} ms`));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+@ApiTags('health')
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    @Inject(READINESS_CHECKS) private readonly checks: ReadinessChecks,
+  ) {}
+
+  /** Liveness: the process answers. Never checks dependencies, so a database outage does not restart every pod. */
+  @Public()
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: database, Kafka and Redis answer (503 with the failing ones otherwise). */
+  @Public()
+  @Get(['', 'ready'])
+  @HealthCheck()
+  ready() {
+    return this.health.check(
+      Object.entries(this.checks).map(([name, probe]) => async (): Promise<HealthIndicatorResult> => {
+        const session = this.indicator.check(name);
+        try {
+          await withTimeout(probe(), PROBE_TIMEOUT_MS);
+          return session.up();
+        } catch (e) {
+          return session.down({ message: e instanceof Error ? e.message : String(e) });
+        }
+      }),
+    );
+  }
+}
+
+export interface HealthModuleOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: (string | symbol | (abstract new (...args: never[]) => unknown))[];
+  useFactory: (...deps: never[]) => ReadinessChecks;
+}
+
+@Module({})
+export class HealthModule {
+  static forRoot(options: HealthModuleOptions): DynamicModule {
+    return {
+      module: HealthModule,
+      imports: [TerminusModule.forRoot({ logger: false }), ...(options.imports ?? [])],
+      controllers: [HealthController],
+      providers: [{ provide: READINESS_CHECKS, inject: options.inject ?? [], useFactory: options.useFactory }],
+    };
+  }
+}
