@@ -4,5 +4,6 @@
 CREATE DATABASE hoso_intake;
 CREATE DATABASE hoso_identity;
 CREATE DATABASE hoso_payment;
+CREATE DATABASE hoso_paygw;
 CREATE DATABASE hoso_case;
 CREATE DATABASE hoso_metrics;

@@ -19,7 +19,14 @@ import { Client } from 'pg';
 import { infraEnvSchema, parseEnv } from '@hoso/config';
 import { ensureTopics } from './topics';
 
-export const SERVICE_DATABASES = ['hoso_intake', 'hoso_identity', 'hoso_payment', 'hoso_case', 'hoso_metrics'] as const;
+export const SERVICE_DATABASES = [
+  'hoso_intake',
+  'hoso_identity',
+  'hoso_payment',
+  'hoso_paygw',
+  'hoso_case',
+  'hoso_metrics',
+] as const;
 
 const ROOT = resolve(__dirname, '../..');
 const DATA = process.env['HOSO_DATA_DIR'] ?? join(ROOT, '.data');

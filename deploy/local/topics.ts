@@ -1,44 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { allTopicNames, PARTITIONS } from '@hoso/contracts';
+import { ensureTopics as ensure, type TopicReport } from '@hoso/messaging';
 
-export interface TopicReport {
-  total: number;
-  created: string[];
-  grown: string[];
-}
+export type { TopicReport };
 
-/**
- * Creates every contract topic and its `.dlq` with PARTITIONS partitions; grows a topic that has
- * fewer (never shrinks: Kafka cannot). Safe to run again and again.
- */
-export async function ensureTopics(
-  brokers: string[],
-  names: string[] = allTopicNames(),
-  partitions = PARTITIONS,
-): Promise<TopicReport> {
-  const admin = new Kafka({ clientId: 'hoso-topics', brokers, logLevel: logLevel.ERROR }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = names.filter((n) => !existing.has(n));
-    if (missing.length) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-      });
-    }
-    const present = names.filter((n) => existing.has(n));
-    const grown: string[] = [];
-    if (present.length) {
-      const meta = await admin.fetchTopicMetadata({ topics: present });
-      const toGrow = meta.topics.filter((t) => t.partitions.length < partitions);
-      if (toGrow.length) {
-        await admin.createPartitions({ topicPartitions: toGrow.map((t) => ({ topic: t.name, count: partitions })) });
-        grown.push(...toGrow.map((t) => t.name));
-      }
-    }
-    return { total: names.length, created: missing, grown };
-  } finally {
-    await admin.disconnect();
-  }
+/** Every contract topic and its DLQ on `brokers` (see libs/messaging ensureTopics). */
+export function ensureTopics(brokers: string[]): Promise<TopicReport> {
+  return ensure(new Kafka({ clientId: 'hoso-topics', brokers, logLevel: logLevel.ERROR }));
 }

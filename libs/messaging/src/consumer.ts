@@ -52,6 +52,8 @@ export interface ConsumerOptions<C extends TopicCatalog> {
   /** Inbox identity; defaults to the group id. Two consumers with one name share "already done". */
   name?: string;
   handlers: HandlerMap<C>;
+  /** Physical topic = prefix + contract topic (see Outbox). */
+  topicPrefix?: string;
   fromBeginning?: boolean;
   /** Attempts per message before it is dead-lettered (the first try included). */
   maxAttempts?: number;
@@ -140,14 +142,20 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     });
   }
 
+  /** Contract topics this consumer handles. */
   get topics(): string[] {
     return Object.keys(this.opts.handlers);
+  }
+
+  /** Topics as named on the broker. */
+  get physicalTopics(): string[] {
+    return this.topics.map((t) => `${this.opts.topicPrefix ?? ''}${t}`);
   }
 
   async start(): Promise<void> {
     await this.opts.producer.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.opts.fromBeginning ?? true });
+    await this.consumer.subscribe({ topics: this.physicalTopics, fromBeginning: this.opts.fromBeginning ?? true });
     this.running = true;
     await this.consumer.run({
       autoCommit: true,
@@ -190,7 +198,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     isStale,
   }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const topic = batch.topic as TopicOf<C>;
+    const topic = batch.topic.slice((this.opts.topicPrefix ?? '').length) as TopicOf<C>;
     const started = process.hrtime.bigint();
     // Fast path: one inbox INSERT for the whole batch, handlers without savepoints. If any handler
     // fails, the whole transaction is rolled back and the batch is redone message by message.
@@ -390,7 +398,15 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     );
     // Sent before the batch commits: if the commit then fails the message is dead-lettered again, never lost.
     await this.opts.producer.sendBatch([
-      deadLetterMessage({ topic, partition, message, consumer: this.name, reason, error, attempts }),
+      deadLetterMessage({
+        topic: `${this.opts.topicPrefix ?? ''}${topic}`,
+        partition,
+        message,
+        consumer: this.name,
+        reason,
+        error,
+        attempts,
+      }),
     ]);
   }
 }

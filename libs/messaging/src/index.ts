@@ -8,3 +8,4 @@ export * from './dlq';
 export * from './lag';
 export * from './messaging-tables';
 export * from './nest/messaging.module';
+export * from './topics-admin';

@@ -17,6 +17,8 @@ export class Outbox<C extends TopicCatalog> {
   constructor(
     private readonly catalog: C,
     private readonly producerName: string,
+    /** Physical topic = prefix + contract topic; lets several environments (or test runs) share one cluster. */
+    private readonly topicPrefix = '',
   ) {}
 
   /** Adds one event; returns its eventId. `manager` must be the transaction's EntityManager. */
@@ -45,7 +47,13 @@ export class Outbox<C extends TopicCatalog> {
       const headers = { 'hoso-event-id': event.eventId, 'hoso-correlation-id': event.correlationId };
       const n = values.length;
       rows.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5})`);
-      values.push(event.eventId, e.topic, keyOf(this.catalog, e.topic, event), JSON.stringify(event), headers);
+      values.push(
+        event.eventId,
+        `${this.topicPrefix}${e.topic}`,
+        keyOf(this.catalog, e.topic, event),
+        JSON.stringify(event),
+        headers,
+      );
       ids.push(event.eventId);
     }
     await manager.query(

@@ -65,6 +65,7 @@ export class TypedPublisher<C extends TopicCatalog> {
     private readonly catalog: C,
     private readonly producer: EventProducer,
     private readonly producerName: string,
+    private readonly topicPrefix = '',
   ) {}
 
   publish<T extends TopicOf<C>>(
@@ -74,7 +75,7 @@ export class TypedPublisher<C extends TopicCatalog> {
   ): Promise<string> {
     const event = createEvent(this.catalog, topic, payload, { ...meta, producer: this.producerName });
     const message: OutgoingMessage = {
-      topic,
+      topic: `${this.topicPrefix}${topic}`,
       key: keyOf(this.catalog, topic, event),
       value: JSON.stringify(event),
       headers: { 'hoso-event-id': event.eventId, 'hoso-correlation-id': event.correlationId },

@@ -7,3 +7,4 @@ export * from './logging';
 export * from './metrics';
 export * from './redis';
 export * from './zod';
+export * from './database';

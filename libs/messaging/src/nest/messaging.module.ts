@@ -6,10 +6,10 @@ import {
   type DynamicModule,
   type ModuleMetadata,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { catalog as platformCatalog, type Catalog, type TopicCatalog } from '@hoso/contracts';
 import { IdempotentConsumer, type ConsumerOptions, type EventHandler, type HandlerMap } from '../consumer';
@@ -27,9 +27,14 @@ export interface MessagingOptions<C extends TopicCatalog = Catalog> {
   dataSource: DataSource;
   logger: Logger;
   catalog?: C;
+  /** Physical topic = prefix + contract topic: separate environments (or test runs) on one cluster. */
+  topicPrefix?: string;
   relay?: false | Pick<RelayOptions, 'batchSize' | 'pollIntervalMs' | 'retentionMs'>;
   /** Consumer settings; handlers come from `@HandlesEvent` methods. Omit for a service that consumes nothing. */
-  consumer?: Omit<ConsumerOptions<C>, 'kafka' | 'catalog' | 'dataSource' | 'producer' | 'logger' | 'handlers'>;
+  consumer?: Omit<
+    ConsumerOptions<C>,
+    'kafka' | 'catalog' | 'dataSource' | 'producer' | 'logger' | 'handlers' | 'topicPrefix'
+  >;
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
@@ -46,7 +51,7 @@ export const HandlesEvent = (topic: string) => SetMetadata(HANDLES_EVENT, topic)
  */
 @Injectable()
 export class MessagingService<C extends TopicCatalog = Catalog>
-  implements OnApplicationBootstrap, OnApplicationShutdown
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
 {
   readonly kafka: Kafka;
   readonly producer: EventProducer;
@@ -55,6 +60,7 @@ export class MessagingService<C extends TopicCatalog = Catalog>
   readonly relay: OutboxRelay | null;
   consumer: IdempotentConsumer<C> | null = null;
   private readonly catalog: C;
+  private admin: Promise<Admin> | null = null;
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions<C>,
@@ -64,8 +70,8 @@ export class MessagingService<C extends TopicCatalog = Catalog>
     this.catalog = options.catalog ?? (platformCatalog as unknown as C);
     this.kafka = createKafka({ clientId: options.service, brokers: options.brokers, logger: options.logger });
     this.producer = new EventProducer(this.kafka);
-    this.outbox = new Outbox(this.catalog, options.service);
-    this.publisher = new TypedPublisher(this.catalog, this.producer, options.service);
+    this.outbox = new Outbox(this.catalog, options.service, options.topicPrefix ?? '');
+    this.publisher = new TypedPublisher(this.catalog, this.producer, options.service, options.topicPrefix ?? '');
     this.relay =
       options.relay === false
         ? null
@@ -82,6 +88,21 @@ export class MessagingService<C extends TopicCatalog = Catalog>
     const result = await this.options.dataSource.transaction(work);
     this.relay?.wake();
     return result;
+  }
+
+  /** Readiness probe: the cluster answers an admin request (one long-lived admin connection). */
+  async ping(): Promise<void> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    try {
+      await (await this.admin).describeCluster();
+    } catch (e) {
+      this.admin = null;
+      throw e;
+    }
   }
 
   async lag(): Promise<PartitionLag[]> {
@@ -101,16 +122,21 @@ export class MessagingService<C extends TopicCatalog = Catalog>
         producer: this.producer,
         logger: this.options.logger,
         handlers,
+        ...(this.options.topicPrefix ? { topicPrefix: this.options.topicPrefix } : {}),
       });
       await this.consumer.start();
     }
   }
 
-  /** Shutdown order: stop taking events (finishing the batch in flight), drain the relay, then disconnect. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Shutdown order: stop taking events (finishing the batch in flight), drain the relay, then disconnect —
+   * before the application's `onApplicationShutdown` hooks close the database these need.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
     await this.relay?.stop();
     await this.producer.disconnect();
+    if (this.admin) await (await this.admin.catch(() => null))?.disconnect();
   }
 
   private discoverHandlers(): HandlerMap<C> {
