@@ -29,6 +29,9 @@ export const DossierSubmittedV1 = z.looseObject({
   feeVnd: vnd,
   processingWorkingDays: z.number().int().nonnegative(),
   form: z.record(z.string(), z.unknown()),
+  /** Form fields whose value came from the population registry (signed prefill), of `formFieldCount`. */
+  prefilledFields: z.number().int().nonnegative().optional(),
+  formFieldCount: z.number().int().nonnegative().optional(),
   attachments: z.array(
     z.looseObject({
       id: z.string().min(1),
