@@ -14,7 +14,8 @@ npx prettier --check . --log-level warn
 echo "== tests (unit + integration)"
 mkdir -p .data
 status=0
-npx jest --ci --json --outputFile=.data/jest-results.json "$@" || status=$?
+# --forceExit: a client left open by a test (a Kafka socket closing slowly) must not hang CI after the summary.
+npx jest --ci --forceExit --json --outputFile=.data/jest-results.json "$@" || status=$?
 # One closing line in the plain 'N passed, N failed' form, whatever the runner printed above.
 node -e '
   const r = require("./.data/jest-results.json");

@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -17,7 +17,10 @@ export interface ServiceAppOptions {
 }
 
 /** Builds a service's HTTP application the same way everywhere: logs, errors, metrics, OpenAPI at /docs. */
-export async function createServiceApp(module: Type, opts: ServiceAppOptions): Promise<INestApplication> {
+export async function createServiceApp(
+  module: Type | DynamicModule,
+  opts: ServiceAppOptions,
+): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(NestPinoLogger));
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '256kb' });
@@ -35,7 +38,7 @@ export async function createServiceApp(module: Type, opts: ServiceAppOptions): P
 
 /** main.ts of every service: build, listen, and exit non-zero (loudly) if start-up fails. */
 export async function runService(
-  module: Type,
+  module: Type | DynamicModule,
   opts: ServiceAppOptions & { port: number; host?: string },
 ): Promise<INestApplication> {
   try {

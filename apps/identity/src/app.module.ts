@@ -1,0 +1,110 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AuthModule } from '@hoso/auth';
+import { MessagingModule, MessagingService, MessagingTables1764115200000 } from '@hoso/messaging';
+import { DatabaseModule, HealthModule, loggingModule, MetricsModule, MetricsService } from '@hoso/nest-kit';
+import { CitizenSignInHandler } from './auth/citizen/citizen-sign-in.handler';
+import { CitizenSignInHttpController } from './auth/citizen/citizen-sign-in.http.controller';
+import { DevFileOtpDelivery, OTP_DELIVERY, type OtpDelivery } from './auth/citizen/otp-delivery';
+import { StaffAccountsService } from './auth/staff/staff-accounts.service';
+import { StaffHttpController } from './auth/staff/staff.http.controller';
+import { systemClock, type Clock } from './clock';
+import type { Config } from './config';
+import { CoreModule, REDIS } from './core';
+import { IdentitySchema1764201600000 } from './migrations/1764201600000-identity-schema';
+import { PrefillHttpController } from './prefill/prefill.http.controller';
+import { CitizensHttpController } from './registry/citizens.http.controller';
+import { RegistrySeederService } from './registry/registry-seeder.service';
+import { SessionService } from './tokens/session.service';
+import { SigningKeyStore } from './tokens/signing-key.store';
+import { TokenSigner } from './tokens/token-signer.service';
+import { TokensHttpController } from './tokens/tokens.http.controller';
+import { DossierSubmittedConsumer } from './verification/dossier-submitted.consumer';
+
+export interface AppOverrides {
+  /** Tests move time with their own clock. */
+  clock?: Clock;
+  /** Another channel for one-time codes (SMS gateway, VNeID push). */
+  otpDelivery?: OtpDelivery;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config, logger: Logger, overrides: AppOverrides = {}): DynamicModule {
+    // The identity service verifies its own tokens with its own keys, held in memory (no HTTP round trip to itself).
+    const keys = new SigningKeyStore();
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, logger, overrides.clock ?? systemClock),
+        loggingModule(logger),
+        MetricsModule.forRoot('identity'),
+        AuthModule.forRoot({ jwks: keys.getKey }),
+        DatabaseModule.forRoot({
+          url: config.databaseUrl,
+          applicationName: 'identity',
+          migrations: [MessagingTables1764115200000, IdentitySchema1764201600000],
+          migrate: true,
+        }),
+        MessagingModule.forRootAsync({
+          inject: [DataSource, MetricsService],
+          useFactory: (ds: DataSource, metrics: MetricsService) => ({
+            service: 'identity',
+            brokers: config.KAFKA_BROKERS,
+            dataSource: ds,
+            logger,
+            topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            consumer: { groupId: config.KAFKA_GROUP_ID, observer: metrics.consumerObserver },
+          }),
+        }),
+        HealthModule.forRoot({
+          inject: [DataSource, MessagingService, REDIS],
+          useFactory: (ds: DataSource, m: MessagingService, redis: Redis) => ({
+            database: () => ds.query('SELECT 1'),
+            kafka: () => m.ping(),
+            redis: () => redis.ping(),
+          }),
+        }),
+      ],
+      controllers: [
+        TokensHttpController,
+        CitizenSignInHttpController,
+        StaffHttpController,
+        CitizensHttpController,
+        PrefillHttpController,
+      ],
+      providers: [
+        {
+          provide: SigningKeyStore,
+          inject: [DataSource],
+          useFactory: async (ds: DataSource) => {
+            await keys.init(ds);
+            return keys;
+          },
+        },
+        {
+          provide: OTP_DELIVERY,
+          useValue: overrides.otpDelivery ?? new DevFileOtpDelivery(config.OTP_DEV_DIR, logger),
+        },
+        RegistrySeederService,
+        TokenSigner,
+        SessionService,
+        CitizenSignInHandler,
+        StaffAccountsService,
+        DossierSubmittedConsumer,
+      ],
+    };
+  }
+}
+
+/**
+ * The application's root as a class: `createServiceApp` and `runService` take a module class, and a dynamic module
+ * imported by a class module is the way to give it its configuration.
+ */
+export function identityApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Type {
+  @Module({ imports: [AppModule.forRoot(config, logger, overrides)] })
+  class IdentityApp {}
+  return IdentityApp;
+}

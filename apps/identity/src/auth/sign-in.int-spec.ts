@@ -1,0 +1,344 @@
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { JwtVerifier, TOKEN_ISSUER } from '@hoso/auth';
+import { findCitizenByPersonalId, unregisteredPersonalId } from '../registry/domain/generator';
+import { PREFILL_SOURCES } from '../registry/domain/prefill';
+import { startIdentity, TEST_REGISTRY_SIZE, type IdentityTestApp } from '../testing/identity-test-app';
+
+const PASSWORD = 'hoso-dev-password';
+
+describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
+  let t: IdentityTestApp;
+  let eligible: string[];
+  let levelZero: string;
+  let deceased: string;
+
+  const count = async (sql: string, params: unknown[] = []) =>
+    (await t.ds.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${sql}`, params))[0]?.n ?? -1;
+
+  const nextCitizen = () => {
+    const pid = eligible.shift();
+    if (!pid) throw new Error('out of test citizens');
+    return pid;
+  };
+
+  async function challenge(pid: string) {
+    const res = await t.http().post('/auth/citizen/challenges').send({ personalId: pid });
+    return res;
+  }
+
+  async function signInCitizen(pid: string) {
+    const c = await challenge(pid);
+    expect(c.status).toBe(202);
+    const otp = await t.otpFor(pid);
+    expect(otp?.challengeId).toBe((c.body as { challengeId: string }).challengeId);
+    const res = await t.http().post('/auth/citizen/tokens').send({ challengeId: otp!.challengeId, code: otp!.code });
+    expect(res.status).toBe(200);
+    return res.body as { accessToken: string; refreshToken: string; expiresIn: number; tokenType: string };
+  }
+
+  async function signInStaff(username: string, password = PASSWORD) {
+    return t.http().post('/auth/staff/tokens').send({ username, password });
+  }
+
+  beforeAll(async () => {
+    t = await startIdentity();
+    eligible = (
+      await t.ds.query<{ personal_id: string }[]>(
+        'SELECT personal_id FROM citizens WHERE NOT deceased AND vneid_level = 2 ORDER BY personal_id LIMIT 30',
+      )
+    ).map((r) => r.personal_id);
+    const pick = async (where: string) =>
+      (await t.ds.query<{ personal_id: string }[]>(`SELECT personal_id FROM citizens WHERE ${where} LIMIT 1`))[0]!
+        .personal_id;
+    levelZero = await pick('NOT deceased AND vneid_level = 0');
+    deceased = await pick('deceased AND vneid_level > 0');
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('seeds the registry and the staff at start-up', async () => {
+    expect(await count('citizens')).toBe(TEST_REGISTRY_SIZE);
+    expect(await count('staff_accounts')).toBe(41);
+    const hashes = await t.ds.query<{ password_hash: string }[]>('SELECT password_hash FROM staff_accounts');
+    expect(hashes.every((h) => h.password_hash.startsWith('$argon2id$'))).toBe(true);
+    expect(new Set(hashes.map((h) => h.password_hash)).size).toBe(41);
+  });
+
+  it('signs a citizen in with a one-time code: the JWT verifies against the served JWKS and carries pid/vneid', async () => {
+    const pid = nextCitizen();
+    const c = await challenge(pid);
+    expect(c.status).toBe(202);
+    const body = c.body as { challengeId: string; expiresAt: string };
+    expect(body.challengeId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Date(body.expiresAt).getTime() - Date.now()).toBeGreaterThan(290_000);
+    const otp = (await t.otpFor(pid))!;
+    expect(otp.code).toMatch(/^\d{6}$/);
+    const [row] = await t.ds.query<{ code_hash: string }[]>('SELECT code_hash FROM otp_challenges WHERE id = $1', [
+      body.challengeId,
+    ]);
+    expect(row!.code_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row!.code_hash).not.toContain(otp.code);
+
+    const res = await t.http().post('/auth/citizen/tokens').send({ challengeId: otp.challengeId, code: otp.code });
+    expect(res.status).toBe(200);
+    const tokens = res.body as { accessToken: string; refreshToken: string; expiresIn: number; tokenType: string };
+    expect(tokens).toMatchObject({ expiresIn: 900, tokenType: 'Bearer' });
+    expect(tokens.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const registry = findCitizenByPersonalId(t.config.REGISTRY_SEED, TEST_REGISTRY_SIZE, pid)!;
+    const user = await new JwtVerifier({ jwks: t.jwksUrl }).verify(tokens.accessToken);
+    expect(user).toMatchObject({ role: 'citizen', personalId: pid, vneidLevel: 2, name: registry.fullName });
+    const claims = decodeJwt(tokens.accessToken);
+    expect(claims.iss).toBe(TOKEN_ISSUER);
+    expect(claims.exp! - claims.iat!).toBe(900);
+
+    // The code is single-use.
+    await t.http().post('/auth/citizen/tokens').send({ challengeId: otp.challengeId, code: otp.code }).expect(401);
+
+    const me = await t.http().get('/citizens/me').set('Authorization', `Bearer ${tokens.accessToken}`).expect(200);
+    expect(me.body).toEqual(registry);
+  });
+
+  it('kills a challenge after 5 wrong codes, even for the right code afterwards', async () => {
+    const pid = nextCitizen();
+    expect((await challenge(pid)).status).toBe(202);
+    const otp = (await t.otpFor(pid))!;
+    const wrong = otp.code === '000000' ? '000001' : '000000';
+    const messages: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await t.http().post('/auth/citizen/tokens').send({ challengeId: otp.challengeId, code: wrong });
+      expect(r.status).toBe(401);
+      messages.push((r.body as { message: string }).message);
+    }
+    expect(messages[0]).toMatch(/4 attempt\(s\) left/);
+    expect(messages[4]).toMatch(/no attempts left/);
+    const late = await t.http().post('/auth/citizen/tokens').send({ challengeId: otp.challengeId, code: otp.code });
+    expect(late.status).toBe(401);
+    expect(await count('refresh_tokens WHERE subject_id = $1', [pid])).toBe(0);
+  });
+
+  it('refuses an expired code', async () => {
+    const pid = nextCitizen();
+    expect((await challenge(pid)).status).toBe(202);
+    const otp = (await t.otpFor(pid))!;
+    t.clock.advance(301);
+    const r = await t.http().post('/auth/citizen/tokens').send({ challengeId: otp.challengeId, code: otp.code });
+    expect(r.status).toBe(401);
+    expect((r.body as { message: string }).message).toMatch(/expired/);
+  });
+
+  it('allows at most 3 challenges per personal ID per 15 minutes (429), then again after the window', async () => {
+    const pid = nextCitizen();
+    for (let i = 0; i < 3; i++) expect((await challenge(pid)).status).toBe(202);
+    const limited = await challenge(pid);
+    expect(limited.status).toBe(429);
+    expect((limited.body as { message: string }).message).toMatch(/at most 3 every 15 minutes/);
+    expect(await count('otp_challenges WHERE personal_id = $1', [pid])).toBe(3);
+    t.clock.advance(15 * 60 + 1);
+    expect((await challenge(pid)).status).toBe(202);
+  });
+
+  it('refuses citizens without a VNeID account, deceased or unknown, without saying which', async () => {
+    const unknown = unregisteredPersonalId(t.config.REGISTRY_SEED, TEST_REGISTRY_SIZE);
+    for (const pid of [levelZero, deceased, unknown]) {
+      const c = await challenge(pid);
+      expect(c.status).toBe(202);
+      expect(Object.keys(c.body as object).sort()).toEqual(['challengeId', 'expiresAt']);
+      expect(await t.otpFor(pid)).toBeNull();
+      const r = await t
+        .http()
+        .post('/auth/citizen/tokens')
+        .send({ challengeId: (c.body as { challengeId: string }).challengeId, code: '123456' });
+      expect(r.status).toBe(401);
+      // Same answer as a wrong code for a real citizen.
+      expect((r.body as { message: string }).message).toBe('wrong code: 4 attempt(s) left');
+    }
+  });
+
+  it('signs officers in with their agency, and locks an account after 5 failures', async () => {
+    const ok = await signInStaff('officer.p79');
+    expect(ok.status).toBe(200);
+    const officer = await new JwtVerifier({ jwks: t.jwksUrl }).verify((ok.body as { accessToken: string }).accessToken);
+    expect(officer).toMatchObject({ role: 'officer', agencyCode: 'P79', sub: 'officer:officer.p79' });
+
+    const unknown = await signInStaff('officer.nobody', 'whatever-password');
+    expect(unknown.status).toBe(401);
+    const messages: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await signInStaff('officer.p01', 'wrong-password');
+      expect(r.status).toBe(401);
+      messages.push((r.body as { message: string }).message);
+    }
+    expect(new Set([...messages, (unknown.body as { message: string }).message])).toEqual(
+      new Set(['invalid username or password']),
+    );
+    const fifth = await signInStaff('officer.p01', 'wrong-password');
+    expect(fifth.status).toBe(423);
+    expect((fifth.body as { message: string }).message).toMatch(/locked .* try again in 15 minute/);
+    // Locked: even the right password is refused.
+    expect((await signInStaff('officer.p01')).status).toBe(423);
+    t.clock.advance(15 * 60 + 1);
+    const after = await signInStaff('officer.p01');
+    expect(after.status).toBe(200);
+    expect(decodeJwt((after.body as { accessToken: string }).accessToken)).toMatchObject({ agency: 'P01' });
+  });
+
+  it('rotates refresh tokens, detects reuse (whole session revoked) and revokes on logout', async () => {
+    const first = (await signInStaff('officer.bca')).body as { refreshToken: string; accessToken: string };
+    const second = await t.http().post('/auth/refresh').send({ refreshToken: first.refreshToken });
+    expect(second.status).toBe(200);
+    const pair = second.body as { refreshToken: string; accessToken: string };
+    expect(pair.refreshToken).not.toBe(first.refreshToken);
+    expect(decodeJwt(pair.accessToken)).toMatchObject({ role: 'officer', agency: 'BCA' });
+    const third = await t.http().post('/auth/refresh').send({ refreshToken: pair.refreshToken });
+    expect(third.status).toBe(200);
+    const latest = (third.body as { refreshToken: string }).refreshToken;
+
+    // The first token again: someone kept a copy. The whole family dies, the latest token included.
+    const reuse = await t.http().post('/auth/refresh').send({ refreshToken: first.refreshToken });
+    expect(reuse.status).toBe(401);
+    expect((reuse.body as { message: string }).message).toMatch(/already used/);
+    await t.http().post('/auth/refresh').send({ refreshToken: latest }).expect(401);
+
+    const citizen = await signInCitizen(nextCitizen());
+    await t.http().post('/auth/logout').send({ refreshToken: citizen.refreshToken }).expect(204);
+    await t.http().post('/auth/refresh').send({ refreshToken: citizen.refreshToken }).expect(401);
+    await t.http().post('/auth/logout').send({ refreshToken: citizen.refreshToken }).expect(204);
+    const stored = await t.ds.query<{ token_hash: string }[]>('SELECT token_hash FROM refresh_tokens');
+    expect(stored.some((r) => r.token_hash === citizen.refreshToken)).toBe(false);
+  });
+
+  it('lets only operators create officers, with validated input', async () => {
+    const body = { username: 'officer.c00004', password: 'Cán-bộ-xã-2026', agencyCode: 'C00004', name: 'Cán bộ xã' };
+    await t.http().post('/staff').send(body).expect(401);
+    const citizen = await signInCitizen(nextCitizen());
+    await t.http().post('/staff').set('Authorization', `Bearer ${citizen.accessToken}`).send(body).expect(403);
+    const officer = (await signInStaff('officer.btp')).body as { accessToken: string };
+    await t.http().post('/staff').set('Authorization', `Bearer ${officer.accessToken}`).send(body).expect(403);
+    const operator = (await signInStaff('operator')).body as { accessToken: string };
+    expect(decodeJwt(operator.accessToken)).toMatchObject({ role: 'operator' });
+    const auth = `Bearer ${operator.accessToken}`;
+
+    const weak = await t
+      .http()
+      .post('/staff')
+      .set('Authorization', auth)
+      .send({ ...body, password: 'short' });
+    expect(weak.status).toBe(400);
+    expect((weak.body as { message: string }).message).toMatch(/password: password must be at least 12/);
+    const badAgency = await t
+      .http()
+      .post('/staff')
+      .set('Authorization', auth)
+      .send({ ...body, agencyCode: 'X1' });
+    expect(badAgency.status).toBe(400);
+    const extra = await t
+      .http()
+      .post('/staff')
+      .set('Authorization', auth)
+      .send({ ...body, role: 'operator' });
+    expect(extra.status).toBe(400);
+    expect((extra.body as { message: string }).message).toMatch(/role/);
+    expect(await count('staff_accounts WHERE username = $1', [body.username])).toBe(0);
+
+    const created = await t.http().post('/staff').set('Authorization', auth).send(body);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ username: body.username, agencyCode: 'C00004', role: 'officer' });
+    await t.http().post('/staff').set('Authorization', auth).send(body).expect(409);
+    const signedIn = await signInStaff(body.username, body.password);
+    expect(signedIn.status).toBe(200);
+    expect(decodeJwt((signedIn.body as { accessToken: string }).accessToken)).toMatchObject({ agency: 'C00004' });
+  });
+
+  it('prefills e-form values equal to the registry, signed for intake (aud hoso-prefill)', async () => {
+    const pid = nextCitizen();
+    const { accessToken } = await signInCitizen(pid);
+    const res = await t
+      .http()
+      .post('/prefill')
+      .set('Authorization', `Bearer ${accessToken}`)
+      .send({ sources: [...PREFILL_SOURCES] });
+    expect(res.status).toBe(200);
+    const r = findCitizenByPersonalId(t.config.REGISTRY_SEED, TEST_REGISTRY_SIZE, pid)!;
+    const { values, prefillToken } = res.body as { values: Record<string, string>; prefillToken: string };
+    expect(values).toEqual({
+      fullName: r.fullName,
+      birthDate: r.birthDate,
+      gender: r.gender === 'male' ? 'Nam' : 'Nữ',
+      personalId: pid,
+      permanentAddress: r.permanentAddress,
+      provinceCode: r.currentProvinceCode,
+      ethnicity: r.ethnicity,
+      nationality: r.nationality,
+    });
+    const { payload, protectedHeader } = await jwtVerify(prefillToken, createRemoteJWKSet(new URL(t.jwksUrl)), {
+      issuer: TOKEN_ISSUER,
+      audience: 'hoso-prefill',
+    });
+    expect(protectedHeader.alg).toBe('EdDSA');
+    expect(payload).toMatchObject({ sub: `citizen:${pid}`, pid, values });
+    expect(payload.exp! - payload.iat!).toBe(7200);
+    // A prefill token is not an access token.
+    await t.http().get('/citizens/me').set('Authorization', `Bearer ${prefillToken}`).expect(401);
+
+    const some = await t
+      .http()
+      .post('/prefill')
+      .set('Authorization', `Bearer ${accessToken}`)
+      .send({ sources: ['fullName'] });
+    expect((some.body as { values: object }).values).toEqual({ fullName: r.fullName });
+    await t
+      .http()
+      .post('/prefill')
+      .set('Authorization', `Bearer ${accessToken}`)
+      .send({ sources: ['salary'] })
+      .expect(400);
+  });
+
+  it('refuses bad bodies with 400 and stores nothing', async () => {
+    const before = await count('otp_challenges');
+    const pid = nextCitizen();
+    const extra = await t.http().post('/auth/citizen/challenges').send({ personalId: pid, phone: '0900000000' });
+    expect(extra.status).toBe(400);
+    expect((extra.body as { message: string }).message).toMatch(/phone/);
+    for (const bad of ['12345', '0791234567890', '999099000001', 'abcdefghijkl']) {
+      const r = await t.http().post('/auth/citizen/challenges').send({ personalId: bad });
+      expect(r.status).toBe(400);
+    }
+    await t.http().post('/auth/citizen/tokens').send({ challengeId: 'nope', code: '12' }).expect(400);
+    await t.http().post('/auth/staff/tokens').send({ username: 'operator', password: PASSWORD, otp: 1 }).expect(400);
+    expect(await count('otp_challenges')).toBe(before);
+    expect(await t.otpFor(pid)).toBeNull();
+  });
+
+  it('answers 401 without a token on every non-public endpoint, and serves health, metrics, docs and JWKS', async () => {
+    const doc = (await t.http().get('/docs/openapi.json').expect(200)).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const isPublic = (path: string) => /^\/(\.well-known\/|auth\/|health)/.test(path);
+    const guarded = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      isPublic(path) ? [] : Object.keys(ops).map((method) => ({ path, method })),
+    );
+    expect(guarded.map((g) => `${g.method} ${g.path}`).sort()).toEqual([
+      'get /citizens/me',
+      'post /prefill',
+      'post /staff',
+    ]);
+    for (const { path, method } of guarded) {
+      const r = await (method === 'get' ? t.http().get(path) : t.http().post(path).send({}));
+      expect(r.status).toBe(401);
+    }
+    const health = await t.http().get('/health').expect(200);
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, kafka: { status: 'up' }, redis: { status: 'up' } },
+    });
+    const metrics = await t.http().get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/http_requests_total\{[^}]*route="\/auth\/citizen\/tokens"/);
+    const jwks = (await t.http().get('/.well-known/jwks.json').expect(200)).body as { keys: object[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+  });
+});

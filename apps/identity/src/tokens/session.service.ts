@@ -1,0 +1,193 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource, type EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import type { AccessClaims } from '@hoso/auth';
+import { audit } from '@hoso/nest-kit';
+import { CLOCK, type Clock } from '../clock';
+import type { Config } from '../config';
+import { CONFIG, ROOT_LOGGER } from '../core';
+import { findCitizen, type Sql } from '../registry/citizen.repository';
+import { TokenSigner } from './token-signer.service';
+
+export type Subject = { type: 'citizen'; id: string } | { type: 'staff'; id: string };
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+interface StaffClaimsRow {
+  username: string;
+  role: 'officer' | 'operator';
+  agency_code: string | null;
+  display_name: string;
+}
+
+interface RefreshRow {
+  id: string;
+  family_id: string;
+  subject_type: Subject['type'];
+  subject_id: string;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+/** Refresh tokens are 256 random bits, so a plain SHA-256 is enough to make a stolen table useless. */
+export const hashRefreshToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** Who a subject is right now; null when they may no longer sign in (citizen deceased, account removed…). */
+export async function claimsFor(sql: Sql, subject: Subject): Promise<AccessClaims | null> {
+  if (subject.type === 'citizen') {
+    const c = await findCitizen(sql, subject.id);
+    if (!c || c.deceased || c.vneidLevel === 0) return null;
+    return {
+      sub: `citizen:${c.personalId}`,
+      role: 'citizen',
+      name: c.fullName,
+      pid: c.personalId,
+      vneid: c.vneidLevel,
+    };
+  }
+  const rows: StaffClaimsRow[] = await sql.query(
+    'SELECT username, role, agency_code, display_name FROM staff_accounts WHERE id = $1',
+    [subject.id],
+  );
+  const s = rows[0];
+  if (!s) return null;
+  return {
+    sub: `${s.role}:${s.username}`,
+    role: s.role,
+    name: s.display_name,
+    ...(s.agency_code ? { agency: s.agency_code } : {}),
+  };
+}
+
+/**
+ * Sign-in sessions: a short-lived access JWT plus an opaque refresh token. Refresh tokens rotate on every use and
+ * belong to a family (one sign-in); presenting one that was already rotated means it was copied, so the whole family
+ * is revoked and both the thief and the citizen must sign in again.
+ */
+@Injectable()
+export class SessionService {
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(TokenSigner) private readonly signer: TokenSigner,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Opens a session; `manager` is the sign-in's transaction, so the refresh token exists only if it commits. */
+  async open(manager: EntityManager, subject: Subject, claims: AccessClaims): Promise<TokenPair> {
+    const refreshToken = await this.insertRefreshToken(manager, subject, uuidv7());
+    return this.pair(claims, refreshToken);
+  }
+
+  async refresh(token: string, correlationId: string): Promise<TokenPair> {
+    const now = this.clock.now();
+    const outcome = await this.ds.transaction(async (m) => {
+      const rows: RefreshRow[] = await m.query(
+        `SELECT id, family_id, subject_type, subject_id, expires_at, revoked_at
+           FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [hashRefreshToken(token)],
+      );
+      const row = rows[0];
+      if (!row) return { kind: 'unknown' as const };
+      const subject: Subject = { type: row.subject_type, id: row.subject_id };
+      if (row.revoked_at) {
+        await this.revokeFamily(m, row.family_id, now);
+        return { kind: 'reused' as const, subject };
+      }
+      if (row.expires_at.getTime() <= now.getTime()) return { kind: 'expired' as const, subject };
+      const claims = await claimsFor(m, subject);
+      if (!claims) {
+        await this.revokeFamily(m, row.family_id, now);
+        return { kind: 'ineligible' as const, subject };
+      }
+      const next = await this.insertRefreshToken(m, subject, row.family_id);
+      await m.query(
+        `UPDATE refresh_tokens SET revoked_at = $2, replaced_by = (SELECT id FROM refresh_tokens WHERE token_hash = $3)
+          WHERE id = $1`,
+        [row.id, now, hashRefreshToken(next)],
+      );
+      return { kind: 'ok' as const, subject, claims, refreshToken: next };
+    });
+    if (outcome.kind === 'ok') {
+      audit(this.logger, {
+        action: 'token.refresh',
+        outcome: 'allowed',
+        actor: { sub: outcome.claims.sub, role: outcome.claims.role },
+        correlationId,
+      });
+      return this.pair(outcome.claims, outcome.refreshToken);
+    }
+    audit(this.logger, {
+      action: 'token.refresh',
+      outcome: 'denied',
+      actor: null,
+      reason: outcome.kind === 'reused' ? 'refresh token reused: session revoked' : outcome.kind,
+      ...(outcome.kind !== 'unknown' ? { resource: `${outcome.subject.type}-session` } : {}),
+      correlationId,
+    });
+    throw new UnauthorizedException(
+      outcome.kind === 'reused'
+        ? 'refresh token already used: the session has been revoked, sign in again'
+        : 'invalid or expired refresh token',
+    );
+  }
+
+  /** Ends the session the token belongs to. Idempotent: an unknown or already revoked token changes nothing. */
+  async logout(token: string, correlationId: string): Promise<void> {
+    const now = this.clock.now();
+    const revoked = await this.ds.transaction(async (m) => {
+      const rows: { family_id: string }[] = await m.query(
+        'SELECT family_id FROM refresh_tokens WHERE token_hash = $1',
+        [hashRefreshToken(token)],
+      );
+      const family = rows[0]?.family_id;
+      if (!family) return false;
+      await this.revokeFamily(m, family, now);
+      return true;
+    });
+    audit(this.logger, { action: 'logout', outcome: revoked ? 'allowed' : 'failed', actor: null, correlationId });
+  }
+
+  private async revokeFamily(m: EntityManager, familyId: string, now: Date): Promise<void> {
+    await m.query('UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL', [
+      familyId,
+      now,
+    ]);
+  }
+
+  private async insertRefreshToken(m: EntityManager, subject: Subject, familyId: string): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.clock.now();
+    await m.query(
+      `INSERT INTO refresh_tokens (id, token_hash, family_id, subject_type, subject_id, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        uuidv7(),
+        hashRefreshToken(token),
+        familyId,
+        subject.type,
+        subject.id,
+        now,
+        new Date(now.getTime() + this.config.REFRESH_TOKEN_TTL_SEC * 1000),
+      ],
+    );
+    return token;
+  }
+
+  private async pair(claims: AccessClaims, refreshToken: string): Promise<TokenPair> {
+    return {
+      accessToken: await this.signer.accessToken(claims),
+      refreshToken,
+      expiresIn: this.signer.accessTokenTtlSec,
+      tokenType: 'Bearer',
+    };
+  }
+}
