@@ -1,0 +1,83 @@
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AuthModule } from '@hoso/auth';
+import { MessagingModule, MessagingService } from '@hoso/messaging';
+import { DatabaseModule, HealthModule, loggingModule, MetricsModule, MetricsService } from '@hoso/nest-kit';
+import { AttachmentsModule } from './attachments/attachments.module';
+import { CatalogModule } from './catalog/catalog.module';
+import { CLOCK, systemClock, type Clock } from './clock';
+import type { Config } from './config';
+import { DossiersModule } from './dossiers/dossiers.module';
+import { APP_LOGGER } from './logger.token';
+import { INTAKE_MIGRATIONS } from './migrations';
+import { SeedModule } from './seed/seed.module';
+
+export interface AppOverrides {
+  clock?: Clock;
+}
+
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(logger: Logger, clock: Clock): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_LOGGER, useValue: logger },
+        { provide: CLOCK, useValue: clock },
+      ],
+      exports: [APP_LOGGER, CLOCK],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config, logger: Logger, overrides: AppOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(logger, overrides.clock ?? systemClock),
+        loggingModule(logger),
+        MetricsModule.forRoot('intake'),
+        AuthModule.forRoot({ jwks: config.AUTH_JWKS_URL }),
+        DatabaseModule.forRoot({
+          url: config.databaseUrl,
+          applicationName: 'intake',
+          migrations: INTAKE_MIGRATIONS,
+          migrate: true,
+        }),
+        MessagingModule.forRootAsync({
+          inject: [DataSource, MetricsService],
+          useFactory: (ds: DataSource, metrics: MetricsService) => ({
+            service: 'intake',
+            brokers: config.KAFKA_BROKERS,
+            dataSource: ds,
+            logger,
+            topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            consumer: { groupId: config.KAFKA_GROUP_ID, observer: metrics.consumerObserver },
+          }),
+        }),
+        HealthModule.forRoot({
+          inject: [DataSource, MessagingService],
+          useFactory: (ds: DataSource, m: MessagingService) => ({
+            database: () => ds.query('SELECT 1'),
+            kafka: () => m.ping(),
+          }),
+        }),
+        ...(config.SEED_ON_START ? [SeedModule] : []),
+        CatalogModule,
+        AttachmentsModule.forRoot({ maxBytes: config.ATTACHMENT_MAX_BYTES, directory: config.ATTACHMENT_DIR }),
+        DossiersModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
+      ],
+    };
+  }
+}
+
+/** The application as a module class (what createServiceApp/runService take). */
+export function intakeRootModule(config: Config, logger: Logger, overrides: AppOverrides = {}): Type {
+  @Module({ imports: [AppModule.forRoot(config, logger, overrides)] })
+  class IntakeRootModule {}
+  return IntakeRootModule;
+}

@@ -1,0 +1,106 @@
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { canReadDossier, CurrentUser, type AuthUser } from '@hoso/auth';
+import { ApiZodQuery, audit, CorrelationId, zodQuery } from '@hoso/nest-kit';
+import { APP_LOGGER } from '../../logger.token';
+import { DOSSIER_STATUSES } from '../domain/status';
+import { DossierRepository, type DossierRow } from '../dossier.repository';
+import { toDossierView, toSummaryView, type DossierSummaryView, type DossierView } from './dossier.view';
+
+const ListQuery = z.strictObject({
+  status: z.enum(DOSSIER_STATUSES).optional(),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether the caller may read the dossier: its applicant, an officer of its (current) agency, an operator. */
+export function mayRead(user: AuthUser, d: DossierRow): boolean {
+  return (
+    canReadDossier(user, { applicantPersonalId: d.applicant_personal_id, agencyCode: d.agency_code }) ||
+    canReadDossier(user, { applicantPersonalId: d.applicant_personal_id, agencyCode: d.handling_agency_code })
+  );
+}
+
+@ApiTags('dossiers')
+@Controller('dossiers')
+export class ReadDossiersHttpController {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly dossiers: DossierRepository,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Citizen: own dossiers; officer: their agency's; operator: all. Newest first. */
+  @Get()
+  @ApiZodQuery(ListQuery)
+  async list(
+    @Query(zodQuery(ListQuery)) q: z.output<typeof ListQuery>,
+    @CurrentUser() user: AuthUser,
+  ): Promise<{ items: DossierSummaryView[]; page: number; pageSize: number; total: number }> {
+    const scope =
+      user.role === 'citizen'
+        ? { applicantPersonalId: user.personalId ?? '-' }
+        : user.role === 'officer'
+          ? { agencyCode: user.agencyCode ?? '-' }
+          : {};
+    const { rows, total } = await this.dossiers.list({
+      ...scope,
+      ...(q.status ? { status: q.status } : {}),
+      page: q.page,
+      pageSize: q.pageSize,
+    });
+    return { items: rows.map(toSummaryView), page: q.page, pageSize: q.pageSize, total };
+  }
+
+  @Get('by-receipt/:receiptCode')
+  async byReceipt(
+    @Param('receiptCode') code: string,
+    @CurrentUser() user: AuthUser,
+    @CorrelationId() correlationId: string,
+  ): Promise<DossierView> {
+    const d = code.length <= 64 ? await this.dossiers.byReceiptCode(code) : null;
+    return this.scoped(d, `receipt:${code.slice(0, 64)}`, user, correlationId);
+  }
+
+  @Get(':id')
+  async byId(
+    @Param('id') id: string,
+    @CurrentUser() user: AuthUser,
+    @CorrelationId() correlationId: string,
+  ): Promise<DossierView> {
+    const d = UUID.test(id) ? await this.dossiers.byId(id) : null;
+    return this.scoped(d, `dossier:${id.slice(0, 64)}`, user, correlationId);
+  }
+
+  private async scoped(
+    d: DossierRow | null,
+    resource: string,
+    user: AuthUser,
+    correlationId: string,
+  ): Promise<DossierView> {
+    if (!d) throw new NotFoundException('no such dossier');
+    if (!mayRead(user, d)) {
+      // Same answer as a missing dossier: a caller must not learn that someone else's dossier exists.
+      audit(this.logger, {
+        action: 'dossier.read',
+        outcome: 'denied',
+        actor: { sub: user.sub, role: user.role },
+        resource,
+        reason: 'not the applicant nor an officer of its agency',
+        correlationId,
+      });
+      throw new NotFoundException('no such dossier');
+    }
+    const attachments = await this.ds.query<DossierView['attachments']>(
+      `SELECT id, file_name AS "fileName", content_type AS "contentType", size_bytes::int AS "sizeBytes", sha256
+       FROM attachments WHERE dossier_id = $1 ORDER BY created_at, id`,
+      [d.id],
+    );
+    return toDossierView(d, await this.dossiers.history(d.id), attachments);
+  }
+}
