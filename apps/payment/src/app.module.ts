@@ -1,0 +1,104 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AuthModule } from '@hoso/auth';
+import { MessagingModule, MessagingService, MessagingTables1764115200000 } from '@hoso/messaging';
+import { DatabaseModule, HealthModule, loggingModule, MetricsModule, MetricsService } from '@hoso/nest-kit';
+import type { Config } from './config';
+import { DossierEventsConsumer } from './dossiers/dossier-events.consumer';
+import { SettleFee } from './dossiers/settle-fee.handler';
+import { ApplyGatewayResult } from './gateway/apply-gateway-result.handler';
+import { GatewayCallbacksController } from './gateway/callbacks.http.controller';
+import { GatewayClient } from './gateway/gateway.client';
+import { RawCallbackBody } from './gateway/raw-body';
+import { ExpireIntent } from './intents/expire-intent.handler';
+import { OpenIntent } from './intents/open-intent';
+import { PaymentsController } from './intents/payments.http.controller';
+import { PaymentQueues } from './jobs/payment-queues';
+import { PaymentWorkers } from './jobs/payment-workers';
+import { PaymentSchema1764300000000 } from './migrations/1764300000000-payment-schema';
+import { SeedFeeExemptions1764300000001 } from './migrations/1764300000001-seed-fee-exemptions';
+import { Reconcile } from './reconciliation/reconcile.handler';
+import { ReconciliationsController } from './reconciliation/reconciliations.http.controller';
+import { RefundPayment } from './refunds/refund.handler';
+import { RefundTriggersConsumer } from './refunds/refund-triggers.consumer';
+import { CLOCK, PAYMENT_CONFIG, ROOT_LOGGER, systemClock, type Clock } from './tokens';
+
+export interface AppOverrides {
+  clock?: Clock;
+}
+
+/** Config, clock, root logger and the BullMQ queues, visible to every module (health probes Redis through it). */
+@Module({})
+class PaymentCoreModule {
+  static forRoot(config: Config, logger: Logger, clock: Clock): DynamicModule {
+    const providers = [
+      { provide: PAYMENT_CONFIG, useValue: config },
+      { provide: CLOCK, useValue: clock },
+      { provide: ROOT_LOGGER, useValue: logger },
+      PaymentQueues,
+    ];
+    return { module: PaymentCoreModule, global: true, providers, exports: providers };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config, logger: Logger, overrides: AppOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        loggingModule(logger),
+        PaymentCoreModule.forRoot(config, logger, overrides.clock ?? systemClock),
+        MetricsModule.forRoot('payment'),
+        AuthModule.forRoot({ jwks: config.AUTH_JWKS_URL }),
+        DatabaseModule.forRoot({
+          url: config.databaseUrl,
+          applicationName: 'payment',
+          migrations: [MessagingTables1764115200000, PaymentSchema1764300000000, SeedFeeExemptions1764300000001],
+          migrate: true,
+        }),
+        MessagingModule.forRootAsync({
+          inject: [DataSource, MetricsService],
+          useFactory: (ds: DataSource, metrics: MetricsService) => ({
+            service: 'payment',
+            brokers: config.KAFKA_BROKERS,
+            dataSource: ds,
+            logger,
+            topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            consumer: { groupId: config.KAFKA_GROUP_ID, observer: metrics.consumerObserver },
+          }),
+        }),
+        HealthModule.forRoot({
+          inject: [DataSource, MessagingService, PaymentQueues],
+          useFactory: (ds: DataSource, m: MessagingService, q: PaymentQueues) => ({
+            database: () => ds.query('SELECT 1'),
+            kafka: () => m.ping(),
+            redis: () => q.connection.ping(),
+          }),
+        }),
+      ],
+      controllers: [PaymentsController, GatewayCallbacksController, ReconciliationsController],
+      providers: [
+        RawCallbackBody,
+        PaymentWorkers,
+        GatewayClient,
+        OpenIntent,
+        SettleFee,
+        DossierEventsConsumer,
+        ApplyGatewayResult,
+        ExpireIntent,
+        Reconcile,
+        RefundPayment,
+        RefundTriggersConsumer,
+      ],
+    };
+  }
+}
+
+/** createServiceApp takes a module class; this wraps the configured dynamic module in one. */
+export function rootModule(config: Config, logger: Logger, overrides: AppOverrides = {}): Type {
+  @Module({ imports: [AppModule.forRoot(config, logger, overrides)] })
+  class PaymentRoot {}
+  return PaymentRoot;
+}

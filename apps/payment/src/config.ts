@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { ConfigError, infraEnvShape, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
+
+const DEV_API_KEY = 'dev-payment-gateway-api-key';
+const DEV_WEBHOOK_SECRET = 'dev-payment-gateway-webhook-secret';
+
+export const configSchema = z.object({
+  ...infraEnvShape,
+  NODE_ENV: z.string().default('development'),
+  PORT: port.default(3003),
+  PAYMENT_DATABASE_URL: postgresUrl.optional(),
+  AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  KAFKA_GROUP_ID: z.string().default('payment'),
+  /** BullMQ queue-name prefix; default: the topic prefix, so parallel test runs never share queues. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^:]*$/, 'must not contain ":"')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:3006'),
+  PAYMENT_GATEWAY_API_KEY: z.string().min(16).optional(),
+  PAYMENT_GATEWAY_WEBHOOK_SECRET: z.string().min(16).optional(),
+  PAYMENT_GATEWAY_TIMEOUT_MS: positiveInt.default(5000),
+  /** Where the gateway sends callbacks; default: this server's own address (tests listen on port 0). */
+  PAYMENT_CALLBACK_URL: z.url().optional(),
+  /** Where the gateway sends the citizen's browser after checkout (the portal). */
+  PAYMENT_RETURN_URL: z.url().optional(),
+  PAYMENT_INTENT_TTL_SEC: positiveInt.default(86_400),
+  /** Accepted clock skew of a callback's signed timestamp. */
+  CALLBACK_TOLERANCE_SEC: positiveInt.default(300),
+  RECONCILE_EVERY_SEC: positiveInt.default(60),
+  /** How far back each reconciliation reads the gateway's ledger. */
+  RECONCILE_LOOKBACK_SEC: positiveInt.default(172_800),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const c = parseEnv(configSchema, env);
+  const missing = [
+    ...(c.PAYMENT_GATEWAY_API_KEY ? [] : ['PAYMENT_GATEWAY_API_KEY']),
+    ...(c.PAYMENT_GATEWAY_WEBHOOK_SECRET ? [] : ['PAYMENT_GATEWAY_WEBHOOK_SECRET']),
+  ];
+  // Development defaults let `nx serve` work out of the box; production must bring its own secrets.
+  if (c.NODE_ENV === 'production' && missing.length) {
+    throw new ConfigError(missing.map((name) => `${name}: required when NODE_ENV=production`));
+  }
+  return Object.freeze({
+    ...c,
+    databaseUrl: c.PAYMENT_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_payment'),
+    gatewayApiKey: c.PAYMENT_GATEWAY_API_KEY ?? DEV_API_KEY,
+    webhookSecret: c.PAYMENT_GATEWAY_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
+    queuePrefix: c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-'),
+  });
+}

@@ -1,0 +1,170 @@
+import type { AddressInfo } from 'node:net';
+import {
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { canReadDossier, CurrentUser, Roles, type AuthUser } from '@hoso/auth';
+import { MessagingService } from '@hoso/messaging';
+import { ApiZodQuery, audit, CorrelationId, zodParams, zodQuery } from '@hoso/nest-kit';
+import type { Config } from '../config';
+import { CALLBACK_PATH } from '../gateway/raw-body';
+import { GatewayClient } from '../gateway/gateway.client';
+import { PAYMENT_CONFIG, ROOT_LOGGER } from '../tokens';
+import { canStartNewIntent } from './domain/intent';
+import { findDossier, findIntent, intentsOf, intentView, lockDossier, type DossierRow } from './intent.store';
+import { OpenIntent } from './open-intent';
+
+const ListQuery = z.strictObject({ dossierId: z.uuid() });
+const PaymentParams = z.object({ paymentId: z.uuid() });
+const DossierParams = z.object({ dossierId: z.uuid() });
+
+@ApiTags('payments')
+@ApiBearerAuth()
+@Controller('payments')
+export class PaymentsController {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly messaging: MessagingService,
+    private readonly gateway: GatewayClient,
+    private readonly openIntent: OpenIntent,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(PAYMENT_CONFIG) private readonly config: Config,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The dossier's fee decision and its payment intents (oldest first). */
+  @Get()
+  @ApiZodQuery(ListQuery)
+  async list(
+    @Query(zodQuery(ListQuery)) q: z.output<typeof ListQuery>,
+    @CurrentUser() user: AuthUser,
+    @CorrelationId() correlationId: string,
+  ) {
+    const dossier = this.readable(await findDossier(this.ds.manager, q.dossierId), q.dossierId, user, correlationId);
+    return {
+      dossierId: dossier.dossier_id,
+      state: dossier.state,
+      baseAmountVnd: dossier.base_amount_vnd === null ? null : Number(dossier.base_amount_vnd),
+      amountVnd: dossier.amount_vnd === null ? null : Number(dossier.amount_vnd),
+      waiverReason: dossier.waiver_reason,
+      items: (await intentsOf(this.ds.manager, dossier.dossier_id)).map(intentView),
+    };
+  }
+
+  @Get(':paymentId')
+  async get(
+    @Param(zodParams(PaymentParams)) p: z.output<typeof PaymentParams>,
+    @CurrentUser() user: AuthUser,
+    @CorrelationId() correlationId: string,
+  ) {
+    const intent = await findIntent(this.ds.manager, p.paymentId);
+    this.readable(intent && (await findDossier(this.ds.manager, intent.dossier_id)), p.paymentId, user, correlationId);
+    return intentView(intent as NonNullable<typeof intent>);
+  }
+
+  /** Opens (or reopens) the gateway checkout of a pending intent of the citizen's own dossier. */
+  @Post(':paymentId/checkout')
+  @HttpCode(200)
+  @Roles('citizen')
+  async checkout(
+    @Param(zodParams(PaymentParams)) p: z.output<typeof PaymentParams>,
+    @CurrentUser() user: AuthUser,
+    @CorrelationId() correlationId: string,
+  ) {
+    const intent = await findIntent(this.ds.manager, p.paymentId);
+    this.readable(intent && (await findDossier(this.ds.manager, intent.dossier_id)), p.paymentId, user, correlationId);
+    const i = intent as NonNullable<typeof intent>;
+    if (i.status !== 'PENDING') throw new ConflictException(`payment ${i.payment_id} is ${i.status}, not payable`);
+    if (i.session_id && i.checkout_url) {
+      return {
+        paymentId: i.payment_id,
+        sessionId: i.session_id,
+        checkoutUrl: i.checkout_url,
+        amountVnd: Number(i.amount_vnd),
+        expiresAt: i.expires_at.toISOString(),
+      };
+    }
+    // Outside a transaction: the gateway returns the same open session when asked twice for one payment.
+    const session = await this.gateway.openSession({
+      paymentId: i.payment_id,
+      amountVnd: Number(i.amount_vnd),
+      callbackUrl: this.callbackUrl(),
+      ...(this.config.PAYMENT_RETURN_URL ? { returnUrl: this.config.PAYMENT_RETURN_URL } : {}),
+    });
+    await this.ds.query(
+      `UPDATE payment_intents SET session_id = $2, checkout_url = $3 WHERE payment_id = $1 AND session_id IS NULL`,
+      [i.payment_id, session.sessionId, session.checkoutUrl],
+    );
+    return {
+      paymentId: i.payment_id,
+      sessionId: session.sessionId,
+      checkoutUrl: session.checkoutUrl,
+      amountVnd: Number(i.amount_vnd),
+      expiresAt: i.expires_at.toISOString(),
+    };
+  }
+
+  /** A new intent after the last one failed or expired (the dossier still unpaid). */
+  @Post('dossiers/:dossierId/intents')
+  @Roles('citizen')
+  async retry(
+    @Param(zodParams(DossierParams)) p: z.output<typeof DossierParams>,
+    @CurrentUser() user: AuthUser,
+    @CorrelationId() correlationId: string,
+  ) {
+    this.readable(await findDossier(this.ds.manager, p.dossierId), p.dossierId, user, correlationId);
+    const intent = await this.messaging.transaction(async (m) => {
+      const dossier = await lockDossier(m, p.dossierId);
+      if (!dossier) throw new NotFoundException(`dossier ${p.dossierId} not found`);
+      const decision = canStartNewIntent(dossier.state, await intentsOf(m, p.dossierId));
+      if (!decision.ok) throw new ConflictException(`cannot start a new payment: ${decision.reason}`);
+      return this.openIntent.open(m, p.dossierId, Number(dossier.amount_vnd), { correlationId, causationId: null });
+    });
+    return intentView(intent);
+  }
+
+  /** A refused read answers 404 like a missing one (never confirm someone else's dossier exists) and is audited. */
+  private readable(
+    dossier: DossierRow | undefined,
+    resource: string,
+    user: AuthUser,
+    correlationId: string,
+  ): DossierRow {
+    if (dossier?.applicant_personal_id && dossier.agency_code) {
+      if (
+        canReadDossier(user, { applicantPersonalId: dossier.applicant_personal_id, agencyCode: dossier.agency_code })
+      ) {
+        return dossier;
+      }
+      audit(this.logger, {
+        action: 'payment.read',
+        outcome: 'denied',
+        actor: { sub: user.sub, role: user.role },
+        resource,
+        reason: 'not the applicant or the agency',
+        correlationId,
+      });
+    }
+    throw new NotFoundException(`${resource} not found`);
+  }
+
+  private callbackUrl(): string {
+    if (this.config.PAYMENT_CALLBACK_URL) return this.config.PAYMENT_CALLBACK_URL;
+    const server = this.adapterHost.httpAdapter.getHttpServer() as { address(): AddressInfo | string | null };
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : this.config.PORT;
+    return `http://127.0.0.1:${port}${CALLBACK_PATH}`;
+  }
+}

@@ -1,0 +1,301 @@
+import { Client } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { samplePayloads } from '@hoso/contracts';
+import { eventually } from '@hoso/testing';
+import { signCallback } from './gateway/domain/signature';
+import { API_KEY, startHarness, submitted, verified, WEBHOOK_SECRET, type Harness } from './testing/payment-harness';
+
+describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Redis, HTTP)', () => {
+  let h: Harness;
+  let db: Client;
+  let gwDb: Client;
+  const pid = '079099000123';
+  let citizen: string;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    db = new Client({ connectionString: h.env.databases['payment'] });
+    gwDb = new Client({ connectionString: h.env.databases['paygw'] });
+    await db.connect();
+    await gwDb.connect();
+    citizen = await h.env.issuer.citizen(pid);
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await gwDb.end();
+    await h.close();
+  });
+
+  const api = async (method: string, path: string, token?: string, body?: unknown) => {
+    const res = await fetch(`${h.paymentUrl}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> };
+  };
+  const gw = async (method: string, path: string, body?: unknown, key: string | null = API_KEY) => {
+    const res = await fetch(`${h.gatewayUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const requestedFor = (dossierId: string) => h.tap.waitFor('payment.requested.v1', (e) => e.dossierId === dossierId);
+  const count = (topic: string, dossierId: string) => h.tap.matching(topic, (e) => e.dossierId === dossierId).length;
+
+  /** A dossier in a province without exemption, submitted and verified: returns its requested payment. */
+  async function payableDossier(feeVnd = 8000) {
+    const s = submitted({
+      provinceCode: '79',
+      feeVnd,
+      applicant: { ...samplePayloads['dossier.submitted.v1'].applicant, personalId: pid },
+    });
+    await h.publish('dossier.submitted.v1', s);
+    await h.publish('identity.verified.v1', verified(s));
+    const req = await requestedFor(s.dossierId);
+    return { dossierId: s.dossierId, paymentId: req.payload['paymentId'] as string };
+  }
+
+  it('requests exactly one payment whichever of submitted / verified comes first, and applies exemptions', async () => {
+    const a = submitted({ provinceCode: '79', feeVnd: 8000 });
+    await h.publish('dossier.submitted.v1', a);
+    await h.publish('identity.verified.v1', verified(a));
+    const b = submitted({ provinceCode: '68', feeVnd: 8000 }); // 50% online reduction
+    await h.publish('identity.verified.v1', verified(b));
+    await h.publish('dossier.submitted.v1', b);
+    const exempt = submitted({ provinceCode: '01', feeVnd: 8000 });
+    await h.publish('identity.verified.v1', verified(exempt));
+    await h.publish('dossier.submitted.v1', exempt);
+    const free = submitted({ provinceCode: '79', feeVnd: 0 });
+    await h.publish('dossier.submitted.v1', free);
+    await h.publish('identity.verified.v1', verified(free));
+    const counter = submitted({ provinceCode: '01', feeVnd: 8000, channel: 'COUNTER' });
+    await h.publish('dossier.submitted.v1', counter);
+    await h.publish('identity.verified.v1', verified(counter));
+    const rejected = submitted({ provinceCode: '79' });
+    await h.publish('identity.rejected.v1', {
+      ...samplePayloads['identity.rejected.v1'],
+      dossierId: rejected.dossierId,
+    });
+    await h.publish('dossier.submitted.v1', rejected);
+
+    expect((await requestedFor(a.dossierId)).payload).toMatchObject({ amountVnd: 8000 });
+    expect((await requestedFor(b.dossierId)).payload).toMatchObject({ amountVnd: 4000 });
+    expect((await requestedFor(counter.dossierId)).payload).toMatchObject({ amountVnd: 8000 });
+    const waived = await h.tap.waitFor('payment.waived.v1', (e) => e.dossierId === exempt.dossierId);
+    expect(waived.payload).toMatchObject({ reason: 'ONLINE_EXEMPTION', baseAmountVnd: 8000 });
+    const zero = await h.tap.waitFor('payment.waived.v1', (e) => e.dossierId === free.dossierId);
+    expect(zero.payload).toMatchObject({ reason: 'ZERO_FEE', baseAmountVnd: 0 });
+    const requested = await requestedFor(a.dossierId);
+    const expiresIn = Date.parse(requested.payload['expiresAt'] as string) - Date.now();
+    expect(expiresIn).toBeGreaterThan(86_000_000);
+
+    // Redelivering the upstream events decides nothing twice.
+    await h.publish('identity.verified.v1', verified(a));
+    await eventually('the rejected dossier to be closed', async () => {
+      const r = await db.query<{ state: string }>('SELECT state FROM payment_dossiers WHERE dossier_id = $1', [
+        rejected.dossierId,
+      ]);
+      return r.rows[0]?.state === 'IDENTITY_REJECTED';
+    });
+    for (const d of [a, b, counter]) expect(count('payment.requested.v1', d.dossierId)).toBe(1);
+    expect(count('payment.requested.v1', rejected.dossierId) + count('payment.waived.v1', rejected.dossierId)).toBe(0);
+    expect(count('payment.requested.v1', exempt.dossierId)).toBe(0);
+  });
+
+  it('checkout → pay at the gateway → signed callback → exactly one payment.completed.v1', async () => {
+    const { dossierId, paymentId } = await payableDossier();
+    const list = await api('GET', `/payments?dossierId=${dossierId}`, citizen);
+    expect(list.status).toBe(200);
+    expect(list.body['items']).toEqual([expect.objectContaining({ paymentId, status: 'PENDING', amountVnd: 8000 })]);
+    const checkout = await api('POST', `/payments/${paymentId}/checkout`, citizen);
+    expect(checkout.status).toBe(200);
+    const sessionId = checkout.body['sessionId'] as string;
+    expect(checkout.body['checkoutUrl']).toBe(`${h.gatewayUrl}/checkout/${sessionId}`);
+    const page = await fetch(checkout.body['checkoutUrl'] as string);
+    expect(await page.text()).toMatch(/8\.000/);
+    const paid = await gw('POST', `/checkout/${sessionId}/pay`, { outcome: 'success', method: 'EWALLET' });
+    expect(paid.status).toBe(200);
+    const completed = await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+    expect(completed.payload).toMatchObject({ paymentId, amountVnd: 8000, method: 'EWALLET', online: true });
+    const one = await api('GET', `/payments/${paymentId}`, citizen);
+    expect(one.body).toMatchObject({ status: 'SUCCEEDED', settledVia: 'CALLBACK' });
+    // Paying the same session again is refused by the gateway; nothing more is emitted.
+    expect((await gw('POST', `/checkout/${sessionId}/pay`, { outcome: 'success' })).status).toBe(409);
+  });
+
+  it('duplicate callbacks (sent concurrently) give one payment.completed.v1', async () => {
+    const { dossierId, paymentId } = await payableDossier();
+    // The test opens the session first with the 'duplicate' override; payment's checkout gets the same session back.
+    const opened = await gw('POST', '/sessions', {
+      paymentId,
+      amountVnd: 8000,
+      callbackUrl: `${h.paymentUrl}/payments/gateway/callbacks`,
+      callbackMode: 'duplicate',
+    });
+    const checkout = await api('POST', `/payments/${paymentId}/checkout`, citizen);
+    expect(checkout.body['sessionId']).toBe(opened.body['sessionId']);
+    await gw('POST', `/checkout/${opened.body['sessionId'] as string}/pay`, { outcome: 'success' });
+    await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+    await eventually('both callback copies to be answered 200', async () => {
+      const r = await gwDb.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM gateway_callback_deliveries WHERE session_id = $1 AND status_code = 200',
+        [opened.body['sessionId']],
+      );
+      return r.rows[0]!.n === 2;
+    });
+    await h.publish('identity.verified.v1', verified(submitted({ dossierId })));
+    expect(count('payment.completed.v1', dossierId)).toBe(1);
+  });
+
+  it('a failed payment can be retried with a new intent, which then completes', async () => {
+    const { dossierId, paymentId } = await payableDossier();
+    expect((await api('POST', `/payments/dossiers/${dossierId}/intents`, citizen)).status).toBe(409); // still pending
+    const first = await api('POST', `/payments/${paymentId}/checkout`, citizen);
+    await gw('POST', `/checkout/${first.body['sessionId'] as string}/pay`, { outcome: 'failure' });
+    const failed = await h.tap.waitFor('payment.failed.v1', (e) => e.dossierId === dossierId);
+    expect(failed.payload).toMatchObject({ paymentId, reason: 'DECLINED', final: false });
+    const retry = await api('POST', `/payments/dossiers/${dossierId}/intents`, citizen);
+    expect(retry.status).toBe(201);
+    const second = retry.body['paymentId'] as string;
+    expect(second).not.toBe(paymentId);
+    await h.tap.waitFor('payment.requested.v1', (e) => e.payload['paymentId'] === second);
+    const checkout = await api('POST', `/payments/${second}/checkout`, citizen);
+    await gw('POST', `/checkout/${checkout.body['sessionId'] as string}/pay`, { outcome: 'success' });
+    const completed = await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+    expect(completed.payload['paymentId']).toBe(second);
+    expect((await api('POST', `/payments/dossiers/${dossierId}/intents`, citizen)).status).toBe(409); // paid
+  });
+
+  it('refuses a callback with a bad, missing or stale signature (401) and changes nothing', async () => {
+    const { dossierId, paymentId } = await payableDossier();
+    const body = JSON.stringify({
+      sessionId: 'cs_000000000000000000000000',
+      paymentId,
+      status: 'SUCCEEDED',
+      amountVnd: 8000,
+      gatewayReference: 'PGW-FORGED',
+      method: 'CARD',
+      occurredAt: new Date().toISOString(),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const post = (signature?: string) =>
+      fetch(`${h.paymentUrl}/payments/gateway/callbacks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signature ? { 'x-gateway-signature': signature } : {}) },
+        body,
+      });
+    expect((await post(signCallback('not-the-shared-secret-000', body, now))).status).toBe(401);
+    expect((await post()).status).toBe(401);
+    expect((await post(signCallback(WEBHOOK_SECRET, body, now - 301))).status).toBe(401);
+    expect((await post(signCallback(WEBHOOK_SECRET, `${body} `, now))).status).toBe(401);
+    const row = await db.query('SELECT status, flag FROM payment_intents WHERE payment_id = $1', [paymentId]);
+    expect(row.rows[0]).toEqual({ status: 'PENDING', flag: null });
+    // The genuine signature over the same bytes is accepted — the refusals above were about the signature only.
+    const ok = await post(signCallback(WEBHOOK_SECRET, body, now));
+    expect(ok.status).toBe(200);
+    await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+    // A FAILED arriving after the success is ignored; an amount that does not match is flagged, not applied.
+    const late = JSON.stringify({ ...JSON.parse(body), status: 'FAILED', gatewayReference: 'PGW-LATE' });
+    const lateRes = await fetch(`${h.paymentUrl}/payments/gateway/callbacks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gateway-signature': signCallback(WEBHOOK_SECRET, late, now) },
+      body: late,
+    });
+    expect(await lateRes.json()).toMatchObject({ outcome: 'ignored' });
+    expect(count('payment.failed.v1', dossierId)).toBe(0);
+  });
+
+  it('reconciliation repairs a dropped callback exactly once (run twice)', async () => {
+    const { dossierId, paymentId } = await payableDossier();
+    const opened = await gw('POST', '/sessions', {
+      paymentId,
+      amountVnd: 8000,
+      callbackUrl: `${h.paymentUrl}/payments/gateway/callbacks`,
+      callbackMode: 'drop',
+    });
+    await api('POST', `/payments/${paymentId}/checkout`, citizen);
+    await gw('POST', `/checkout/${opened.body['sessionId'] as string}/pay`, { outcome: 'success' });
+    const operator = await h.env.issuer.operator();
+    expect((await api('POST', '/payments/reconciliations', citizen)).status).toBe(403);
+    const first = await api('POST', '/payments/reconciliations', operator);
+    expect(first.status).toBe(200);
+    expect(first.body['repaired']).toEqual([{ paymentId, outcome: 'completed' }]);
+    const second = await api('POST', '/payments/reconciliations', operator);
+    expect(second.body['repaired']).toEqual([]);
+    const completed = await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+    expect(completed.payload['paymentId']).toBe(paymentId);
+    const intent = await api('GET', `/payments/${paymentId}`, operator);
+    expect(intent.body).toMatchObject({ status: 'SUCCEEDED', settledVia: 'RECONCILIATION' });
+    const deliveries = await gwDb.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM gateway_callback_deliveries WHERE session_id = $1',
+      [opened.body['sessionId']],
+    );
+    expect(deliveries.rows[0]!.n).toBe(0);
+    expect(count('payment.completed.v1', dossierId)).toBe(1);
+  });
+
+  it('refunds once when the case is rejected, whatever the redeliveries', async () => {
+    const { dossierId, paymentId } = await payableDossier();
+    const checkout = await api('POST', `/payments/${paymentId}/checkout`, citizen);
+    await gw('POST', `/checkout/${checkout.body['sessionId'] as string}/pay`, { outcome: 'success' });
+    await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+    const rejection = { ...samplePayloads['case.completed.v1'], dossierId, outcome: 'REJECTED' as const };
+    const eventId = uuidv7();
+    await h.publish('case.completed.v1', rejection, eventId);
+    await h.publish('case.completed.v1', rejection, eventId);
+    await h.publish('case.status-changed.v1', {
+      ...samplePayloads['case.status-changed.v1'],
+      dossierId,
+      to: 'REJECTED',
+    });
+    const refunded = await h.tap.waitFor('payment.refunded.v1', (e) => e.dossierId === dossierId);
+    expect(refunded.payload).toMatchObject({ paymentId, amountVnd: 8000 });
+    await eventually('every trigger to be consumed', async () => {
+      const r = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messaging_inbox WHERE topic IN ('case.completed.v1', 'case.status-changed.v1')`,
+      );
+      return r.rows[0]!.n >= 2;
+    });
+    const g = await gwDb.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway_refunds WHERE payment_id = $1`, [
+      paymentId,
+    ]);
+    expect(g.rows[0]!.n).toBe(1);
+    expect(count('payment.refunded.v1', dossierId)).toBe(1);
+    // An approved case refunds nothing.
+    const other = await payableDossier();
+    await h.publish('case.completed.v1', { ...samplePayloads['case.completed.v1'], dossierId: other.dossierId });
+    expect(count('payment.refunded.v1', other.dossierId)).toBe(0);
+  });
+
+  it('scopes reads: another citizen gets 404 (audited); tokens are needed except for callback, health, metrics, docs', async () => {
+    const { dossierId, paymentId } = await payableDossier();
+    const stranger = await h.env.issuer.citizen('001099000999');
+    expect((await api('GET', `/payments/${paymentId}`, stranger)).status).toBe(404);
+    expect((await api('GET', `/payments?dossierId=${dossierId}`, stranger)).status).toBe(404);
+    expect((await api('POST', `/payments/${paymentId}/checkout`, stranger)).status).toBe(404);
+    expect(
+      h.logLines.some((l) => l['audit'] === true && l['resource'] === paymentId && l['outcome'] === 'denied'),
+    ).toBe(true);
+    expect((await api('GET', `/payments/${paymentId}`, await h.env.issuer.officer('H33.01'))).status).toBe(200);
+    expect((await api('GET', `/payments/${paymentId}`)).status).toBe(401);
+    expect((await api('POST', `/payments/${paymentId}/checkout`)).status).toBe(401);
+    expect((await api('GET', `/payments?dossierId=${dossierId}&extra=1`, citizen)).status).toBe(400);
+    expect((await fetch(`${h.paymentUrl}/health`)).status).toBe(200);
+    expect(await (await fetch(`${h.paymentUrl}/metrics`)).text()).toMatch(/payment_gateway_callbacks_total/);
+    expect((await fetch(`${h.paymentUrl}/docs/openapi.json`)).status).toBe(200);
+    // The simulator's server API needs its API key.
+    expect((await gw('GET', '/ledger', undefined, null)).status).toBe(401);
+    expect(
+      (await gw('POST', '/sessions', { paymentId, amountVnd: 1, callbackUrl: 'http://x' }, 'wrong-key')).status,
+    ).toBe(401);
+    expect((await gw('POST', '/refunds', { paymentId, amountVnd: 1, reason: 'x' }, null)).status).toBe(401);
+  });
+});
