@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { infraEnvShape, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
-import { REGISTRY_DEFAULT_SEED, REGISTRY_MAX_CITIZENS } from './registry/domain/generator';
+import { REGISTRY_DEFAULT_SEED, REGISTRY_MAX_CITIZENS } from '@hoso/population';
 
 const DEV_OTP_SECRET = 'hoso-dev-otp-secret-not-for-production';
 const DEV_STAFF_PASSWORD = 'hoso-dev-password';

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { JwtVerifier, TOKEN_ISSUER } from '@hoso/auth';
-import { findCitizenByPersonalId, unregisteredPersonalId } from '../registry/domain/generator';
-import { PREFILL_SOURCES } from '../registry/domain/prefill';
+import { findCitizenByPersonalId, unregisteredPersonalId } from '@hoso/population';
+import { PREFILL_SOURCES } from '@hoso/population';
 import { startIdentity, TEST_REGISTRY_SIZE, type IdentityTestApp } from '../testing/identity-test-app';
 
 const PASSWORD = 'hoso-dev-password';

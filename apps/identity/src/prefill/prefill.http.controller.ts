@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { ApiZodBody, zodBody } from '@hoso/nest-kit';
 import { findCitizen } from '../registry/citizen.repository';
-import { PREFILL_SOURCES, prefillValues, type PrefillSource } from '../registry/domain/prefill';
+import { PREFILL_SOURCES, prefillValues, type PrefillSource } from '@hoso/population';
 import { TokenSigner } from '../tokens/token-signer.service';
 
 const PrefillBody = z.strictObject({

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { CitizenRecord, VneidLevel } from './domain/citizen';
+import type { CitizenRecord, VneidLevel } from '@hoso/population';
 
 /** Anything that runs SQL: the DataSource's manager or a transaction's. */
 export type Sql = Pick<EntityManager, 'query'>;

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, NotFoundException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
-import type { CitizenRecord } from './domain/citizen';
+import type { CitizenRecord } from '@hoso/population';
 import { findCitizen } from './citizen.repository';
 
 @ApiTags('registry')

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { generateCitizenBatch } from './domain/generator';
+import { generateCitizenBatch } from '@hoso/population';
 import { insertCitizens } from './citizen.repository';
 
 export const SEED_BATCH_SIZE = 5000;

@@ -4,7 +4,7 @@ import { TOKEN_AUDIENCE, TOKEN_ISSUER, type AccessClaims } from '@hoso/auth';
 import { CLOCK, type Clock } from '../clock';
 import { CONFIG } from '../core';
 import type { Config } from '../config';
-import type { PrefillSource } from '../registry/domain/prefill';
+import type { PrefillSource } from '@hoso/population';
 import { SIGNING_ALG, SigningKeyStore } from './signing-key.store';
 
 export const PREFILL_AUDIENCE = 'hoso-prefill';

@@ -5,8 +5,8 @@ import { HandlesEvent, MessagingService, type HandlerContext } from '@hoso/messa
 import { CLOCK, type Clock } from '../clock';
 import { ROOT_LOGGER } from '../core';
 import { findCitizen } from '../registry/citizen.repository';
-import type { VneidLevel } from '../registry/domain/citizen';
-import { verifyApplicant } from '../registry/domain/matching';
+import type { VneidLevel } from '@hoso/population';
+import { verifyApplicant } from '@hoso/population';
 
 /**
  * Checks every submitted dossier's applicant against the population registry and answers with

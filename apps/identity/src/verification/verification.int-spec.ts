@@ -6,8 +6,8 @@ import { EventProducer } from '@hoso/messaging';
 import { EventTap } from '@hoso/nest-kit/testing';
 import { eventually } from '@hoso/testing';
 import { FIND_CITIZEN_SQL } from '../registry/citizen.repository';
-import type { CitizenRecord } from '../registry/domain/citizen';
-import { citizenAt, unregisteredPersonalId } from '../registry/domain/generator';
+import type { CitizenRecord } from '@hoso/population';
+import { citizenAt, unregisteredPersonalId } from '@hoso/population';
 import { startIdentity, TEST_REGISTRY_SIZE, type IdentityTestApp } from '../testing/identity-test-app';
 
 describe('identity: applicant verification on dossier.submitted.v1 (real servers)', () => {

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Public } from '@hoso/auth';
 import { ApiZodBody, CorrelationId, zodBody } from '@hoso/nest-kit';
-import { parsePersonalId } from '../../registry/domain/personal-id';
+import { parsePersonalId } from '@hoso/population';
 import type { TokenPair } from '../../tokens/session.service';
 import { CitizenSignInHandler, type ChallengeCreated } from './citizen-sign-in.handler';
 

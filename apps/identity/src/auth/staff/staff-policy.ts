@@ -1,5 +1,5 @@
 /** Pure rules for staff accounts: agency codes, usernames, password strength, the seeded accounts. */
-import { CURRENT_PROVINCES } from '../../registry/domain/personal-id';
+import { CURRENT_PROVINCES } from '@hoso/population';
 
 export const MINISTRY_AGENCIES = ['BCA', 'BTP', 'BXD', 'BTC', 'BNNMT', 'BHXH'] as const;
 
