@@ -1,10 +1,8 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { AuthModule } from '@hoso/auth';
-import { MessagingModule, MessagingService, MessagingTables1764115200000 } from '@hoso/messaging';
-import { DatabaseModule, HealthModule, loggingModule, MetricsModule, MetricsService } from '@hoso/nest-kit';
+import { MessagingTables1764115200000 } from '@hoso/messaging';
+import { platformModules } from '@hoso/nest-kit';
 import { CitizenSignInHandler } from './auth/citizen/citizen-sign-in.handler';
 import { CitizenSignInHttpController } from './auth/citizen/citizen-sign-in.http.controller';
 import { DevFileOtpDelivery, OTP_DELIVERY, type OtpDelivery } from './auth/citizen/otp-delivery';
@@ -12,7 +10,7 @@ import { StaffAccountsService } from './auth/staff/staff-accounts.service';
 import { StaffHttpController } from './auth/staff/staff.http.controller';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { CoreModule, REDIS } from './core';
+import { CoreModule } from './core';
 import { IdentitySchema1764201600000 } from './migrations/1764201600000-identity-schema';
 import { PrefillHttpController } from './prefill/prefill.http.controller';
 import { CitizensHttpController } from './registry/citizens.http.controller';
@@ -39,33 +37,20 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, logger, overrides.clock ?? systemClock),
-        loggingModule(logger),
-        MetricsModule.forRoot('identity'),
-        AuthModule.forRoot({ jwks: keys.getKey }),
-        DatabaseModule.forRoot({
-          url: config.databaseUrl,
-          applicationName: 'identity',
-          migrations: [MessagingTables1764115200000, IdentitySchema1764201600000],
-          migrate: true,
-        }),
-        MessagingModule.forRootAsync({
-          inject: [DataSource, MetricsService],
-          useFactory: (ds: DataSource, metrics: MetricsService) => ({
-            service: 'identity',
+        ...platformModules({
+          service: 'identity',
+          logger,
+          auth: { jwks: keys.getKey },
+          database: {
+            url: config.databaseUrl,
+            migrations: [MessagingTables1764115200000, IdentitySchema1764201600000],
+          },
+          kafka: {
             brokers: config.KAFKA_BROKERS,
-            dataSource: ds,
-            logger,
             topicPrefix: config.KAFKA_TOPIC_PREFIX,
-            consumer: { groupId: config.KAFKA_GROUP_ID, observer: metrics.consumerObserver },
-          }),
-        }),
-        HealthModule.forRoot({
-          inject: [DataSource, MessagingService, REDIS],
-          useFactory: (ds: DataSource, m: MessagingService, redis: Redis) => ({
-            database: () => ds.query('SELECT 1'),
-            kafka: () => m.ping(),
-            redis: () => redis.ping(),
-          }),
+            groupId: config.KAFKA_GROUP_ID,
+          },
+          redisUrl: config.REDIS_URL,
         }),
       ],
       controllers: [

@@ -1,9 +1,6 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { AuthModule } from '@hoso/auth';
-import { MessagingModule, MessagingService } from '@hoso/messaging';
-import { DatabaseModule, HealthModule, loggingModule, MetricsModule, MetricsService } from '@hoso/nest-kit';
+import { platformModules } from '@hoso/nest-kit';
 import { AttachmentsModule } from './attachments/attachments.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { CLOCK, systemClock, type Clock } from './clock';
@@ -39,32 +36,17 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(logger, overrides.clock ?? systemClock),
-        loggingModule(logger),
-        MetricsModule.forRoot('intake'),
-        AuthModule.forRoot({ jwks: config.AUTH_JWKS_URL }),
-        DatabaseModule.forRoot({
-          url: config.databaseUrl,
-          applicationName: 'intake',
-          migrations: INTAKE_MIGRATIONS,
-          migrate: true,
-        }),
-        MessagingModule.forRootAsync({
-          inject: [DataSource, MetricsService],
-          useFactory: (ds: DataSource, metrics: MetricsService) => ({
-            service: 'intake',
+        ...platformModules({
+          service: 'intake',
+          logger,
+          auth: { jwks: config.AUTH_JWKS_URL },
+          database: { url: config.databaseUrl, migrations: INTAKE_MIGRATIONS },
+          kafka: {
             brokers: config.KAFKA_BROKERS,
-            dataSource: ds,
-            logger,
             topicPrefix: config.KAFKA_TOPIC_PREFIX,
-            consumer: { groupId: config.KAFKA_GROUP_ID, observer: metrics.consumerObserver },
-          }),
-        }),
-        HealthModule.forRoot({
-          inject: [DataSource, MessagingService],
-          useFactory: (ds: DataSource, m: MessagingService) => ({
-            database: () => ds.query('SELECT 1'),
-            kafka: () => m.ping(),
-          }),
+            groupId: config.KAFKA_GROUP_ID,
+          },
+          redisUrl: config.REDIS_URL,
         }),
         ...(config.SEED_ON_START ? [SeedModule] : []),
         CatalogModule,

@@ -1,9 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { AuthModule } from '@hoso/auth';
-import { MessagingModule, MessagingService, MessagingTables1764115200000 } from '@hoso/messaging';
-import { DatabaseModule, HealthModule, loggingModule, MetricsModule, MetricsService } from '@hoso/nest-kit';
+import { MessagingTables1764115200000 } from '@hoso/messaging';
+import { platformModules } from '@hoso/nest-kit';
 import type { Config } from './config';
 import { DossierEventsConsumer } from './dossiers/dossier-events.consumer';
 import { SettleFee } from './dossiers/settle-fee.handler';
@@ -48,34 +46,21 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        loggingModule(logger),
         PaymentCoreModule.forRoot(config, logger, overrides.clock ?? systemClock),
-        MetricsModule.forRoot('payment'),
-        AuthModule.forRoot({ jwks: config.AUTH_JWKS_URL }),
-        DatabaseModule.forRoot({
-          url: config.databaseUrl,
-          applicationName: 'payment',
-          migrations: [MessagingTables1764115200000, PaymentSchema1764300000000, SeedFeeExemptions1764300000001],
-          migrate: true,
-        }),
-        MessagingModule.forRootAsync({
-          inject: [DataSource, MetricsService],
-          useFactory: (ds: DataSource, metrics: MetricsService) => ({
-            service: 'payment',
+        ...platformModules({
+          service: 'payment',
+          logger,
+          auth: { jwks: config.AUTH_JWKS_URL },
+          database: {
+            url: config.databaseUrl,
+            migrations: [MessagingTables1764115200000, PaymentSchema1764300000000, SeedFeeExemptions1764300000001],
+          },
+          kafka: {
             brokers: config.KAFKA_BROKERS,
-            dataSource: ds,
-            logger,
             topicPrefix: config.KAFKA_TOPIC_PREFIX,
-            consumer: { groupId: config.KAFKA_GROUP_ID, observer: metrics.consumerObserver },
-          }),
-        }),
-        HealthModule.forRoot({
-          inject: [DataSource, MessagingService, PaymentQueues],
-          useFactory: (ds: DataSource, m: MessagingService, q: PaymentQueues) => ({
-            database: () => ds.query('SELECT 1'),
-            kafka: () => m.ping(),
-            redis: () => q.connection.ping(),
-          }),
+            groupId: config.KAFKA_GROUP_ID,
+          },
+          redisUrl: config.REDIS_URL,
         }),
       ],
       controllers: [PaymentsController, GatewayCallbacksController, ReconciliationsController],

@@ -8,3 +8,4 @@ export * from './metrics';
 export * from './redis';
 export * from './zod';
 export * from './database';
+export * from './platform';

@@ -1,0 +1,84 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { DataSource, type MixedList } from 'typeorm';
+import { AuthModule, type VerifierOptions } from '@hoso/auth';
+import { MessagingModule, MessagingService } from '@hoso/messaging';
+import { DatabaseModule } from './database';
+import { HealthModule } from './health';
+import { loggingModule } from './logging';
+import { MetricsModule, MetricsService } from './metrics';
+import { createRedis } from './redis';
+
+/** The service's shared ioredis client (BullMQ queues, rate limits); checked by readiness. */
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+
+@Injectable()
+class RedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+  }
+}
+
+@Module({})
+class RedisModule {
+  static forRoot(url: string, name: string): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      providers: [{ provide: REDIS_CLIENT, useFactory: () => createRedis(url, name) }, RedisCloser],
+      exports: [REDIS_CLIENT],
+    };
+  }
+}
+
+export interface PlatformOptions {
+  service: string;
+  logger: Logger;
+  auth: VerifierOptions;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  database: { url: string; migrations: MixedList<Function | string>; migrate?: boolean };
+  kafka: { brokers: string[]; topicPrefix: string; groupId: string };
+  redisUrl: string;
+}
+
+/**
+ * Everything a hoso service has before its first feature: JSON logs, metrics, the auth guard, its own
+ * migrated database, Kafka (outbox relay + idempotent consumer), Redis, and readiness over all three.
+ * One place, so every service is wired the same way.
+ */
+export function platformModules(o: PlatformOptions): DynamicModule[] {
+  return [
+    loggingModule(o.logger),
+    MetricsModule.forRoot(o.service),
+    AuthModule.forRoot(o.auth),
+    DatabaseModule.forRoot({
+      url: o.database.url,
+      applicationName: o.service,
+      migrations: o.database.migrations,
+      migrate: o.database.migrate ?? true,
+    }),
+    RedisModule.forRoot(o.redisUrl, o.service),
+    MessagingModule.forRootAsync({
+      inject: [DataSource, MetricsService],
+      useFactory: (ds: DataSource, metrics: MetricsService) => ({
+        service: o.service,
+        brokers: o.kafka.brokers,
+        dataSource: ds,
+        logger: o.logger,
+        topicPrefix: o.kafka.topicPrefix,
+        consumer: { groupId: o.kafka.groupId, observer: metrics.consumerObserver },
+      }),
+    }),
+    HealthModule.forRoot({
+      inject: [DataSource, MessagingService, REDIS_CLIENT],
+      useFactory: (ds: DataSource, m: MessagingService, redis: Redis) => ({
+        database: () => ds.query('SELECT 1'),
+        kafka: () => m.ping(),
+        redis: () => redis.ping(),
+      }),
+    }),
+  ];
+}
