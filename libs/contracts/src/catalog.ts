@@ -1,4 +1,4 @@
-import { CaseCompletedV1, CaseReceivedV1, CaseStatusChangedV1 } from './events/case.v1';
+import { CaseCompletedV1, CaseRatedV1, CaseReceivedV1, CaseStatusChangedV1 } from './events/case.v1';
 import { DossierSubmittedV1, DossierWithdrawnV1 } from './events/dossier.v1';
 import { IdentityRejectedV1, IdentityVerifiedV1 } from './events/identity.v1';
 import { MetricsCompletionRateV1 } from './events/metrics.v1';
@@ -99,6 +99,13 @@ export const catalog = defineCatalog([
     producer: 'case-tracking',
     summary: 'The result was delivered; carries the outcome and whether it was on time.',
     schema: CaseCompletedV1,
+  }),
+  defineTopic({
+    type: 'case.rated',
+    version: 1,
+    producer: 'case-tracking',
+    summary: 'The citizen rated a completed case (once); feeds the satisfaction rate.',
+    schema: CaseRatedV1,
   }),
   defineTopic({
     type: 'metrics.completion-rate',

@@ -27,6 +27,7 @@ describe('catalog', () => {
     expect(topicNames.sort()).toEqual(
       [
         'case.completed.v1',
+        'case.rated.v1',
         'case.received.v1',
         'case.status-changed.v1',
         'dossier.submitted.v1',
@@ -41,7 +42,7 @@ describe('catalog', () => {
         'payment.waived.v1',
       ].sort(),
     );
-    expect(allTopicNames()).toHaveLength(26);
+    expect(allTopicNames()).toHaveLength(28);
     expect(allTopicNames()).toContain('dossier.submitted.v1.dlq');
     expect(PARTITIONS).toBeGreaterThanOrEqual(6);
   });

@@ -111,6 +111,16 @@ export const samplePayloads: { [T in Topic]: Payload<T> } = {
     fullyOnline: true,
     resultDocument: { id: 'result-1', sha256: 'b'.repeat(64) },
   },
+  'case.rated.v1': {
+    dossierId,
+    caseId,
+    agencyCode: 'H33.01',
+    procedureCode: '1.001193',
+    provinceCode: '33',
+    score: 5,
+    comment: 'nhanh, đúng hẹn',
+    ratedAt: at,
+  },
   'metrics.completion-rate.v1': {
     dimension: 'province',
     key: '33',

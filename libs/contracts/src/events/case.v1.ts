@@ -51,3 +51,16 @@ export const CaseCompletedV1 = z.looseObject({
     .nullable(),
 });
 export type CaseCompletedV1 = z.output<typeof CaseCompletedV1>;
+
+export const CaseRatedV1 = z.looseObject({
+  dossierId: z.uuid(),
+  caseId: z.uuid(),
+  agencyCode,
+  procedureCode,
+  provinceCode,
+  /** 1 (very dissatisfied) … 5 (very satisfied); ≥ 4 counts as satisfied. */
+  score: z.number().int().min(1).max(5),
+  comment: z.string().max(2000).nullable(),
+  ratedAt: isoDateTime,
+});
+export type CaseRatedV1 = z.output<typeof CaseRatedV1>;
