@@ -64,15 +64,13 @@ export class DossierRepository {
     return rows[0] ?? null;
   }
 
-  async byReceiptCode(code: string): Promise<DossierRow | null> {
-    const rows = await this.ds.query<DossierRow[]>(`SELECT ${COLUMNS} FROM dossiers d WHERE d.receipt_code = $1`, [
-      code,
-    ]);
+  async byReceiptCode(code: string, m: EntityManager = this.ds.manager): Promise<DossierRow | null> {
+    const rows = await m.query<DossierRow[]>(`SELECT ${COLUMNS} FROM dossiers d WHERE d.receipt_code = $1`, [code]);
     return rows[0] ?? null;
   }
 
-  async history(dossierId: string): Promise<HistoryRow[]> {
-    return await this.ds.query<HistoryRow[]>(
+  async history(dossierId: string, m: EntityManager = this.ds.manager): Promise<HistoryRow[]> {
+    return await m.query<HistoryRow[]>(
       `SELECT status, applied, source, event_id, reason, occurred_at, recorded_at FROM dossier_status_history
        WHERE dossier_id = $1 ORDER BY occurred_at, id`,
       [dossierId],

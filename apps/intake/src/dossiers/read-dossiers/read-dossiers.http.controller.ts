@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { canReadDossier, CurrentUser, type AuthUser } from '@hoso/auth';
 import { ApiZodQuery, audit, CorrelationId, zodQuery } from '@hoso/nest-kit';
@@ -63,8 +63,10 @@ export class ReadDossiersHttpController {
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ): Promise<DossierView> {
-    const d = code.length <= 64 ? await this.dossiers.byReceiptCode(code) : null;
-    return this.scoped(d, `receipt:${code.slice(0, 64)}`, user, correlationId);
+    return this.consistently(async (m) => {
+      const d = code.length <= 64 ? await this.dossiers.byReceiptCode(code, m) : null;
+      return this.scoped(m, d, `receipt:${code.slice(0, 64)}`, user, correlationId);
+    });
   }
 
   @Get(':id')
@@ -73,11 +75,22 @@ export class ReadDossiersHttpController {
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ): Promise<DossierView> {
-    const d = UUID.test(id) ? await this.dossiers.byId(id) : null;
-    return this.scoped(d, `dossier:${id.slice(0, 64)}`, user, correlationId);
+    return this.consistently(async (m) => {
+      const d = UUID.test(id) ? await this.dossiers.byId(id, m) : null;
+      return this.scoped(m, d, `dossier:${id.slice(0, 64)}`, user, correlationId);
+    });
+  }
+
+  /**
+   * The dossier row, its history and attachments from one snapshot: read separately, a status event
+   * committing in between would show its history row next to the status from before it.
+   */
+  private consistently<R>(read: (m: EntityManager) => Promise<R>): Promise<R> {
+    return this.ds.transaction('REPEATABLE READ', read);
   }
 
   private async scoped(
+    m: EntityManager,
     d: DossierRow | null,
     resource: string,
     user: AuthUser,
@@ -96,11 +109,11 @@ export class ReadDossiersHttpController {
       });
       throw new NotFoundException('no such dossier');
     }
-    const attachments = await this.ds.query<DossierView['attachments']>(
+    const attachments = await m.query<DossierView['attachments']>(
       `SELECT id, file_name AS "fileName", content_type AS "contentType", size_bytes::int AS "sizeBytes", sha256
        FROM attachments WHERE dossier_id = $1 ORDER BY created_at, id`,
       [d.id],
     );
-    return toDossierView(d, await this.dossiers.history(d.id), attachments);
+    return toDossierView(d, await this.dossiers.history(d.id, m), attachments);
   }
 }
