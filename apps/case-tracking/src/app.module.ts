@@ -1,0 +1,83 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { MessagingTables1764115200000 } from '@hoso/messaging';
+import { platformModules } from '@hoso/nest-kit';
+import type { WorkingCalendar } from './calendar/domain/working-calendar';
+import { loadCalendar } from './calendar/holidays';
+import { CaseAccess } from './cases/case-access';
+import { CaseMoves } from './cases/case-moves';
+import { CasesController } from './cases/cases.http.controller';
+import type { Config } from './config';
+import { DossierEventsConsumer } from './intake/dossier-events.consumer';
+import { CaseQueues } from './jobs/case-queues';
+import { CaseWorkers } from './jobs/case-workers';
+import { CaseSchema1764400000000 } from './migrations/1764400000000-case-schema';
+import { MailboxAdapter, NOTIFICATION_ADAPTER, type NotificationAdapter } from './notifications/notification.adapter';
+import { QueuesController } from './queues/queues.http.controller';
+import { LocalResultStorage, RESULT_STORAGE } from './results/result-storage';
+import { ResultsController } from './results/results.http.controller';
+import { TimelineController } from './timeline/timeline.http.controller';
+import { CALENDAR, CASE_CONFIG, CLOCK, ROOT_LOGGER, systemClock, type Clock } from './tokens';
+
+export interface AppOverrides {
+  clock?: Clock;
+  calendar?: WorkingCalendar;
+  /** Wraps the development adapter (tests inject failures). */
+  notificationAdapter?: (dev: NotificationAdapter) => NotificationAdapter;
+}
+
+@Module({})
+class CaseCoreModule {
+  static forRoot(config: Config, logger: Logger, o: AppOverrides): DynamicModule {
+    const providers = [
+      { provide: CASE_CONFIG, useValue: config },
+      { provide: CLOCK, useValue: o.clock ?? systemClock },
+      { provide: ROOT_LOGGER, useValue: logger },
+      // Holidays are data, read once at start-up: a bad holiday file stops the service instead of wrong due dates.
+      { provide: CALENDAR, useValue: o.calendar ?? loadCalendar() },
+      CaseQueues,
+    ];
+    return { module: CaseCoreModule, global: true, providers, exports: providers };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config, logger: Logger, overrides: AppOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CaseCoreModule.forRoot(config, logger, overrides),
+        ...platformModules({
+          service: 'case-tracking',
+          logger,
+          auth: { jwks: config.AUTH_JWKS_URL },
+          database: { url: config.databaseUrl, migrations: [MessagingTables1764115200000, CaseSchema1764400000000] },
+          kafka: {
+            brokers: config.KAFKA_BROKERS,
+            topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            groupId: config.KAFKA_GROUP_ID,
+          },
+          redisUrl: config.REDIS_URL,
+        }),
+      ],
+      controllers: [CasesController, ResultsController, QueuesController, TimelineController],
+      providers: [
+        CaseAccess,
+        CaseMoves,
+        DossierEventsConsumer,
+        CaseWorkers,
+        {
+          provide: NOTIFICATION_ADAPTER,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => {
+            const dev = new MailboxAdapter(ds);
+            return overrides.notificationAdapter ? overrides.notificationAdapter(dev) : dev;
+          },
+        },
+        { provide: RESULT_STORAGE, useValue: new LocalResultStorage(config.RESULT_DIR) },
+      ],
+    };
+  }
+}

@@ -1,0 +1,421 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import pino from 'pino';
+import { Client } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { catalog, createEvent, samplePayloads, type Payload, type Topic } from '@hoso/contracts';
+import { EventProducer } from '@hoso/messaging';
+import { createServiceApp } from '@hoso/nest-kit';
+import { createTestEnvironment, EventTap, type TestEnvironment } from '@hoso/nest-kit/testing';
+import { eventually, testEnv } from '@hoso/testing';
+import { AppModule } from './app.module';
+import { loadConfig } from './config';
+import type { Notification } from './notifications/notification.adapter';
+import { canonicalJson } from './results/result-pdf';
+
+const MONDAY = new Date('2026-03-02T09:00:00+07:00');
+
+describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
+  let env: TestEnvironment;
+  let app: INestApplication;
+  let url: string;
+  let tap: EventTap;
+  let producer: EventProducer;
+  let db: Client;
+  let now = MONDAY;
+  const attempts = new Map<string, number>();
+  const pid = '001099000123';
+  let citizen: string;
+  let otherCitizen: string;
+  let officerA: string;
+  let officerA2: string;
+  let officerOther: string;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment(['case']);
+    const logger = pino({ level: 'silent' });
+    const config = loadConfig({
+      DATABASE_URL: testEnv.DATABASE_URL,
+      CASE_DATABASE_URL: env.databases['case'],
+      KAFKA_BROKERS: env.brokers.join(','),
+      REDIS_URL: env.redisUrl,
+      AUTH_JWKS_URL: env.issuer.jwksUrl,
+      KAFKA_TOPIC_PREFIX: env.topicPrefix,
+      LOG_LEVEL: 'silent',
+      RESULT_DIR: mkdtempSync(join(tmpdir(), 'case-results-')),
+      // 80 working hours (Mon 09:00 → Thu 17:00) become ~2.9 s.
+      SLA_TIME_SCALE: '100000',
+      NOTIFY_BACKOFF_MS: '100',
+    });
+    app = await createServiceApp(
+      AppModule.forRoot(config, logger, {
+        clock: { now: () => now },
+        // The first delivery of every notification fails once: each must still arrive exactly once.
+        notificationAdapter: (dev) => ({
+          async send(n: Notification) {
+            const k = (attempts.get(n.idempotencyKey) ?? 0) + 1;
+            attempts.set(n.idempotencyKey, k);
+            if (k === 1) throw new Error('smtp down');
+            await dev.send(n);
+          },
+        }),
+      }),
+      { name: 'case-tracking', title: 't', description: 't', logger },
+    );
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer() as { address(): { port: number } }).address().port}`;
+    tap = await new EventTap(env, [
+      'case.received.v1',
+      'case.status-changed.v1',
+      'case.completed.v1',
+      'case.rated.v1',
+    ]).start();
+    producer = new EventProducer(env.kafka);
+    await producer.connect();
+    db = new Client({ connectionString: env.databases['case'] });
+    await db.connect();
+    citizen = await env.issuer.citizen(pid);
+    otherCitizen = await env.issuer.citizen('079099000777');
+    officerA = await env.issuer.officer('P01', { sub: 'officer:a1' });
+    officerA2 = await env.issuer.officer('P01', { sub: 'officer:a2' });
+    officerOther = await env.issuer.officer('P79');
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await tap.stop();
+    await producer.disconnect();
+    await app.close();
+    await env.close();
+  });
+
+  const publish = async <T extends Topic>(topic: T, payload: Payload<T>) => {
+    const event = createEvent(catalog, topic, payload, {
+      dossierId: (payload as { dossierId: string }).dossierId,
+      correlationId: `test-${uuidv7()}`,
+      producer: 'test',
+    });
+    await producer.sendBatch([
+      { topic: `${env.topicPrefix}${topic}`, key: event.dossierId ?? '', value: JSON.stringify(event) },
+    ]);
+    return event;
+  };
+  const api = async (method: string, path: string, token?: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const buf = Buffer.from(await res.arrayBuffer());
+    const json = res.headers.get('content-type')?.includes('json')
+      ? (JSON.parse(buf.toString()) as Record<string, unknown>)
+      : {};
+    return { status: res.status, body: json, bytes: buf, headers: res.headers };
+  };
+  const submitted = (over: Partial<Payload<'dossier.submitted.v1'>> = {}): Payload<'dossier.submitted.v1'> => ({
+    ...samplePayloads['dossier.submitted.v1'],
+    dossierId: uuidv7(),
+    agencyCode: 'P01',
+    provinceCode: '01',
+    processingWorkingDays: 3,
+    applicant: { ...samplePayloads['dossier.submitted.v1'].applicant, personalId: pid },
+    ...over,
+  });
+  const verified = (s: Payload<'dossier.submitted.v1'>) =>
+    ({
+      dossierId: s.dossierId,
+      personalId: s.applicant.personalId,
+      vneidLevel: 2,
+      verifiedAt: MONDAY.toISOString(),
+    }) as const;
+  const waived = (s: Payload<'dossier.submitted.v1'>) =>
+    ({ dossierId: s.dossierId, reason: 'ZERO_FEE', baseAmountVnd: 0, waivedAt: MONDAY.toISOString() }) as const;
+  const paid = (s: Payload<'dossier.submitted.v1'>) =>
+    ({
+      dossierId: s.dossierId,
+      paymentId: uuidv7(),
+      amountVnd: 8000,
+      method: 'CARD',
+      online: true,
+      gatewayReference: 'gw-1',
+      completedAt: MONDAY.toISOString(),
+    }) as const;
+  const received = async (dossierId: string) =>
+    (await tap.waitFor('case.received.v1', (e) => e.dossierId === dossierId)).payload['caseId'] as string;
+  const caseCount = async (dossierId: string) =>
+    Number(
+      (await db.query<{ n: string }>(`SELECT count(*) AS n FROM cases WHERE dossier_id = $1`, [dossierId])).rows[0]?.n,
+    );
+
+  async function openCase(over: Partial<Payload<'dossier.submitted.v1'>> = {}) {
+    const s = submitted(over);
+    await publish('dossier.submitted.v1', s);
+    await publish('identity.verified.v1', verified(s));
+    await publish('payment.waived.v1', waived(s));
+    return { s, caseId: await received(s.dossierId) };
+  }
+
+  it('opens exactly one case whatever the order of submitted / verified / paid, and duplicates add nothing', async () => {
+    const a = submitted();
+    const b = submitted();
+    const c = submitted();
+    await publish('payment.completed.v1', paid(a));
+    await publish('identity.verified.v1', verified(a));
+    const dup = await publish('dossier.submitted.v1', a);
+    await producer.sendBatch([
+      { topic: `${env.topicPrefix}dossier.submitted.v1`, key: a.dossierId, value: JSON.stringify(dup) },
+    ]);
+    await publish('identity.verified.v1', verified(b));
+    await publish('dossier.submitted.v1', b);
+    await publish('payment.waived.v1', waived(b));
+    await publish('dossier.submitted.v1', c);
+    await publish('payment.waived.v1', waived(c));
+    await publish('identity.verified.v1', verified(c));
+    await publish('identity.verified.v1', verified(c)); // a second verification (new event id) opens nothing more
+    const received = await Promise.all(
+      [a, b, c].map((d) => tap.waitFor('case.received.v1', (e) => e.dossierId === d.dossierId)),
+    );
+    // Mon 2 March 09:00 + 3 working days → Thu 5 March 17:00 (+07)
+    expect(received.map((e) => e.payload['dueAt'])).toEqual(Array(3).fill('2026-03-05T10:00:00.000Z'));
+    await eventually('inbox drained', async () => {
+      const n = await db.query<{ n: string }>(`SELECT count(*) AS n FROM dossier_events WHERE dossier_id = $1`, [
+        c.dossierId,
+      ]);
+      return Number(n.rows[0]?.n) === 4;
+    });
+    for (const d of [a, b, c]) expect(await caseCount(d.dossierId)).toBe(1);
+    expect(tap.matching('case.received.v1', (e) => [a, b, c].some((d) => d.dossierId === e.dossierId))).toHaveLength(3);
+  });
+
+  it('identity rejection or a final payment failure ends the dossier without a case', async () => {
+    const r = submitted();
+    await publish('dossier.submitted.v1', r);
+    await publish('identity.rejected.v1', {
+      ...samplePayloads['identity.rejected.v1'],
+      dossierId: r.dossierId,
+      personalId: pid,
+    });
+    await publish('payment.waived.v1', waived(r));
+    const f = submitted();
+    await publish('payment.failed.v1', {
+      dossierId: f.dossierId,
+      paymentId: uuidv7(),
+      reason: 'EXPIRED',
+      detail: 'unpaid',
+      final: true,
+      failedAt: MONDAY.toISOString(),
+    });
+    await publish('dossier.submitted.v1', f);
+    await publish('identity.verified.v1', verified(f));
+    const ended = await eventually('both dossiers ended', async () => {
+      const rows = await db.query(
+        `SELECT ended_reason FROM case_dossiers WHERE dossier_id = ANY($1) AND submitted IS NOT NULL AND ended_reason IS NOT NULL
+           AND (identity_status IS NOT NULL) ORDER BY ended_reason`,
+        [[r.dossierId, f.dossierId]],
+      );
+      return rows.rows.length === 2 && rows.rows.map((x: { ended_reason: string }) => x.ended_reason);
+    });
+    expect(ended).toEqual(['IDENTITY_REJECTED: DECEASED', 'PAYMENT_FAILED: EXPIRED']);
+    expect(await caseCount(r.dossierId)).toBe(0);
+    expect(await caseCount(f.dossierId)).toBe(0);
+  });
+
+  it('needs a token (401), the right role (403), and the right agency (404)', async () => {
+    const { caseId } = await openCase();
+    expect((await api('POST', `/cases/${caseId}/claim`)).status).toBe(401);
+    expect((await api('POST', `/cases/${caseId}/claim`, citizen)).status).toBe(403);
+    expect((await api('GET', '/queues/P01/cases', citizen)).status).toBe(403);
+    expect((await api('POST', `/cases/${caseId}/claim`, officerOther)).status).toBe(404);
+    expect((await api('GET', '/queues/P01/cases', officerOther)).status).toBe(404);
+    expect((await api('GET', `/cases/${caseId}`, otherCitizen)).status).toBe(404);
+  });
+
+  it('concurrent claims: exactly one officer wins, the others get 409', async () => {
+    const { caseId } = await openCase();
+    const tokens = await Promise.all(
+      ['c1', 'c2', 'c3', 'c4', 'c5'].map((s) => env.issuer.officer('P01', { sub: `officer:${s}` })),
+    );
+    const results = await Promise.all(tokens.map((t) => api('POST', `/cases/${caseId}/claim`, t)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    const { rows } = await db.query(`SELECT status, version FROM cases WHERE id = $1`, [caseId]);
+    expect(rows[0]).toEqual({ status: 'IN_PROCESS', version: 2 });
+  });
+
+  it('a refused move answers 409 and changes nothing (no row, no event)', async () => {
+    const { caseId, s } = await openCase();
+    const before = await db.query(`SELECT * FROM cases WHERE id = $1`, [caseId]);
+    const res = await api('POST', `/cases/${caseId}/complete`, officerA);
+    expect(res.status).toBe(409);
+    expect(String(res.body['message'])).toMatch(/cannot complete a case that is RECEIVED/);
+    expect((await api('POST', `/cases/${caseId}/decision`, officerA, { outcome: 'MAYBE', reason: 'x' })).status).toBe(
+      400,
+    );
+    expect(
+      (await api('POST', `/cases/${caseId}/decision`, officerA, { outcome: 'APPROVED', reason: 'x', extra: 1 })).status,
+    ).toBe(400);
+    expect((await db.query(`SELECT * FROM cases WHERE id = $1`, [caseId])).rows).toEqual(before.rows);
+    expect(
+      (await db.query<{ n: string }>(`SELECT count(*) AS n FROM case_history WHERE case_id = $1`, [caseId])).rows[0]?.n,
+    ).toBe('1');
+    expect(tap.matching('case.status-changed.v1', (e) => e.dossierId === s.dossierId)).toHaveLength(1);
+  });
+
+  it('a supplement request pauses the clock; supplying shifts the due date by the paused working days', async () => {
+    const { caseId, s } = await openCase();
+    expect((await api('POST', `/cases/${caseId}/claim`, officerA)).status).toBe(200);
+    expect((await api('POST', `/cases/${caseId}/supplement-requests`, officerA2, { message: 'x' })).status).toBe(403);
+    const asked = await api('POST', `/cases/${caseId}/supplement-requests`, officerA, {
+      message: 'Bổ sung giấy khai sinh',
+    });
+    expect(asked.body).toMatchObject({ status: 'SUPPLEMENT_REQUESTED', dueAt: '2026-03-05T10:00:00.000Z' });
+    expect((await api('POST', `/cases/${caseId}/supplements`, otherCitizen, { note: 'x' })).status).toBe(404);
+    now = new Date('2026-03-05T10:00:00+07:00'); // Thursday: Tue, Wed, Thu were the citizen's
+    try {
+      const supplied = await api('POST', `/cases/${caseId}/supplements`, citizen, {
+        note: 'đã bổ sung',
+        attachmentIds: ['att-9'],
+      });
+      expect(supplied.status).toBe(200);
+      expect(supplied.body).toMatchObject({ status: 'IN_PROCESS', dueAt: '2026-03-10T10:00:00.000Z' });
+    } finally {
+      now = MONDAY;
+    }
+    const moved = await tap.waitFor(
+      'case.status-changed.v1',
+      (e) =>
+        e.dossierId === s.dossierId && e.payload['to'] === 'IN_PROCESS' && e.payload['from'] === 'SUPPLEMENT_REQUESTED',
+    );
+    expect(moved.payload['dueAt']).toBe('2026-03-10T10:00:00.000Z');
+    await eventually('supplement notification', async () => {
+      const r = await api('GET', '/mailbox', citizen);
+      return (r.body['items'] as { kind: string; dossierId: string }[]).some(
+        (i) => i.kind === 'SUPPLEMENT_REQUESTED' && i.dossierId === s.dossierId,
+      );
+    });
+  });
+
+  it('SLA jobs fire: a warning then an overdue flag that moves the case to the queue head', async () => {
+    const { caseId } = await openCase({ agencyCode: 'P02', provinceCode: '02' });
+    const officer = await env.issuer.officer('P02');
+    await eventually(
+      'overdue flag',
+      async () => {
+        const { rows } = await db.query<{ overdue: boolean }>(`SELECT overdue FROM cases WHERE id = $1`, [caseId]);
+        return rows[0]?.overdue === true;
+      },
+      20_000,
+    );
+    const kinds = (await db.query(`SELECT kind FROM case_history WHERE case_id = $1 ORDER BY id`, [caseId])).rows.map(
+      (r: { kind: string }) => r.kind,
+    );
+    expect(kinds).toEqual(['MOVE', 'SLA_WARNING', 'OVERDUE']);
+    // A later case (not overdue yet: same due date) comes after the overdue one.
+    now = new Date('2026-03-03T09:00:00+07:00');
+    try {
+      await openCase({ agencyCode: 'P02', provinceCode: '02' });
+    } finally {
+      now = MONDAY;
+    }
+    const q = await api('GET', '/queues/P02/cases?pageSize=1', officer);
+    expect(q.body).toMatchObject({ hasMore: true, items: [{ id: caseId, overdue: true }] });
+    const onlyOverdue = await api('GET', '/queues/P02/cases?overdue=false', officer);
+    expect((onlyOverdue.body['items'] as { id: string }[]).map((i) => i.id)).not.toContain(caseId);
+  });
+
+  it('a notification whose adapter fails once is retried and delivered once', async () => {
+    const { caseId, s } = await openCase();
+    await eventually('received notification', async () => {
+      const r = await api('GET', '/mailbox', citizen);
+      return (r.body['items'] as { kind: string; dossierId: string }[]).some(
+        (i) => i.kind === 'CASE_RECEIVED' && i.dossierId === s.dossierId,
+      );
+    });
+    expect(attempts.get(`received-${caseId}`)).toBe(2);
+    expect((await api('GET', '/mailbox', otherCitizen)).body['items']).toEqual([]);
+  });
+
+  it('decision → result PDF (hash verifiable) → completion → one rating; timeline for owner and agency only', async () => {
+    const { caseId, s } = await openCase();
+    await api('POST', `/cases/${caseId}/claim`, officerA);
+    expect(
+      (await api('POST', `/cases/${caseId}/decision`, officerA, { outcome: 'APPROVED', reason: 'đủ điều kiện' }))
+        .status,
+    ).toBe(200);
+    expect((await api('POST', `/cases/${caseId}/rating`, citizen, { score: 5 })).status).toBe(409);
+    const issued = await api('POST', `/cases/${caseId}/result`, officerA);
+    expect(issued.body).toMatchObject({ status: 'RESULT_ISSUED' });
+    const doc = issued.body['resultDocument'] as { id: string; sha256: string; verificationHash: string };
+    const pdf = await api('GET', `/cases/${caseId}/result`, citizen);
+    expect(pdf.status).toBe(200);
+    expect(pdf.bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(createHash('sha256').update(pdf.bytes).digest('hex')).toBe(doc.sha256);
+    expect(pdf.bytes.toString('latin1')).toContain(doc.verificationHash);
+    const canonical = canonicalJson({
+      caseId,
+      dossierId: s.dossierId,
+      receiptCode: s.receiptCode,
+      procedureCode: s.procedureCode,
+      agencyCode: 'P01',
+      outcome: 'APPROVED',
+      reason: 'đủ điều kiện',
+      issuedAt: MONDAY.toISOString(),
+    });
+    expect(createHash('sha256').update(canonical).digest('hex')).toBe(doc.verificationHash);
+    expect((await api('GET', `/cases/${caseId}/result`, otherCitizen)).status).toBe(404);
+    expect((await api('POST', `/cases/${caseId}/complete`, officerA)).body).toMatchObject({ status: 'COMPLETED' });
+    const completed = await tap.waitFor('case.completed.v1', (e) => e.dossierId === s.dossierId);
+    expect(completed.payload).toMatchObject({
+      outcome: 'APPROVED',
+      onTime: true,
+      fullyOnline: true,
+      resultDocument: { id: doc.id, sha256: doc.sha256 },
+    });
+    expect((await api('POST', `/cases/${caseId}/rating`, citizen, { score: 4, comment: 'nhanh' })).status).toBe(200);
+    expect((await api('POST', `/cases/${caseId}/rating`, citizen, { score: 1 })).status).toBe(409);
+    expect((await api('POST', `/cases/${caseId}/rating`, otherCitizen, { score: 1 })).status).toBe(404);
+    await tap.waitFor('case.rated.v1', (e) => e.dossierId === s.dossierId && e.payload['score'] === 4);
+
+    const t = await api('GET', `/dossiers/${s.dossierId}/timeline`, citizen);
+    const kinds = (t.body['entries'] as { kind: string }[]).map((e) => e.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'dossier.submitted',
+        'identity.verified',
+        'payment.waived',
+        'case.RECEIVED',
+        'case.IN_PROCESS',
+        'case.APPROVED',
+        'case.RESULT_ISSUED',
+        'case.COMPLETED',
+      ]),
+    );
+    expect((await api('GET', `/dossiers/${s.dossierId}/timeline`, officerA)).status).toBe(200);
+    expect((await api('GET', `/dossiers/${s.dossierId}/timeline`, otherCitizen)).status).toBe(404);
+    expect((await api('GET', `/dossiers/${s.dossierId}/timeline`, officerOther)).status).toBe(404);
+  });
+
+  it('transfer keeps the due date at the new agency; withdrawal before a decision ends the case', async () => {
+    const { caseId, s } = await openCase();
+    const moved = await api('POST', `/cases/${caseId}/transfer`, officerA, {
+      toAgencyCode: 'BTP',
+      reason: 'liên thông',
+    });
+    expect(moved.body).toMatchObject({ status: 'TRANSFERRED', agencyCode: 'BTP', dueAt: '2026-03-05T10:00:00.000Z' });
+    const ev = await tap.waitFor(
+      'case.status-changed.v1',
+      (e) => e.dossierId === s.dossierId && e.payload['to'] === 'TRANSFERRED',
+    );
+    expect(ev.payload['toAgencyCode']).toBe('BTP');
+    const btp = await env.issuer.officer('BTP');
+    expect((await api('POST', `/cases/${caseId}/claim`, officerA)).status).toBe(404);
+    expect((await api('POST', `/cases/${caseId}/claim`, btp)).body).toMatchObject({ status: 'IN_PROCESS' });
+    await publish('dossier.withdrawn.v1', { ...samplePayloads['dossier.withdrawn.v1'], dossierId: s.dossierId });
+    await tap.waitFor('case.status-changed.v1', (e) => e.dossierId === s.dossierId && e.payload['to'] === 'WITHDRAWN');
+  });
+});

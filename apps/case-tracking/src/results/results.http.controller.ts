@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+  ConflictException,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
+import { MessagingService } from '@hoso/messaging';
+import { ApiZodBody, CorrelationId, zodBody } from '@hoso/nest-kit';
+import { CaseAccess } from '../cases/case-access';
+import { CaseMoves } from '../cases/case-moves';
+import { caseView } from '../cases/case.store';
+import { CaseQueues } from '../jobs/case-queues';
+import { CLOCK, type Clock } from '../tokens';
+import { renderResultPdf, verificationHash, type ResultData } from './result-pdf';
+import { RESULT_STORAGE, type ResultStorage } from './result-storage';
+
+const Rating = z.strictObject({
+  score: z.number().int().min(1).max(5),
+  comment: z.string().trim().max(2000).optional(),
+});
+
+/** Issuing and delivering the result, completion, and the citizen's rating. */
+@ApiTags('cases')
+@ApiBearerAuth()
+@Controller('cases')
+export class ResultsController {
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly moves: CaseMoves,
+    private readonly access: CaseAccess,
+    private readonly queues: CaseQueues,
+    private readonly ds: DataSource,
+    @Inject(RESULT_STORAGE) private readonly storage: ResultStorage,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post(':id/result')
+  @HttpCode(200)
+  @Roles('officer')
+  async issue(@Param('id') id: string, @CurrentUser() user: AuthUser, @CorrelationId() correlationId: string) {
+    const c = await this.access.forAgency(this.ds, id, user, 'case.issue-result');
+    if (!c.outcome || (c.status !== 'APPROVED' && c.status !== 'REJECTED'))
+      throw new ConflictException(
+        `cannot issue the result of a case that is ${c.status}: a decision must be taken first`,
+      );
+    const [decision] = await this.ds.query<{ reason: string | null }[]>(
+      `SELECT reason FROM case_history WHERE case_id = $1 AND kind = 'MOVE' AND to_status = $2 ORDER BY id DESC LIMIT 1`,
+      [c.id, c.outcome],
+    );
+    const data: ResultData = {
+      caseId: c.id,
+      dossierId: c.dossier_id,
+      receiptCode: c.receipt_code,
+      procedureCode: c.procedure_code,
+      agencyCode: c.agency_code,
+      outcome: c.outcome,
+      reason: decision?.reason ?? null,
+      issuedAt: this.clock.now().toISOString(),
+    };
+    // The file is written before the move; if the move loses a race the orphan file is harmless (never linked).
+    const pdf = await renderResultPdf(data);
+    const resultId = uuidv7();
+    await this.storage.put(resultId, pdf);
+    const sha256 = createHash('sha256').update(pdf).digest('hex');
+    const hash = verificationHash(data);
+    const updated = await this.messaging.transaction((m) =>
+      this.moves.move(
+        m,
+        c,
+        { kind: 'issue-result' },
+        {
+          actor: { kind: 'officer', id: user.sub },
+          reason: null,
+          correlationId,
+          causationId: null,
+          set: { result_id: resultId, result_sha256: sha256, verification_hash: hash },
+        },
+      ),
+    );
+    await this.queues.enqueueNotification({
+      idempotencyKey: `result-${c.id}`,
+      recipientPersonalId: c.applicant_personal_id,
+      dossierId: c.dossier_id,
+      channel: 'EMAIL',
+      kind: 'RESULT_ISSUED',
+      subject: `Hồ sơ ${c.receipt_code} đã có kết quả`,
+      body: `Kết quả: ${c.outcome}. Mã xác thực: ${hash}`,
+    });
+    return caseView(updated);
+  }
+
+  @Get(':id/result')
+  async download(@Param('id') id: string, @CurrentUser() user: AuthUser, @Res() res: Response) {
+    const c = await this.access.forReader(this.ds, id, user, 'case.result.download');
+    const bytes = c.result_id ? await this.storage.get(c.result_id) : null;
+    if (!bytes || !c.result_sha256 || !c.verification_hash)
+      throw new NotFoundException('no result issued for this case');
+    res
+      .status(200)
+      .set({
+        'content-type': 'application/pdf',
+        'content-disposition': `attachment; filename="${c.receipt_code}.pdf"`,
+        'x-content-sha256': c.result_sha256,
+        'x-verification-hash': c.verification_hash,
+      })
+      .send(bytes);
+  }
+
+  @Post(':id/complete')
+  @HttpCode(200)
+  @Roles('officer')
+  async complete(@Param('id') id: string, @CurrentUser() user: AuthUser, @CorrelationId() correlationId: string) {
+    return this.messaging.transaction(async (m) => {
+      const c = await this.access.forAgency(m, id, user, 'case.complete');
+      const now = this.clock.now();
+      const done = await this.moves.move(
+        m,
+        c,
+        { kind: 'complete' },
+        {
+          actor: { kind: 'officer', id: user.sub },
+          reason: null,
+          correlationId,
+          causationId: null,
+          set: { completed_at: now },
+        },
+      );
+      await this.messaging.outbox.add(
+        m,
+        'case.completed.v1',
+        {
+          dossierId: c.dossier_id,
+          caseId: c.id,
+          agencyCode: c.agency_code,
+          procedureCode: c.procedure_code,
+          provinceCode: c.province_code,
+          outcome: c.outcome ?? 'REJECTED',
+          receivedAt: new Date(c.received_at).toISOString(),
+          dueAt: new Date(done.due_at).toISOString(),
+          completedAt: now.toISOString(),
+          onTime: now.getTime() <= new Date(done.due_at).getTime(),
+          fullyOnline: c.fully_online,
+          resultDocument: c.result_id && c.result_sha256 ? { id: c.result_id, sha256: c.result_sha256 } : null,
+        },
+        { dossierId: c.dossier_id, correlationId, causationId: null },
+      );
+      return caseView(done);
+    });
+  }
+
+  @Post(':id/rating')
+  @HttpCode(200)
+  @Roles('citizen')
+  @ApiZodBody(Rating)
+  async rate(
+    @Param('id') id: string,
+    @Body(zodBody(Rating)) body: z.output<typeof Rating>,
+    @CurrentUser() user: AuthUser,
+    @CorrelationId() correlationId: string,
+  ) {
+    return this.messaging.transaction(async (m) => {
+      const c = await this.access.forApplicant(m, id, user, 'case.rate');
+      if (c.status !== 'COMPLETED')
+        throw new ConflictException(`only a completed case can be rated; this one is ${c.status}`);
+      const now = this.clock.now();
+      // An UPDATE through the query runner answers [rows, affected count].
+      const [rows] = await m.query<[unknown[], number]>(
+        `UPDATE cases SET rating_score = $2, rating_comment = $3, rated_at = $4, version = version + 1
+         WHERE id = $1 AND rating_score IS NULL RETURNING id`,
+        [c.id, body.score, body.comment ?? null, now],
+      );
+      if (!rows.length) throw new ConflictException('this case has already been rated');
+      await this.messaging.outbox.add(
+        m,
+        'case.rated.v1',
+        {
+          dossierId: c.dossier_id,
+          caseId: c.id,
+          agencyCode: c.agency_code,
+          procedureCode: c.procedure_code,
+          provinceCode: c.province_code,
+          score: body.score,
+          comment: body.comment ?? null,
+          ratedAt: now.toISOString(),
+        },
+        { dossierId: c.dossier_id, correlationId, causationId: null },
+      );
+      return { caseId: c.id, score: body.score, comment: body.comment ?? null, ratedAt: now.toISOString() };
+    });
+  }
+}
