@@ -1,14 +1,14 @@
 /**
- * End to end, black box: identity, intake, payment and the payment-gateway simulator run as their own
- * processes (as `nx serve` starts them) on real Kafka, PostgreSQL and Redis; the test is the citizen's
- * browser: sign in with a one-time code, prefill, upload, submit, get verified, pay, see it paid.
+ * End to end, black box: identity, intake, payment, the payment-gateway simulator and case-tracking run as
+ * their own processes (as `nx serve` starts them) on real Kafka, PostgreSQL and Redis. The test plays the
+ * citizen's browser (sign in with a one-time code, prefill, upload, submit, pay, supply documents, rate)
+ * and the officer's (claim, ask for a supplement, decide, issue the result, complete).
  */
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { generateCitizens } from '@hoso/population';
+import { generateCitizens, type CitizenRecord } from '@hoso/population';
 import { eventually } from '@hoso/testing';
 import { createTestEnvironment, EventTap, type TestEnvironment } from '@hoso/nest-kit/testing';
 import { freePort, startService, type ServiceProcess } from './support/processes';
@@ -19,16 +19,7 @@ interface Procedure {
   agencyLevel: string;
   serviceLevel: string;
   requiredVneidLevel: number;
-  form: {
-    name: string;
-    type: string;
-    required: boolean;
-    options?: string[];
-    prefill?: string;
-    min?: number;
-    max?: number;
-    pattern?: string;
-  }[];
+  form: { name: string; type: string; required: boolean; options?: string[]; prefill?: string; min?: number }[];
 }
 
 /** The JSON body of a response with status `expected` (any 2xx when not given). */
@@ -37,10 +28,20 @@ async function json<T>(res: Response, expected?: number): Promise<T> {
   if (expected === undefined ? !res.ok : res.status !== expected) {
     throw new Error(`${res.url}: expected ${expected ?? '2xx'}, got ${res.status}: ${text}`);
   }
-  return JSON.parse(text) as T;
+  return (text ? JSON.parse(text) : {}) as T;
 }
 
-describe('citizen flow across services (e2e)', () => {
+const post = (url: string, token: string | null, body?: unknown) =>
+  fetch(url, {
+    method: 'POST',
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+describe('the whole dossier flow across services (e2e)', () => {
   let env: TestEnvironment;
   let tap: EventTap;
   const services: ServiceProcess[] = [];
@@ -49,18 +50,26 @@ describe('citizen flow across services (e2e)', () => {
   let intake: ServiceProcess;
   let payment: ServiceProcess;
   let gateway: ServiceProcess;
+  let cases: ServiceProcess;
+  const adults = [...generateCitizens({ count: 3000, seed: 20251 })].filter(
+    (c) => c.vneidLevel === 2 && !c.deceased && c.birthDate < '2000-01-01',
+  );
 
   beforeAll(async () => {
-    env = await createTestEnvironment(['identity', 'intake', 'payment', 'paygw']);
+    env = await createTestEnvironment(['identity', 'intake', 'payment', 'paygw', 'case']);
     tap = await new EventTap(env, [
       'dossier.submitted.v1',
       'identity.verified.v1',
-      'identity.rejected.v1',
       'payment.requested.v1',
-      'payment.waived.v1',
       'payment.completed.v1',
+      'payment.refunded.v1',
+      'case.received.v1',
+      'case.status-changed.v1',
+      'case.completed.v1',
+      'case.rated.v1',
     ]).start();
-    const [pIdentity, pIntake, pPayment, pGateway] = await Promise.all([
+    const [pIdentity, pIntake, pPayment, pGateway, pCase] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -77,92 +86,87 @@ describe('citizen flow across services (e2e)', () => {
       PAYMENT_GATEWAY_API_KEY: 'e2e-gateway-api-key-0123456789abcdef',
       PAYMENT_GATEWAY_WEBHOOK_SECRET: 'e2e-webhook-secret-0123456789abcdefghij',
     };
+    const db = (name: string) => env.databases[name] as string;
     const started = await Promise.all([
       startService('identity', pIdentity, {
         ...common,
-        IDENTITY_DATABASE_URL: env.databases['identity'] as string,
+        IDENTITY_DATABASE_URL: db('identity'),
         REGISTRY_SEED_COUNT: '3000',
         OTP_DEV_DIR: otpDir,
       }),
       startService('intake', pIntake, {
         ...common,
-        INTAKE_DATABASE_URL: env.databases['intake'] as string,
+        INTAKE_DATABASE_URL: db('intake'),
         ATTACHMENT_DIR: mkdtempSync(join(tmpdir(), 'hoso-att-')),
       }),
       startService('payment', pPayment, {
         ...common,
-        PAYMENT_DATABASE_URL: env.databases['payment'] as string,
+        PAYMENT_DATABASE_URL: db('payment'),
         PAYMENT_GATEWAY_URL: `http://127.0.0.1:${pGateway}`,
         PAYMENT_CALLBACK_URL: `http://127.0.0.1:${pPayment}/payments/gateway/callbacks`,
       }),
       startService('payment-gateway', pGateway, {
         ...common,
-        PAYMENT_GATEWAY_DATABASE_URL: env.databases['paygw'] as string,
+        PAYMENT_GATEWAY_DATABASE_URL: db('paygw'),
         GATEWAY_PUBLIC_URL: `http://127.0.0.1:${pGateway}`,
+      }),
+      startService('case-tracking', pCase, {
+        ...common,
+        CASE_DATABASE_URL: db('case'),
+        RESULT_DIR: mkdtempSync(join(tmpdir(), 'hoso-res-')),
       }),
     ]);
     services.push(...started);
-    [identity, intake, payment, gateway] = started;
+    [identity, intake, payment, gateway, cases] = started;
   }, 240_000);
 
   afterAll(async () => {
     // Graceful shutdown of every process (SIGTERM): each drains its consumer and relay, then exits.
     await Promise.all(services.map((s) => s.stop()));
-    await tap.stop();
-    await env.close();
+    // Undefined when beforeAll failed half-way.
+    await (tap as EventTap | undefined)?.stop();
+    await (env as TestEnvironment | undefined)?.close();
   });
 
-  it('signs in, prefills, submits, is verified, pays through the gateway, and sees the dossier paid', async () => {
-    // 1. Sign in VNeID-style: a citizen from the registry with a level-2 account.
-    const citizen = [...generateCitizens({ count: 3000, seed: 20251 })].find(
-      (c) => c.vneidLevel === 2 && !c.deceased && c.birthDate < '2000-01-01',
-    );
-    if (!citizen) throw new Error('no suitable citizen in the seeded registry');
+  async function citizenSignIn(citizen: CitizenRecord): Promise<string> {
     const challenge = await json<{ challengeId: string }>(
-      await fetch(`${identity.url}/auth/citizen/challenges`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ personalId: citizen.personalId }),
-      }),
+      await post(`${identity.url}/auth/citizen/challenges`, null, { personalId: citizen.personalId }),
       202,
     );
-    const otp = await eventually('the one-time code', () =>
-      Promise.resolve(
-        JSON.parse(readFileSync(join(otpDir, `${citizen.personalId}.json`), 'utf8')) as {
-          challengeId: string;
-          code: string;
-        },
-      ).then((o) => (o.challengeId === challenge.challengeId ? o.code : undefined)),
-    );
+    const code = await eventually('the one-time code', () => {
+      const o = JSON.parse(readFileSync(join(otpDir, `${citizen.personalId}.json`), 'utf8')) as {
+        challengeId: string;
+        code: string;
+      };
+      return Promise.resolve(o.challengeId === challenge.challengeId ? o.code : undefined);
+    });
     const tokens = await json<{ accessToken: string }>(
-      await fetch(`${identity.url}/auth/citizen/tokens`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ challengeId: challenge.challengeId, code: otp }),
-      }),
+      await post(`${identity.url}/auth/citizen/tokens`, null, { challengeId: challenge.challengeId, code }),
     );
-    const auth = { authorization: `Bearer ${tokens.accessToken}` };
+    return tokens.accessToken;
+  }
 
-    // 2. Find a fully online, province-level procedure with a fee (public catalog).
+  async function officerSignIn(username: string): Promise<string> {
+    const tokens = await json<{ accessToken: string }>(
+      await post(`${identity.url}/auth/staff/tokens`, null, { username, password: 'hoso-dev-password' }),
+    );
+    return tokens.accessToken;
+  }
+
+  /** Catalog → prefill → attachment → idempotent submission to the provincial centre of Hồ Chí Minh City. */
+  async function submitDossier(
+    token: string,
+    citizen: CitizenRecord,
+  ): Promise<{ id: string; receiptCode: string; procedure: Procedure }> {
     const list = await json<{ items: Procedure[] }>(
       await fetch(`${intake.url}/procedures?agencyLevel=province&serviceLevel=FULL&pageSize=100`),
-      200,
     );
-    const candidates = list.items.filter((p) => p.feeVnd > 0 && p.requiredVneidLevel <= 2);
-    expect(candidates.length).toBeGreaterThan(0);
-    const procedure = await json<Procedure>(
-      await fetch(`${intake.url}/procedures/${(candidates[0] as Procedure).code}`),
-      200,
-    );
-
-    // 3. Prefill from the population registry.
+    const candidate = list.items.find((p) => p.feeVnd > 0 && p.requiredVneidLevel <= 2);
+    if (!candidate) throw new Error('no fee-paying, fully online, province-level procedure in the catalog');
+    const procedure = await json<Procedure>(await fetch(`${intake.url}/procedures/${candidate.code}`));
     const sources = [...new Set(procedure.form.flatMap((f) => (f.prefill ? [f.prefill] : [])))];
     const prefill = await json<{ values: Record<string, string>; prefillToken: string }>(
-      await fetch(`${identity.url}/prefill`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ sources }),
-      }),
+      await post(`${identity.url}/prefill`, token, { sources }),
     );
     const form: Record<string, unknown> = {};
     for (const f of procedure.form) {
@@ -187,23 +191,24 @@ describe('citizen flow across services (e2e)', () => {
                         : 'Nội dung kê khai';
       }
     }
-
-    // 4. Attach a document.
     const upload = new FormData();
     upload.append(
       'file',
       new Blob([Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n')], { type: 'application/pdf' }),
       'to-khai.pdf',
     );
-    const attachment = await json<{ id: string; sha256: string }>(
-      await fetch(`${intake.url}/attachments`, { method: 'POST', headers: auth, body: upload }),
+    const attachment = await json<{ id: string }>(
+      await fetch(`${intake.url}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: upload,
+      }),
     );
-
-    // 5. Submit (idempotently) to the provincial centre of Hồ Chí Minh City.
+    const key = `e2e-${randomUUID()}`;
     const submit = () =>
       fetch(`${intake.url}/dossiers`, {
         method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify({
           procedureCode: procedure.code,
           agencyCode: 'P79',
@@ -212,55 +217,160 @@ describe('citizen flow across services (e2e)', () => {
           prefillToken: prefill.prefillToken,
         }),
       });
-    const idempotencyKey = `e2e-${randomUUID()}`;
     const accepted = await json<{ id: string; receiptCode: string }>(await submit(), 202);
-    expect(accepted.receiptCode).toMatch(/^P79-\d{6}-\d{6}$/);
+    // A retry with the same key (a lost response) answers the same and creates nothing new.
     expect(await json<{ id: string }>(await submit(), 202)).toMatchObject({ id: accepted.id });
+    return { ...accepted, procedure };
+  }
 
-    // 6. Identity verifies the applicant; payment asks for the fee.
-    const submitted = await tap.waitFor('dossier.submitted.v1', (e) => e.dossierId === accepted.id);
-    expect(submitted.payload).toMatchObject({ channel: 'ONLINE', agencyCode: 'P79', procedureCode: procedure.code });
-    expect((submitted.payload['prefilledFields'] as number) > 0).toBe(true);
-    const verified = await tap.waitFor('identity.verified.v1', (e) => e.dossierId === accepted.id, 60_000);
-    expect(verified.causationId).toBe(submitted.eventId);
-    expect(verified.correlationId).toBe(submitted.correlationId);
-    const requested = await tap.waitFor('payment.requested.v1', (e) => e.dossierId === accepted.id, 60_000);
-
-    // 7. Pay through the gateway simulator; its signed callback completes the payment.
+  /** The fee request → gateway checkout → signed callback → payment.completed.v1. */
+  async function pay(token: string, dossierId: string): Promise<void> {
+    const requested = await tap.waitFor('payment.requested.v1', (e) => e.dossierId === dossierId, 60_000);
     const checkout = await json<{ checkoutUrl: string; sessionId: string }>(
-      await fetch(`${payment.url}/payments/${requested.payload['paymentId'] as string}/checkout`, {
-        method: 'POST',
-        headers: auth,
-      }),
+      await post(`${payment.url}/payments/${requested.payload['paymentId'] as string}/checkout`, token),
     );
-    const page = await fetch(checkout.checkoutUrl);
-    expect(page.status).toBe(200);
-    await fetch(`${gateway.url}/checkout/${checkout.sessionId}/pay`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ outcome: 'success' }),
-    }).then((r) => {
-      expect(r.status).toBeLessThan(300);
-    });
-    const completed = await tap.waitFor('payment.completed.v1', (e) => e.dossierId === accepted.id, 60_000);
+    expect((await fetch(checkout.checkoutUrl)).status).toBe(200);
+    expect(
+      (await post(`${gateway.url}/checkout/${checkout.sessionId}/pay`, null, { outcome: 'success' })).status,
+    ).toBeLessThan(300);
+    const completed = await tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId, 60_000);
     expect(completed.payload).toMatchObject({ amountVnd: requested.payload['amountVnd'], online: true });
+  }
 
-    // 8. The citizen sees it: the dossier is paid, with its history.
-    const dossier = await eventually(
-      'the dossier projected as PAID',
+  async function dossierStatus(
+    token: string,
+    id: string,
+    status: string,
+  ): Promise<{ status: string; history: unknown[] }> {
+    return eventually(
+      `dossier ${id} projected as ${status}`,
       async () => {
         const d = await json<{ status: string; history: unknown[] }>(
-          await fetch(`${intake.url}/dossiers/${accepted.id}`, { headers: auth }),
-          200,
+          await fetch(`${intake.url}/dossiers/${id}`, { headers: { authorization: `Bearer ${token}` } }),
         );
-        return d.status === 'PAID' ? d : undefined;
+        return d.status === status ? d : undefined;
       },
       60_000,
       200,
     );
-    expect(dossier.history.length).toBeGreaterThanOrEqual(4);
-    // Exactly once across the whole flow.
-    expect(tap.matching('dossier.submitted.v1', (e) => e.dossierId === accepted.id)).toHaveLength(1);
-    expect(tap.matching('payment.completed.v1', (e) => e.dossierId === accepted.id)).toHaveLength(1);
+  }
+
+  it('citizen: signs in, prefills, submits, is verified, pays through the gateway, and sees the dossier paid', async () => {
+    const citizen = adults[0] as CitizenRecord;
+    const token = await citizenSignIn(citizen);
+    const dossier = await submitDossier(token, citizen);
+    expect(dossier.receiptCode).toMatch(/^P79-\d{6}-\d{6}$/);
+    const submitted = await tap.waitFor('dossier.submitted.v1', (e) => e.dossierId === dossier.id);
+    expect(submitted.payload).toMatchObject({
+      channel: 'ONLINE',
+      agencyCode: 'P79',
+      procedureCode: dossier.procedure.code,
+    });
+    expect((submitted.payload['prefilledFields'] as number) > 0).toBe(true);
+    const verified = await tap.waitFor('identity.verified.v1', (e) => e.dossierId === dossier.id, 60_000);
+    expect(verified.causationId).toBe(submitted.eventId);
+    expect(verified.correlationId).toBe(submitted.correlationId);
+    await pay(token, dossier.id);
+    const seen = await dossierStatus(token, dossier.id, 'RECEIVED');
+    expect(seen.history.length).toBeGreaterThanOrEqual(4);
+    expect(tap.matching('dossier.submitted.v1', (e) => e.dossierId === dossier.id)).toHaveLength(1);
+    expect(tap.matching('payment.completed.v1', (e) => e.dossierId === dossier.id)).toHaveLength(1);
+  });
+
+  it('officer and citizen: received → claimed → supplement → supplied → approved → result → completed → rated, all on the timeline', async () => {
+    const citizen = adults[1] as CitizenRecord;
+    const token = await citizenSignIn(citizen);
+    const dossier = await submitDossier(token, citizen);
+    await pay(token, dossier.id);
+    const received = await tap.waitFor('case.received.v1', (e) => e.dossierId === dossier.id, 60_000);
+    const caseId = received.payload['caseId'] as string;
+    const officer = await officerSignIn('officer.p79');
+
+    const queue = await json<{ items: { id: string }[] }>(
+      await fetch(`${cases.url}/queues/P79/cases?pageSize=100`, { headers: { authorization: `Bearer ${officer}` } }),
+    );
+    expect(queue.items.map((c) => c.id)).toContain(caseId);
+    await json(await post(`${cases.url}/cases/${caseId}/claim`, officer));
+    await json(
+      await post(`${cases.url}/cases/${caseId}/supplement-requests`, officer, {
+        message: 'Bổ sung bản sao giấy khai sinh',
+      }),
+    );
+    await json(await post(`${cases.url}/cases/${caseId}/supplements`, token, { note: 'Đã bổ sung' }));
+    await json(
+      await post(`${cases.url}/cases/${caseId}/decision`, officer, { outcome: 'APPROVED', reason: 'Hồ sơ hợp lệ' }),
+    );
+    await json(await post(`${cases.url}/cases/${caseId}/result`, officer));
+    const pdf = await fetch(`${cases.url}/cases/${caseId}/result`, { headers: { authorization: `Bearer ${token}` } });
+    expect(pdf.status).toBe(200);
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
+    await json(await post(`${cases.url}/cases/${caseId}/complete`, officer));
+    const completed = await tap.waitFor('case.completed.v1', (e) => e.dossierId === dossier.id, 60_000);
+    expect(completed.payload).toMatchObject({ outcome: 'APPROVED', onTime: true, fullyOnline: true });
+    await json(await post(`${cases.url}/cases/${caseId}/rating`, token, { score: 5, comment: 'Nhanh, đúng hẹn' }));
+    expect((await post(`${cases.url}/cases/${caseId}/rating`, token, { score: 4 })).status).toBe(409);
+    await tap.waitFor('case.rated.v1', (e) => e.dossierId === dossier.id);
+
+    const moves = tap.matching('case.status-changed.v1', (e) => e.dossierId === dossier.id).map((e) => e.payload['to']);
+    expect(moves).toEqual(
+      expect.arrayContaining([
+        'RECEIVED',
+        'IN_PROCESS',
+        'SUPPLEMENT_REQUESTED',
+        'APPROVED',
+        'RESULT_ISSUED',
+        'COMPLETED',
+      ]),
+    );
+    const timeline = await json<{ entries: { kind: string }[] } | { kind: string }[]>(
+      await fetch(`${cases.url}/dossiers/${dossier.id}/timeline`, { headers: { authorization: `Bearer ${token}` } }),
+    );
+    const kinds = JSON.stringify(timeline);
+    for (const step of [
+      'dossier.submitted',
+      'identity.verified',
+      'payment.completed',
+      'SUPPLEMENT_REQUESTED',
+      'APPROVED',
+      'RESULT_ISSUED',
+      'COMPLETED',
+    ]) {
+      expect(kinds).toContain(step);
+    }
+    await dossierStatus(token, dossier.id, 'COMPLETED');
+  });
+
+  it('a rejection after payment completes the case as REJECTED and refunds the fee once', async () => {
+    const citizen = adults[2] as CitizenRecord;
+    const token = await citizenSignIn(citizen);
+    const dossier = await submitDossier(token, citizen);
+    await pay(token, dossier.id);
+    const received = await tap.waitFor('case.received.v1', (e) => e.dossierId === dossier.id, 60_000);
+    const caseId = received.payload['caseId'] as string;
+    const officer = await officerSignIn('officer.p79');
+    await json(await post(`${cases.url}/cases/${caseId}/claim`, officer));
+    await json(
+      await post(`${cases.url}/cases/${caseId}/decision`, officer, {
+        outcome: 'REJECTED',
+        reason: 'Không đủ điều kiện',
+      }),
+    );
+    await json(await post(`${cases.url}/cases/${caseId}/result`, officer));
+    await json(await post(`${cases.url}/cases/${caseId}/complete`, officer));
+    const completed = await tap.waitFor('case.completed.v1', (e) => e.dossierId === dossier.id, 60_000);
+    expect(completed.payload).toMatchObject({ outcome: 'REJECTED' });
+    const refunded = await tap.waitFor('payment.refunded.v1', (e) => e.dossierId === dossier.id, 60_000);
+    // Caused by the rejection: the move to REJECTED or the completion, whichever payment consumed first.
+    const rejection = tap.matching(
+      'case.status-changed.v1',
+      (e) => e.dossierId === dossier.id && e.payload['to'] === 'REJECTED',
+    );
+    expect([completed.eventId, ...rejection.map((e) => e.eventId)]).toContain(refunded.causationId);
+    await dossierStatus(token, dossier.id, 'COMPLETED');
+    expect(tap.matching('payment.refunded.v1', (e) => e.dossierId === dossier.id)).toHaveLength(1);
   });
 });
