@@ -1,0 +1,56 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { platformModules } from '@hoso/nest-kit';
+import type { Config } from './config';
+import { METRICS_MIGRATIONS } from './migrations';
+import { OperationsController } from './operations/operations.http.controller';
+import { TopicSampler } from './operations/topic-sampler';
+import { ProjectionConsumer } from './projection/projection.consumer';
+import { RatesController } from './rates/rates.http.controller';
+import { PublishSnapshots } from './snapshots/snapshot.handler';
+import { SnapshotJobs } from './snapshots/snapshot-jobs';
+import { SnapshotsController } from './snapshots/snapshots.http.controller';
+import { CLOCK, METRICS_CONFIG, ROOT_LOGGER, systemClock, type Clock } from './tokens';
+
+export interface AppOverrides {
+  clock?: Clock;
+}
+
+/** Config, clock and root logger, visible to every module. */
+@Module({})
+class MetricsCoreModule {
+  static forRoot(config: Config, logger: Logger, clock: Clock): DynamicModule {
+    const providers = [
+      { provide: METRICS_CONFIG, useValue: config },
+      { provide: CLOCK, useValue: clock },
+      { provide: ROOT_LOGGER, useValue: logger },
+    ];
+    return { module: MetricsCoreModule, global: true, providers, exports: providers };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config, logger: Logger, overrides: AppOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        MetricsCoreModule.forRoot(config, logger, overrides.clock ?? systemClock),
+        ...platformModules({
+          service: 'metrics',
+          logger,
+          auth: { jwks: config.AUTH_JWKS_URL },
+          database: { url: config.databaseUrl, migrations: METRICS_MIGRATIONS },
+          kafka: {
+            brokers: config.KAFKA_BROKERS,
+            topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            groupId: config.KAFKA_GROUP_ID,
+          },
+          redisUrl: config.REDIS_URL,
+        }),
+      ],
+      controllers: [RatesController, SnapshotsController, OperationsController],
+      providers: [ProjectionConsumer, PublishSnapshots, SnapshotJobs, TopicSampler],
+    };
+  }
+}

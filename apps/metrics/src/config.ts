@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { infraEnvShape, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
+
+/** Consumer groups whose progress the operator readouts show (groups are not prefixed; topics are). */
+const DEFAULT_KNOWN_GROUPS = 'intake,identity,payment,case-tracking,metrics';
+
+export const configSchema = z.object({
+  ...infraEnvShape,
+  NODE_ENV: z.string().default('development'),
+  PORT: port.default(3005),
+  METRICS_DATABASE_URL: postgresUrl.optional(),
+  AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  KAFKA_GROUP_ID: z.string().default('metrics'),
+  /** BullMQ queue-name prefix; default: the topic prefix, so parallel test runs never share queues. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^:]*$/, 'must not contain ":"')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How often the completion-rate snapshots are published (BullMQ repeatable job). */
+  SNAPSHOT_EVERY_SEC: positiveInt.default(300),
+  /** How often topic end offsets and group commits are sampled for the throughput readout. */
+  OPS_SAMPLE_EVERY_MS: positiveInt.default(5000),
+  KNOWN_GROUPS: z
+    .string()
+    .default(DEFAULT_KNOWN_GROUPS)
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const c = parseEnv(configSchema, env);
+  return Object.freeze({
+    ...c,
+    databaseUrl: c.METRICS_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_metrics'),
+    queuePrefix: c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-'),
+  });
+}

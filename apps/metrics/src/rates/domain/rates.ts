@@ -1,0 +1,94 @@
+/**
+ * The rates of DOMAIN.md, computed from counts. Each count is attributed to the Vietnam day of the business
+ * timestamp of the event that makes it true, and every rate pairs counts from one cohort so it stays in [0, 1]:
+ *
+ * - submission cohort (day of dossier.submitted submittedAt): submitted, submittedOnline, withFee, paidOnline,
+ *   waived, endToEnd, identityRejected;
+ * - reception cohort (day of case.received receivedAt): received, and receivedCompleted (of those, completed so far);
+ * - completion day (case.completed completedAt): completed, completedOnTime, digitised;
+ * - rating day (case.rated ratedAt): rated, satisfied;
+ * - overdue: open cases whose due date has passed at query time (not tied to the period).
+ *
+ * Definitions:
+ * - completion = receivedCompleted / received (of the cases received in the period, the share resolved);
+ * - onTime = completedOnTime / completed;
+ * - endToEnd = dossiers submitted ONLINE, paid online or waived, and completed with a digital result document / submitted;
+ * - onlineSubmission = submittedOnline / submitted;
+ * - onlinePayment = paidOnline / withFee, where "with a fee" means a fee was actually charged (payment.requested
+ *   or payment.completed seen): waived (exempted) dossiers and those that ended before payment have nothing to pay;
+ * - digitisation = completed dossiers that had at least one attachment (digitised dossier) AND a digital result
+ *   document / completed — the texts measure digitisation of dossiers and results together;
+ * - satisfaction = ratings ≥ 4 / ratings.
+ */
+export interface RateCounts {
+  submitted: number;
+  submittedOnline: number;
+  identityRejected: number;
+  withFee: number;
+  paidOnline: number;
+  waived: number;
+  endToEnd: number;
+  received: number;
+  receivedCompleted: number;
+  completed: number;
+  completedOnTime: number;
+  digitised: number;
+  rated: number;
+  satisfied: number;
+  overdue: number;
+}
+
+export const countNames = [
+  'submitted',
+  'submittedOnline',
+  'identityRejected',
+  'withFee',
+  'paidOnline',
+  'waived',
+  'endToEnd',
+  'received',
+  'receivedCompleted',
+  'completed',
+  'completedOnTime',
+  'digitised',
+  'rated',
+  'satisfied',
+  'overdue',
+] as const satisfies readonly (keyof RateCounts)[];
+
+export interface Rates {
+  completion: number | null;
+  onTime: number | null;
+  endToEnd: number | null;
+  onlineSubmission: number | null;
+  onlinePayment: number | null;
+  digitisation: number | null;
+  satisfaction: number | null;
+}
+
+export const SATISFIED_FROM_SCORE = 4;
+
+/** numerator / denominator, or null when there is nothing to measure (never 0 % or NaN by accident). */
+export function ratio(numerator: number, denominator: number): number | null {
+  if (denominator <= 0) return null;
+  if (numerator < 0 || numerator > denominator) {
+    throw new RangeError(`inconsistent counts: ${numerator} of ${denominator}`);
+  }
+  return numerator / denominator;
+}
+
+export function computeRates(c: RateCounts): Rates {
+  return {
+    completion: ratio(c.receivedCompleted, c.received),
+    onTime: ratio(c.completedOnTime, c.completed),
+    endToEnd: ratio(c.endToEnd, c.submitted),
+    onlineSubmission: ratio(c.submittedOnline, c.submitted),
+    onlinePayment: ratio(c.paidOnline, c.withFee),
+    digitisation: ratio(c.digitised, c.completed),
+    satisfaction: ratio(c.satisfied, c.rated),
+  };
+}
+
+export function zeroCounts(): RateCounts {
+  return Object.fromEntries(countNames.map((n) => [n, 0])) as unknown as RateCounts;
+}

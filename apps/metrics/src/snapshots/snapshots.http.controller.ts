@@ -1,0 +1,20 @@
+import { Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Roles } from '@hoso/auth';
+import { CorrelationId } from '@hoso/nest-kit';
+import { PublishSnapshots } from './snapshot.handler';
+
+@ApiTags('snapshots')
+@ApiBearerAuth()
+@Controller('snapshots')
+export class SnapshotsController {
+  constructor(private readonly snapshots: PublishSnapshots) {}
+
+  /** Publishes the current month's completion-rate snapshots now (besides the schedule). */
+  @Post()
+  @HttpCode(202)
+  @Roles('operator')
+  publish(@CorrelationId() correlationId: string) {
+    return this.snapshots.run(correlationId);
+  }
+}
