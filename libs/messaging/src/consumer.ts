@@ -77,6 +77,19 @@ export interface ConsumerStats {
   batches: number;
 }
 
+/** PostgreSQL errors that a fresh transaction cures: deadlock, serialization failure, lock not available. */
+const TRANSIENT_DB_ERRORS = new Set(['40P01', '40001', '55P03']);
+
+/**
+ * A transient database error leaves locks of the batch's earlier messages held: retrying inside the same
+ * transaction would deadlock again. Such errors abort the whole batch; kafkajs redelivers it with backoff.
+ */
+export function isTransientDbError(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const code = (e as { code?: unknown }).code ?? (e as { driverError?: { code?: unknown } }).driverError?.code;
+  return typeof code === 'string' && TRANSIENT_DB_ERRORS.has(code);
+}
+
 /** Internal: a handler failed in the fast path; the batch is redone with per-message savepoints and retries. */
 class HandlerFailedInFastPath extends Error {}
 
@@ -272,7 +285,8 @@ export class IdempotentConsumer<C extends TopicCatalog> {
           if (handler) {
             try {
               await handler(event, { manager: qr.manager, topic, partition, offset: message.offset, attempt: 1 });
-            } catch {
+            } catch (e) {
+              if (isTransientDbError(e)) throw e;
               throw new HandlerFailedInFastPath();
             }
           }
@@ -350,6 +364,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         await qr.query('RELEASE SAVEPOINT hoso_message');
         return 'processed';
       } catch (e) {
+        if (isTransientDbError(e)) throw e;
         await qr.query('ROLLBACK TO SAVEPOINT hoso_message');
         const err = e instanceof Error ? e : new Error(String(e));
         const final = e instanceof NonRetriableError || attempt >= this.maxAttempts;
