@@ -1,8 +1,9 @@
 /**
- * End to end, black box: identity, intake, payment, the payment-gateway simulator and case-tracking run as
- * their own processes (as `nx serve` starts them) on real Kafka, PostgreSQL and Redis. The test plays the
+ * End to end, black box: identity, intake, payment, the payment-gateway simulator, case-tracking and metrics
+ * run as their own processes (as `nx serve` starts them) on real Kafka, PostgreSQL and Redis. The test plays the
  * citizen's browser (sign in with a one-time code, prefill, upload, submit, pay, supply documents, rate)
- * and the officer's (claim, ask for a supplement, decide, issue the result, complete).
+ * and the officer's (claim, ask for a supplement, decide, issue the result, complete), and the operator's
+ * (the rates of the three dossiers).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,12 +52,13 @@ describe('the whole dossier flow across services (e2e)', () => {
   let payment: ServiceProcess;
   let gateway: ServiceProcess;
   let cases: ServiceProcess;
+  let metrics: ServiceProcess;
   const adults = [...generateCitizens({ count: 3000, seed: 20251 })].filter(
     (c) => c.vneidLevel === 2 && !c.deceased && c.birthDate < '2000-01-01',
   );
 
   beforeAll(async () => {
-    env = await createTestEnvironment(['identity', 'intake', 'payment', 'paygw', 'case']);
+    env = await createTestEnvironment(['identity', 'intake', 'payment', 'paygw', 'case', 'metrics']);
     tap = await new EventTap(env, [
       'dossier.submitted.v1',
       'identity.verified.v1',
@@ -68,7 +70,8 @@ describe('the whole dossier flow across services (e2e)', () => {
       'case.completed.v1',
       'case.rated.v1',
     ]).start();
-    const [pIdentity, pIntake, pPayment, pGateway, pCase] = await Promise.all([
+    const [pIdentity, pIntake, pPayment, pGateway, pCase, pMetrics] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -110,6 +113,7 @@ describe('the whole dossier flow across services (e2e)', () => {
         PAYMENT_GATEWAY_DATABASE_URL: db('paygw'),
         GATEWAY_PUBLIC_URL: `http://127.0.0.1:${pGateway}`,
       }),
+      startService('metrics', pMetrics, { ...common, METRICS_DATABASE_URL: db('metrics') }),
       startService('case-tracking', pCase, {
         ...common,
         CASE_DATABASE_URL: db('case'),
@@ -117,7 +121,7 @@ describe('the whole dossier flow across services (e2e)', () => {
       }),
     ]);
     services.push(...started);
-    [identity, intake, payment, gateway, cases] = started;
+    [identity, intake, payment, gateway, metrics, cases] = started;
   }, 240_000);
 
   afterAll(async () => {
@@ -372,5 +376,45 @@ describe('the whole dossier flow across services (e2e)', () => {
     expect([completed.eventId, ...rejection.map((e) => e.eventId)]).toContain(refunded.causationId);
     await dossierStatus(token, dossier.id, 'COMPLETED');
     expect(tap.matching('payment.refunded.v1', (e) => e.dossierId === dossier.id)).toHaveLength(1);
+  });
+
+  it('operator: the metrics service reflects the three dossiers with the right rates', async () => {
+    const operator = await officerSignIn('operator');
+    type Summary = { counts: Record<string, number>; rates: Record<string, number | null> };
+    const summary = await eventually(
+      'metrics to see both completions and the rating',
+      async () => {
+        const s = await json<Summary>(
+          await fetch(`${metrics.url}/rates/summary`, { headers: { authorization: `Bearer ${operator}` } }),
+        );
+        return s.counts['completed'] === 2 && s.counts['rated'] === 1 && s.counts['received'] === 3 ? s : undefined;
+      },
+      60_000,
+      250,
+    );
+    // Three online dossiers with a fee, all paid online and received; two completed on time (one approved and
+    // rated 5, one rejected), both with a digital result; the first is still open.
+    expect(summary.counts).toMatchObject({
+      submitted: 3,
+      submittedOnline: 3,
+      withFee: 3,
+      paidOnline: 3,
+      received: 3,
+      receivedCompleted: 2,
+      completed: 2,
+      completedOnTime: 2,
+      rated: 1,
+      satisfied: 1,
+    });
+    expect(summary.rates['onlineSubmission']).toBe(1);
+    expect(summary.rates['onlinePayment']).toBe(1);
+    expect(summary.rates['onTime']).toBe(1);
+    expect(summary.rates['satisfaction']).toBe(1);
+    expect(summary.rates['completion']).toBeCloseTo(2 / 3, 5);
+    // Citizens do not see the operators' figures.
+    const citizen = await citizenSignIn(adults[0] as CitizenRecord);
+    expect(
+      (await fetch(`${metrics.url}/rates/summary`, { headers: { authorization: `Bearer ${citizen}` } })).status,
+    ).toBe(403);
   });
 });
