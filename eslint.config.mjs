@@ -86,6 +86,20 @@ export default tseslint.config(
     },
   },
   {
+    // Domain folders inside services are pure TypeScript too (the project tags cannot see folders).
+    files: ['apps/*/src/**/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: frameworkImports, message: 'domain code is pure TypeScript: no framework or driver imports' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // kafkajs hands its batch callbacks (resolveOffset, heartbeat, …) as plain closures, destructured by design.
     files: ['libs/messaging/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off' },

@@ -5,18 +5,11 @@
  * WITHDRAWN by the citizen before a decision; TRANSFERRED to another agency (liên thông), where an officer
  * claims it again and processing continues.
  */
-export const CASE_STATUSES = [
-  'RECEIVED',
-  'IN_PROCESS',
-  'SUPPLEMENT_REQUESTED',
-  'APPROVED',
-  'REJECTED',
-  'RESULT_ISSUED',
-  'COMPLETED',
-  'WITHDRAWN',
-  'TRANSFERRED',
-] as const;
-export type CaseStatus = (typeof CASE_STATUSES)[number];
+import { caseStatuses, type CaseStatus } from '@hoso/contracts';
+
+/** The statuses are the contract's: what case.status-changed.v1 carries is exactly what the machine knows. */
+export const CASE_STATUSES = caseStatuses;
+export type { CaseStatus };
 
 export type CaseAction =
   | { kind: 'claim'; officer: string }
