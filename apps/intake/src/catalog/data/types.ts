@@ -1,3 +1,5 @@
+import type { PrefillSource } from '@hoso/population';
+
 // Seed-data types for the intake service's procedure catalog and administrative units.
 // Pure TypeScript: no framework imports, so the data can be loaded by services, tests and scripts alike.
 
@@ -31,18 +33,8 @@ export type ServiceLevel = (typeof SERVICE_LEVELS)[number];
 /** VNeID account level a citizen needs to submit the procedure online (0 = no VNeID requirement). */
 export type VneidLevel = 0 | 1 | 2;
 
-/** Attributes of the National Population Database that can prefill a form field. */
-export const PREFILL_SOURCES = [
-  'fullName',
-  'birthDate',
-  'gender',
-  'personalId',
-  'permanentAddress',
-  'provinceCode',
-  'ethnicity',
-  'nationality',
-] as const;
-export type PrefillSource = (typeof PREFILL_SOURCES)[number];
+/** Attributes of the National Population Database that can prefill a form field: the registry's own list. */
+export { PREFILL_SOURCES, type PrefillSource } from '@hoso/population';
 
 export const FORM_FIELD_TYPES = [
   'text',
