@@ -37,9 +37,9 @@ interface OutboxRow {
  * Publishes outbox rows to Kafka.
  *
  * A relay claims rows with `FOR UPDATE SKIP LOCKED`, so two relays never publish the same row at
- * once, and also takes a transaction-scoped advisory lock on each row key's shard, so two relays
- * never publish events of the same key out of order: only the holder of a shard publishes it, in id
- * order. The row locks are held while Kafka acknowledges; only then are the rows marked sent and the
+ * once. Before claiming any row it takes transaction-scoped advisory locks on the key shards of the
+ * next rows, then claims only rows of the shards it owns, so two relays never publish events of the
+ * same key out of order: only the holder of a shard publishes it, in id order. The row locks are held while Kafka acknowledges; only then are the rows marked sent and the
  * transaction committed. A crash in between leaves them unsent, they are published again, and
  * consumers' inboxes drop the duplicate.
  */
@@ -88,15 +88,33 @@ export class OutboxRelay {
     await qr.connect();
     try {
       await qr.startTransaction('READ COMMITTED');
+      // 1. Own the shards of the next rows first. Taking a shard's lock while scanning rows would let a relay
+      //    skip rows 3–5 of a key (the shard still held by the other relay), then claim row 6 once that relay
+      //    committed — publishing row 6 before rows 3–5.
+      const owned = (
+        (await qr.query(
+          `SELECT shard FROM (
+             SELECT DISTINCT hashtext(key) & ${KEY_SHARDS - 1} AS shard
+               FROM (SELECT key FROM ${OUTBOX_TABLE} WHERE sent_at IS NULL ORDER BY id LIMIT $1) next_rows
+           ) shards
+           WHERE pg_try_advisory_xact_lock(${LOCK_NAMESPACE}, shard)`,
+          [this.batchSize],
+        )) as { shard: number }[]
+      ).map((r) => r.shard);
+      if (owned.length === 0) {
+        await qr.commitTransaction();
+        return 0;
+      }
+      // 2. Claim the oldest unsent rows of the owned shards (nobody else claims them while we hold the shards).
       const rows = (await qr.query(
         `SELECT id, topic, key, value, headers
            FROM ${OUTBOX_TABLE}
           WHERE sent_at IS NULL
-            AND pg_try_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(key) & ${KEY_SHARDS - 1})
+            AND (hashtext(key) & ${KEY_SHARDS - 1}) = ANY($2::int[])
           ORDER BY id
           LIMIT $1
           FOR UPDATE SKIP LOCKED`,
-        [this.batchSize],
+        [this.batchSize, owned],
       )) as OutboxRow[];
       if (rows.length === 0) {
         await qr.commitTransaction();
