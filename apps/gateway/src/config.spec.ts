@@ -1,0 +1,64 @@
+import { ConfigError } from '@hoso/config';
+import { loadConfig } from './config';
+
+describe('gateway config', () => {
+  it('has working local defaults', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.upstreams).toEqual({
+      identity: 'http://127.0.0.1:3002',
+      intake: 'http://127.0.0.1:3001',
+      payment: 'http://127.0.0.1:3003',
+      cases: 'http://127.0.0.1:3004',
+      metrics: 'http://127.0.0.1:3005',
+    });
+    expect(c.AUTH_JWKS_URL).toBe('http://127.0.0.1:3002/.well-known/jwks.json');
+    expect(c.PORTAL_DIR).toBe('dist/apps/portal');
+    expect(c.CORS_ORIGINS).toEqual([]);
+    expect(c.TRUST_PROXY).toBe(false);
+    expect(c.rateLimits['sign-in']).toEqual({ points: 20, durationSec: 60 });
+    expect(c.rateLimits.read).toEqual({ points: 300, durationSec: 60 });
+    expect(c.JSON_BODY_LIMIT_BYTES).toBe(256 * 1024);
+    expect(c.UPLOAD_BODY_LIMIT_BYTES).toBeGreaterThan(10 * 1024 * 1024);
+    expect(c.rateLimitKeyPrefix).toBe('gateway:rate-limit');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads upstreams, limits, origins and the key prefix from the environment', () => {
+    const c = loadConfig({
+      INTAKE_URL: 'http://intake.hoso.svc:3001',
+      RATE_LIMIT_SIGN_IN: '5/300',
+      RATE_LIMIT_READ: ' 1000/1 ',
+      CORS_ORIGINS: 'https://portal.example.vn, http://localhost:5173',
+      TRUST_PROXY: '1',
+      QUEUE_PREFIX: 'stack-a',
+    });
+    expect(c.upstreams.intake).toBe('http://intake.hoso.svc:3001');
+    expect(c.rateLimits['sign-in']).toEqual({ points: 5, durationSec: 300 });
+    expect(c.rateLimits.read).toEqual({ points: 1000, durationSec: 1 });
+    expect(c.CORS_ORIGINS).toEqual(['https://portal.example.vn', 'http://localhost:5173']);
+    expect(c.TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
+    expect(c.rateLimitKeyPrefix).toBe('stack-a:gateway:rate-limit');
+  });
+
+  it('names every bad variable at once', () => {
+    const bad = {
+      RATE_LIMIT_SUBMIT: 'lots',
+      RATE_LIMIT_WRITE: '0/60',
+      CORS_ORIGINS: 'https://portal.example.vn/path',
+      INTAKE_URL: 'not a url',
+      REDIS_URL: 'http://redis:6379',
+      QUEUE_PREFIX: 'a:b',
+      JSON_BODY_LIMIT_BYTES: '-1',
+    };
+    expect(() => loadConfig(bad)).toThrow(ConfigError);
+    try {
+      loadConfig(bad);
+    } catch (e) {
+      const problems = (e as ConfigError).problems.join('\n');
+      for (const name of Object.keys(bad)) expect(problems).toContain(name);
+      expect(problems).toMatch(/RATE_LIMIT_SUBMIT: expected <requests>\/<seconds>/);
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { booleanFlag, parseEnv, port, positiveInt, redisUrl } from '@hoso/config';
+import type { RouteGroup } from './domain/route-table';
+
+/** `<points>/<seconds>`: at most `points` requests per client in a window of `seconds`. */
+const rateLimit = z
+  .string()
+  .trim()
+  .regex(/^\d+\/\d+$/, 'expected <requests>/<seconds>, e.g. 20/60')
+  .transform((raw) => {
+    const [points, seconds] = raw.split('/').map(Number) as [number, number];
+    return { points, durationSec: seconds };
+  })
+  .refine((r) => r.points >= 1 && r.durationSec >= 1, 'both numbers must be at least 1');
+
+/** A comma-separated list of browser origins (`https://portal.example.vn`); empty = CORS off. */
+const originList = z
+  .string()
+  .trim()
+  .transform((raw) => (raw ? raw.split(',').map((s) => s.trim()) : []))
+  .pipe(
+    z.array(
+      z.string().refine((o) => URL.canParse(o) && new URL(o).origin === o, 'expected origins like https://host[:port]'),
+    ),
+  );
+
+/** Express's `trust proxy`: empty (trust nobody), `true`, a hop count, or addresses/subnets/`loopback`. */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((raw): boolean | number | string =>
+    raw === '' || raw === 'false' ? false : raw === 'true' ? true : /^\d+$/.test(raw) ? Number(raw) : raw,
+  );
+
+const upstreamUrl = (port: number) => z.url().default(`http://127.0.0.1:${port}`);
+
+/** Default budgets per route group, per client (token subject, else IP address); `RATE_LIMIT_<GROUP>` overrides. */
+const RATE_LIMIT_DEFAULTS: Record<RouteGroup, string> = {
+  // OTP requests, code exchanges, staff passwords, refreshes: the brute-force surface.
+  'sign-in': '20/60',
+  read: '300/60',
+  write: '60/60',
+  // Dossier submissions and attachment uploads (several attachments per dossier).
+  submit: '30/60',
+  // The payment provider's signed callbacks, all from its few addresses.
+  callback: '600/60',
+  // Opening a Server-Sent Events stream (reconnects after network blips).
+  stream: '20/60',
+};
+
+export const configSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: port.default(3000),
+  /** Listen address; a container sets 0.0.0.0. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
+  IDENTITY_URL: upstreamUrl(3002),
+  INTAKE_URL: upstreamUrl(3001),
+  PAYMENT_URL: upstreamUrl(3003),
+  CASE_TRACKING_URL: upstreamUrl(3004),
+  METRICS_URL: upstreamUrl(3005),
+  /** The built portal (index.html + hashed assets), relative to the working directory. */
+  PORTAL_DIR: z.string().min(1).default('dist/apps/portal'),
+  /** The payment provider's checkout origin: the portal's forms post there (CSP form-action). */
+  PAYMENT_GATEWAY_PUBLIC_URL: z.url().default('http://127.0.0.1:3006'),
+  CORS_ORIGINS: originList.default([]),
+  TRUST_PROXY: trustProxy.default(false),
+  /** Redis key prefix, as the services' BullMQ queues: parallel test runs and stacks never share counters. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^:]*$/, 'must not contain ":"')
+    .default(''),
+  RATE_LIMIT_ENABLED: booleanFlag.default(true),
+  RATE_LIMIT_SIGN_IN: rateLimit.prefault(RATE_LIMIT_DEFAULTS['sign-in']),
+  RATE_LIMIT_READ: rateLimit.prefault(RATE_LIMIT_DEFAULTS.read),
+  RATE_LIMIT_WRITE: rateLimit.prefault(RATE_LIMIT_DEFAULTS.write),
+  RATE_LIMIT_SUBMIT: rateLimit.prefault(RATE_LIMIT_DEFAULTS.submit),
+  RATE_LIMIT_CALLBACK: rateLimit.prefault(RATE_LIMIT_DEFAULTS.callback),
+  RATE_LIMIT_STREAM: rateLimit.prefault(RATE_LIMIT_DEFAULTS.stream),
+  /** Largest request body outside uploads (JSON), bytes → 413. */
+  JSON_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
+  /** Largest multipart upload: the attachment limit (10 MiB) plus multipart framing, bytes → 413. */
+  UPLOAD_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024 + 64 * 1024),
+  /** An upstream silent this long (no response bytes) is answered 504. */
+  UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Idle limit of a streamed response (Server-Sent Events send heartbeats well within it). */
+  STREAM_IDLE_TIMEOUT_MS: positiveInt.default(15 * 60_000),
+  /** How long the merged OpenAPI document is reused before the services are asked again. */
+  DOCS_CACHE_SEC: z.coerce.number().int().min(0).default(60),
+});
+
+export interface RateLimitSetting {
+  points: number;
+  durationSec: number;
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const c = parseEnv(configSchema, env);
+  const rateLimits: Record<RouteGroup, RateLimitSetting> = {
+    'sign-in': c.RATE_LIMIT_SIGN_IN,
+    read: c.RATE_LIMIT_READ,
+    write: c.RATE_LIMIT_WRITE,
+    submit: c.RATE_LIMIT_SUBMIT,
+    callback: c.RATE_LIMIT_CALLBACK,
+    stream: c.RATE_LIMIT_STREAM,
+  };
+  return Object.freeze({
+    ...c,
+    production: c.NODE_ENV === 'production',
+    upstreams: Object.freeze({
+      identity: c.IDENTITY_URL,
+      intake: c.INTAKE_URL,
+      payment: c.PAYMENT_URL,
+      cases: c.CASE_TRACKING_URL,
+      metrics: c.METRICS_URL,
+    }),
+    rateLimits: Object.freeze(rateLimits),
+    rateLimitKeyPrefix: `${c.QUEUE_PREFIX ? `${c.QUEUE_PREFIX}:` : ''}gateway:rate-limit`,
+  });
+}
