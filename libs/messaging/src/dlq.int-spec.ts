@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { createEvent } from '@hoso/contracts';
 import { eventually } from '@hoso/testing';
 import type { IdempotentConsumer } from './consumer';
-import { DLQ_HEADERS, readDlq, REPLAYED_FROM_HEADER, replayDlq } from './dlq';
+import {
+  deadLetterMessage,
+  DLQ_HEADERS,
+  dlqDepth,
+  readDlq,
+  REPLAYED_FROM_HEADER,
+  replayDlq,
+  replayGroupOf,
+} from './dlq';
 import { createHarness, countRows, messagesIn, type Harness } from './testing/harness';
 import { makeConsumer, recordEffect } from './testing/helpers';
 
@@ -121,5 +129,84 @@ describe('poison messages and failing handlers go to the DLQ; the partition keep
 
   it('refuses to replay a topic that is not a DLQ', async () => {
     await expect(replayDlq(h.kafka, h.producer, h.topic)).rejects.toThrow(/not a dead-letter topic/);
+  });
+});
+
+describe('DLQ depth (not yet replayed) and replay of selected messages', () => {
+  let h: Harness;
+  let partition: number;
+  const depth = async () => {
+    const admin = h.kafka.admin();
+    await admin.connect();
+    try {
+      return await dlqDepth(admin, h.dlq);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  const id = (offset: number) => `${partition}:${offset}`;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    // Five dead letters of one key (one DLQ partition), written as the consumer writes them.
+    await h.producer.sendBatch(
+      Array.from({ length: 5 }, (_, i) =>
+        deadLetterMessage({
+          topic: h.topic,
+          partition: 0,
+          message: { key: Buffer.from('k'), value: Buffer.from(`v${i}`), offset: String(i), headers: {} } as never,
+          consumer: 'g-test',
+          reason: 'handler-failed',
+          error: `boom ${i}`,
+          attempts: 3,
+        }),
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('counts every dead letter as pending before any replay, and reads the oldest one per partition', async () => {
+    const d = await depth();
+    expect(d).toMatchObject({ topic: h.dlq, replayGroup: replayGroupOf(h.dlq), held: 5, pending: 5 });
+    const used = d.partitions.filter((p) => p.pending > 0);
+    expect(used).toHaveLength(1);
+    partition = used[0]!.partition;
+    expect(used[0]).toMatchObject({ low: '0', high: '5', replayedTo: '0', pending: 5 });
+    const oldest = await readDlq(h.kafka, h.dlq, { from: 'pending', perPartition: 1 });
+    expect(oldest.map((e) => [e.id, e.value])).toEqual([[id(0), 'v0']]);
+    expect(Date.now() - Date.parse(oldest[0]!.timestamp)).toBeLessThan(120_000);
+    expect(oldest[0]!.headers[DLQ_HEADERS.error]).toBe('boom 0');
+  });
+
+  it('replays only the selected messages; the position moves past a leading run of them only', async () => {
+    const selected = new Set([id(1), id(3)]);
+    const some = await replayDlq(h.kafka, h.producer, h.dlq, { select: (e) => selected.has(e.id) });
+    expect(some).toEqual({ replayed: 2, byTopic: { [h.topic]: 2 } });
+    expect(await messagesIn(h, h.topic)).toBe(2);
+    // Offset 0 was skipped: nothing moved, all five still wait.
+    expect((await depth()).pending).toBe(5);
+
+    const first = await replayDlq(h.kafka, h.producer, h.dlq, { select: (e) => e.id === id(0) });
+    expect(first.replayed).toBe(1);
+    expect((await depth()).pending).toBe(4);
+
+    const two = await replayDlq(h.kafka, h.producer, h.dlq, { limit: 2 });
+    expect(two.replayed).toBe(2);
+    expect((await depth()).partitions.find((p) => p.partition === partition)).toMatchObject({
+      replayedTo: '3',
+      pending: 2,
+    });
+    const pending = await readDlq(h.kafka, h.dlq, { from: 'pending' });
+    expect(pending.map((e) => e.id)).toEqual([id(3), id(4)]);
+    // The whole topic is still there for inspection.
+    expect(await readDlq(h.kafka, h.dlq)).toHaveLength(5);
+
+    expect((await replayDlq(h.kafka, h.producer, h.dlq)).replayed).toBe(2);
+    expect(await depth()).toMatchObject({ held: 5, pending: 0 });
+    expect(await messagesIn(h, h.topic)).toBe(7);
+    expect((await replayDlq(h.kafka, h.producer, h.dlq)).replayed).toBe(0);
   });
 });

@@ -23,13 +23,12 @@ export async function consumerLag(kafka: Kafka, groupId: string, topics?: string
       for (const p of t.partitions) {
         const e = ends.find((x) => x.partition === p.partition);
         if (!e) continue;
-        const from = p.offset === '-1' ? BigInt(e.low) : BigInt(p.offset);
         out.push({
           topic: t.topic,
           partition: p.partition,
           committed: p.offset,
           end: e.high,
-          lag: Number(BigInt(e.high) - from),
+          lag: partitionLag(p.offset, e.low, e.high),
         });
       }
     }
@@ -37,6 +36,12 @@ export async function consumerLag(kafka: Kafka, groupId: string, topics?: string
   } finally {
     await admin.disconnect();
   }
+}
+
+/** One partition's lag: end − committed; a partition the group never committed (`-1`) counts from the log start. */
+export function partitionLag(committed: string, low: string, high: string): number {
+  const from = committed === '-1' ? BigInt(low) : BigInt(committed);
+  return Number(BigInt(high) - from);
 }
 
 export function totalLag(lags: readonly PartitionLag[]): number {

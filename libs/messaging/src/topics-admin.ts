@@ -44,6 +44,48 @@ export async function ensureTopics(
   }
 }
 
+/**
+ * Waits until every one of the run's topics is served: the metadata shows a leader for each partition, and the
+ * leader answers a ListOffsets request for it. Right after creation a busy broker may show a leader in its metadata
+ * and still answer "does not host this topic-partition" to a client's first request (seen under load); asking each
+ * partition's leader directly is what a producer or consumer will do next.
+ */
+export async function waitForTopicsServed(kafka: Kafka, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let pending = [...topics];
+    for (;;) {
+      const meta = await admin.fetchTopicMetadata({ topics: pending }).catch(() => null);
+      const led = new Set(
+        (meta?.topics ?? [])
+          .filter((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+          .map((t) => t.name),
+      );
+      const answered = await Promise.all(
+        pending.map(async (t) =>
+          led.has(t)
+            ? admin.fetchTopicOffsets(t).then(
+                () => t,
+                () => null,
+              )
+            : null,
+        ),
+      );
+      const served = new Set(answered.filter((t): t is string => t !== null));
+      pending = pending.filter((t) => !served.has(t));
+      if (pending.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`topics not served after ${timeoutMs} ms: ${pending.join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Deletes the prefixed topics of a finished test run. */
 export async function deleteTopics(kafka: Kafka, prefix: string): Promise<void> {
   if (!prefix) throw new Error('refusing to delete unprefixed (shared) topics');

@@ -1,30 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createTestIssuer, type TestIssuer } from '@hoso/auth/testing';
-import { createKafka, createLogger, deleteTopics, ensureTopics } from '@hoso/messaging';
+import { createKafka, createLogger, deleteTopics, ensureTopics, waitForTopicsServed } from '@hoso/messaging';
 import { createTestDatabase } from '@hoso/persistence';
 import { testEnv } from '@hoso/testing';
-
-/**
- * Waits until the broker's metadata shows a leader for every partition of the run's topics: right after
- * creation a busy broker may still answer "does not host this topic-partition" to a client's first request.
- */
-async function waitForLeaders(kafka: Kafka, prefix: string, timeoutMs = 60_000): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      const meta = await admin.fetchTopicMetadata({ topics }).catch(() => null);
-      if (meta?.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
-      if (Date.now() > deadline) throw new Error(`topics under ${prefix} have no leaders after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 export interface TestEnvironment {
   /** Prefix of this run's topics (every contract topic and DLQ exists under it). */
@@ -47,8 +26,8 @@ export async function createTestEnvironment(databaseNames: string[]): Promise<Te
   const logger = createLogger('test-env', process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const kafka = createKafka({ clientId: 'test-env', brokers: testEnv.KAFKA_BROKERS, logger });
   // Two partitions are enough for a test and keep topic churn low on a shared broker (every file makes its own).
-  await ensureTopics(kafka, { prefix: topicPrefix, partitions: 2 });
-  await waitForLeaders(kafka, topicPrefix);
+  const report = await ensureTopics(kafka, { prefix: topicPrefix, partitions: 2 });
+  await waitForTopicsServed(kafka, report.created);
   const dbs = await Promise.all(
     databaseNames.map((name) => createTestDatabase(testEnv.DATABASE_URL, `hoso_t_${name.replace(/\W/g, '_')}`)),
   );
