@@ -382,6 +382,8 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     await tap.waitFor('case.rated.v1', (e) => e.dossierId === s.dossierId && e.payload['score'] === 4);
 
     const t = await api('GET', `/dossiers/${s.dossierId}/timeline`, citizen);
+    // The applicant reaches the case (supplements, result, rating) through the timeline's case id.
+    expect(t.body['caseId']).toBe(caseId);
     const kinds = (t.body['entries'] as { kind: string }[]).map((e) => e.kind);
     expect(kinds).toEqual(
       expect.arrayContaining([

@@ -5,6 +5,7 @@ import { MessagingTables1764115200000 } from '@hoso/messaging';
 import { platformModules } from '@hoso/nest-kit';
 import { CitizenSignInHandler } from './auth/citizen/citizen-sign-in.handler';
 import { CitizenSignInHttpController } from './auth/citizen/citizen-sign-in.http.controller';
+import { DevOtpInboxHttpController } from './auth/citizen/dev-otp-inbox.http.controller';
 import { DevFileOtpDelivery, OTP_DELIVERY, type OtpDelivery } from './auth/citizen/otp-delivery';
 import { StaffAccountsService } from './auth/staff/staff-accounts.service';
 import { StaffHttpController } from './auth/staff/staff.http.controller';
@@ -59,6 +60,8 @@ export class AppModule {
         StaffHttpController,
         CitizensHttpController,
         PrefillHttpController,
+        // The development OTP inbox does not exist in production, not even as a route answering 404.
+        ...(config.production ? [] : [DevOtpInboxHttpController]),
       ],
       providers: [
         {

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Response } from 'superagent';
 import { eventually } from '@hoso/testing';
 import {
   maritalStatusForm,
@@ -386,6 +387,97 @@ describe('intake service: submission and reads', () => {
         .get(`/dossiers/${id}`)
         .set(bearer(await t.env.issuer.operator()))
         .expect(200);
+    });
+  });
+
+  describe('attachment download', () => {
+    const NAME = 'Giấy khai sinh – bản sao.pdf';
+    const content = pdfBytes(5000);
+    content.write('unique content of this test', 100, 'latin1');
+    let attachmentId: string;
+    let dossierId: string;
+
+    const download = (id: string, token?: string) => {
+      const req = t
+        .http()
+        .get(`/attachments/${id}`)
+        .buffer(true)
+        .parse((res: Response, done: (err: Error | null, body: Buffer) => void) => {
+          // superagent hands the raw Node response to a custom parser: collect the bytes as they are.
+          const stream = res as unknown as NodeJS.ReadableStream;
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => {
+            done(null, Buffer.concat(chunks));
+          });
+        });
+      return token ? req.set(bearer(token)) : req;
+    };
+
+    beforeAll(async () => {
+      const up = await upload(citizen, content, NAME);
+      expect(up.status).toBe(201);
+      attachmentId = (up.body as { id: string }).id;
+    });
+
+    it('gives the uploader the bytes as uploaded, with type, length, checksum and the Vietnamese name (RFC 5987)', async () => {
+      const res = await download(attachmentId, citizen).expect(200);
+      expect(Buffer.compare(res.body as Buffer, content)).toBe(0);
+      expect(res.headers['content-type']).toBe('application/pdf');
+      expect(res.headers['content-length']).toBe('5000');
+      expect(res.headers['x-content-sha256']).toBe(createHash('sha256').update(content).digest('hex'));
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      const disposition = res.headers['content-disposition'] as string;
+      expect(disposition).toMatch(/^attachment; filename="Giay khai sinh _ ban sao\.pdf"; filename\*=UTF-8''/);
+      expect(decodeURIComponent(disposition.split("UTF-8''")[1]!)).toBe(NAME);
+    });
+
+    it('answers 404 (audited) to another citizen, and to officers while the file is in no dossier', async () => {
+      const res = await download(attachmentId, other).set('X-Correlation-Id', 'peek-attachment-1');
+      expect(res.status).toBe(404);
+      const line = await eventually('audit line', () =>
+        Promise.resolve(t.logLines.find((l) => l['audit'] === true && l['correlationId'] === 'peek-attachment-1')),
+      );
+      expect(line).toMatchObject({
+        action: 'attachment.read',
+        outcome: 'denied',
+        actor: { sub: `citizen:${OTHER_CITIZEN}`, role: 'citizen' },
+        resource: `attachment:${attachmentId}`,
+      });
+      expect((await download(attachmentId, await t.env.issuer.officer(AGENCY))).status).toBe(404);
+      // The same answer as an attachment that does not exist.
+      expect((await download(randomUUID(), other)).status).toBe(404);
+      expect((await download('not-a-uuid', other)).status).toBe(404);
+      expect((await download(attachmentId)).status).toBe(401);
+    });
+
+    it("once in a dossier: the applicant and the agency's officers read it, other agencies and citizens do not", async () => {
+      const res = await submit(citizen, `att-${randomUUID()}`, {
+        procedureCode: TEST_PROCEDURE,
+        agencyCode: AGENCY,
+        form: maritalStatusForm(CITIZEN),
+        attachmentIds: [attachmentId],
+      });
+      expect(res.status).toBe(202);
+      dossierId = (res.body as { id: string }).id;
+      const dossier = (await t.http().get(`/dossiers/${dossierId}`).set(bearer(citizen)).expect(200)).body as {
+        attachments: unknown[];
+      };
+      expect(dossier.attachments).toEqual([
+        {
+          id: attachmentId,
+          fileName: NAME,
+          contentType: 'application/pdf',
+          sizeBytes: 5000,
+          sha256: createHash('sha256').update(content).digest('hex'),
+        },
+      ]);
+      const officer = await download(attachmentId, await t.env.issuer.officer(AGENCY)).expect(200);
+      expect(Buffer.compare(officer.body as Buffer, content)).toBe(0);
+      await download(attachmentId, await t.env.issuer.operator()).expect(200);
+      await download(attachmentId, citizen).expect(200);
+      expect((await download(attachmentId, await t.env.issuer.officer('P01'))).status).toBe(404);
+      expect((await download(attachmentId, other)).status).toBe(404);
     });
   });
 });

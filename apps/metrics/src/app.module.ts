@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import { platformModules } from '@hoso/nest-kit';
 import type { Config } from './config';
 import { METRICS_MIGRATIONS } from './migrations';
+import { DeadLetters } from './operations/dead-letters';
 import { OperationsController } from './operations/operations.http.controller';
+import { OperationsStream } from './operations/operations-stream';
+import { QueueReadouts } from './operations/queue-readout';
 import { TopicSampler } from './operations/topic-sampler';
 import { ProjectionConsumer } from './projection/projection.consumer';
 import { RatesController } from './rates/rates.http.controller';
@@ -50,7 +53,15 @@ export class AppModule {
         }),
       ],
       controllers: [RatesController, SnapshotsController, OperationsController],
-      providers: [ProjectionConsumer, PublishSnapshots, SnapshotJobs, TopicSampler],
+      providers: [
+        ProjectionConsumer,
+        PublishSnapshots,
+        SnapshotJobs,
+        TopicSampler,
+        DeadLetters,
+        QueueReadouts,
+        OperationsStream,
+      ],
     };
   }
 }

@@ -22,24 +22,39 @@ export const configSchema = z.object({
   SNAPSHOT_EVERY_SEC: positiveInt.default(300),
   /** How often topic end offsets and group commits are sampled for the throughput readout. */
   OPS_SAMPLE_EVERY_MS: positiveInt.default(5000),
-  KNOWN_GROUPS: z
+  KNOWN_GROUPS: z.string().default(DEFAULT_KNOWN_GROUPS).transform(commaList),
+  /** How often the operator stream (`GET /operations/stream`) sends its events. */
+  OPS_STREAM_EVERY_MS: positiveInt.min(100).default(2000),
+  /** How often the stream sends a comment line, so proxies do not close an idle-looking connection. */
+  OPS_STREAM_HEARTBEAT_MS: positiveInt.min(100).default(15_000),
+  /**
+   * Queue-name prefixes whose BullMQ queues the operator readout lists (every service of an environment uses the
+   * same QUEUE_PREFIX); default: this service's own queue prefix.
+   */
+  OPS_QUEUE_PREFIXES: z
     .string()
-    .default(DEFAULT_KNOWN_GROUPS)
-    .transform((raw) =>
-      raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+    // Set but empty: the empty prefix, i.e. every queue on the Redis server.
+    .transform((raw) => (raw.trim() === '' ? [''] : commaList(raw)))
+    .pipe(z.array(z.string().regex(/^[^:]*$/, 'a queue prefix must not contain ":"')))
+    .optional(),
 });
+
+function commaList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
 
 export type Config = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
+  const queuePrefix = c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-');
   return Object.freeze({
     ...c,
     databaseUrl: c.METRICS_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_metrics'),
-    queuePrefix: c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-'),
+    queuePrefix,
+    opsQueuePrefixes: c.OPS_QUEUE_PREFIXES ?? [queuePrefix],
   });
 }

@@ -11,7 +11,8 @@ import { eventually, testEnv } from '@hoso/testing';
 import { AppModule } from './app.module';
 import { loadConfig } from './config';
 import { replayAndCompare, compareProjections } from './replay/replay';
-import { vnDay } from './rates/domain/period';
+import { vnDay, vnMonthOf } from './rates/domain/period';
+import { addDays } from './rates/domain/trend';
 import { SnapshotJobs } from './snapshots/snapshot-jobs';
 import { expected, scenario, type ScriptedEvent } from './testing/scenario';
 import { createDataSource } from '@hoso/persistence';
@@ -158,6 +159,87 @@ describe('metrics service (real Kafka, PostgreSQL, Redis)', () => {
     expect((t.body as Row).counts).toEqual(expected.national.counts);
     await http().get('/rates?groupBy=city').set('Authorization', `Bearer ${operator}`).expect(400);
     await http().get('/rates?from=2026-02-30').set('Authorization', `Bearer ${operator}`).expect(400);
+  });
+
+  it('gives the trend of the rates per day, week and month, each point computed as /rates computes its range', async () => {
+    interface Point extends Omit<Row, 'key'> {
+      period: string;
+      from: string;
+      to: string;
+    }
+    const get = async (query: string, token = operator) =>
+      (await http().get(`/rates/trend?${query}`).set('Authorization', `Bearer ${token}`).expect(200)).body as {
+        scope: string;
+        code: string | null;
+        period: string;
+        from: string;
+        to: string;
+        points: Point[];
+      };
+    const summary = async (from: string, to: string, token = operator) =>
+      (await http().get(`/rates/summary?from=${from}&to=${to}`).set('Authorization', `Bearer ${token}`).expect(200))
+        .body as Row;
+    const withoutOverdue = ({ overdue: _overdue, ...counts }: Record<string, number>) => counts;
+    const today = vnDay(now);
+    const month = vnMonthOf(now).fromDay;
+
+    // One point over this month: exactly the summary of the same days ("overdue" is "now": not in a trend).
+    const m = await get(`period=month&from=${month}&to=${today}`);
+    expect(m).toMatchObject({ scope: 'national', code: null, period: 'month', from: month, to: today });
+    expect(m.points).toHaveLength(1);
+    const whole = await summary(month, today);
+    expect(m.points[0]).toEqual({
+      period: month,
+      from: month,
+      to: today,
+      counts: withoutOverdue(whole.counts),
+      rates: whole.rates,
+    });
+
+    // Days: every count falls on exactly one day, so the points add up to the range.
+    const from = addDays(today, -2);
+    const d = await get(`period=day&from=${from}&to=${today}`);
+    expect(d.points.map((p) => p.period)).toEqual([from, addDays(today, -1), today]);
+    const added: Record<string, number> = {};
+    for (const p of d.points) for (const [k, v] of Object.entries(p.counts)) added[k] = (added[k] ?? 0) + v;
+    expect(added).toEqual(withoutOverdue((await summary(from, today)).counts));
+    expect(added['submitted']).toBe(expected.national.counts.submitted);
+
+    // Default: the last 12 ISO weeks, Mondays, the last one holding today.
+    const w = await get('period=week');
+    expect(w.points).toHaveLength(12);
+    expect(w.points.every((p) => new Date(`${p.period}T00:00:00Z`).getUTCDay() === 1)).toBe(true);
+    expect(w.points[11]!.to).toBe(today);
+
+    // One province, and an officer's own agency.
+    const p79 = await get(`scope=province&code=79&period=month&from=${month}&to=${today}`);
+    const province = (
+      await http()
+        .get(`/rates?groupBy=province&from=${month}&to=${today}`)
+        .set('Authorization', `Bearer ${operator}`)
+        .expect(200)
+    ).body as { rows: Row[] };
+    const r79 = province.rows.find((r) => r.key === '79')!;
+    expect(p79.points[0]).toMatchObject({ counts: withoutOverdue(r79.counts), rates: r79.rates });
+    const officer = await env.issuer.officer('P01');
+    const own = await get(`period=month&from=${month}&to=${today}`, officer);
+    expect(own.points[0]!.counts).toEqual(withoutOverdue((await summary(month, today, officer)).counts));
+    expect(own.points[0]!.counts['submitted']).toBe(expected.g01.counts.submitted);
+
+    const bad = async (query: string) =>
+      http().get(`/rates/trend?${query}`).set('Authorization', `Bearer ${operator}`).expect(400);
+    await bad('scope=agency');
+    await bad('scope=national&code=P01');
+    await bad('scope=city&code=1');
+    await bad('period=year');
+    await bad(`from=${today}&to=${addDays(today, -1)}`);
+    await bad('from=2026-02-30');
+    await bad('period=day&from=2020-01-01&to=2025-12-31');
+    await bad('code=%27;drop');
+    await http()
+      .get('/rates/trend')
+      .set('Authorization', `Bearer ${await env.issuer.citizen('001099000123')}`)
+      .expect(403);
   });
 
   it("shows an officer only their agency's rows, and refuses citizens and anonymous callers", async () => {

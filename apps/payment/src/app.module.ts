@@ -16,6 +16,7 @@ import { PaymentQueues } from './jobs/payment-queues';
 import { PaymentWorkers } from './jobs/payment-workers';
 import { PaymentSchema1764300000000 } from './migrations/1764300000000-payment-schema';
 import { SeedFeeExemptions1764300000001 } from './migrations/1764300000001-seed-fee-exemptions';
+import { IntentReturnUrl1764300000002 } from './migrations/1764300000002-intent-return-url';
 import { Reconcile } from './reconciliation/reconcile.handler';
 import { ReconciliationsController } from './reconciliation/reconciliations.http.controller';
 import { RefundPayment } from './refunds/refund.handler';
@@ -53,7 +54,12 @@ export class AppModule {
           auth: { jwks: config.AUTH_JWKS_URL },
           database: {
             url: config.databaseUrl,
-            migrations: [MessagingTables1764115200000, PaymentSchema1764300000000, SeedFeeExemptions1764300000001],
+            migrations: [
+              MessagingTables1764115200000,
+              PaymentSchema1764300000000,
+              SeedFeeExemptions1764300000001,
+              IntentReturnUrl1764300000002,
+            ],
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { originOf } from './intents/domain/return-url';
 import { ConfigError, infraEnvShape, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
 
 const DEV_API_KEY = 'dev-payment-gateway-api-key';
@@ -24,8 +25,24 @@ export const configSchema = z.object({
   PAYMENT_GATEWAY_TIMEOUT_MS: positiveInt.default(5000),
   /** Where the gateway sends callbacks; default: this server's own address (tests listen on port 0). */
   PAYMENT_CALLBACK_URL: z.url().optional(),
-  /** Where the gateway sends the citizen's browser after checkout (the portal). */
+  /** Where the gateway sends the citizen's browser after checkout when the checkout request names no page. */
   PAYMENT_RETURN_URL: z.url().optional(),
+  /** Origins a checkout's own `returnUrl` may point to (comma-separated); anything else is refused (open redirect). */
+  PAYMENT_RETURN_ORIGINS: z
+    .string()
+    .default('http://127.0.0.1:3000,http://localhost:3000')
+    .transform((raw, ctx) => {
+      const origins: string[] = [];
+      for (const item of raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        const origin = originOf(item);
+        if (origin) origins.push(origin);
+        else ctx.addIssue({ code: 'custom', message: `"${item}" is not an http(s) origin (scheme://host[:port])` });
+      }
+      return origins;
+    }),
   PAYMENT_INTENT_TTL_SEC: positiveInt.default(86_400),
   /** Accepted clock skew of a callback's signed timestamp. */
   CALLBACK_TOLERANCE_SEC: positiveInt.default(300),

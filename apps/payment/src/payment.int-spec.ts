@@ -131,6 +131,50 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
     expect((await gw('POST', `/checkout/${sessionId}/pay`, { outcome: 'success' })).status).toBe(409);
   });
 
+  it('sends the citizen back to the page the checkout names, on an allowed origin only (else 400, nothing opened)', async () => {
+    const { dossierId, paymentId } = await payableDossier();
+    const checkout = (body?: unknown) => api('POST', `/payments/${paymentId}/checkout`, citizen, body);
+    const refused = await checkout({ returnUrl: `https://evil.example/dossiers/${dossierId}` });
+    expect(refused.status).toBe(400);
+    expect(refused.body['message']).toBe('returnUrl must be on one of: http://127.0.0.1:3000, http://localhost:3000');
+    for (const body of [
+      { returnUrl: 'not a url' },
+      { returnUrl: 'http://127.0.0.1:3000.evil.example/' },
+      { returnUrl: 'http://127.0.0.1:3001/' },
+      { returnUrl: 'javascript:alert(1)' },
+      { returnUrl: 42 },
+      { returnUrl: `http://localhost:3000/${'x'.repeat(2000)}` },
+      { redirect: 'http://localhost:3000/' },
+    ]) {
+      expect([(await checkout(body)).status, body]).toEqual([400, body]);
+    }
+    // Nothing was opened: no session at the gateway, none recorded on the intent.
+    expect((await gwDb.query('SELECT 1 FROM gateway_sessions WHERE payment_id = $1', [paymentId])).rowCount).toBe(0);
+    const before = await db.query<{ session_id: string | null }>(
+      'SELECT session_id FROM payment_intents WHERE payment_id = $1',
+      [paymentId],
+    );
+    expect(before.rows[0]!.session_id).toBeNull();
+
+    const returnUrl = `http://localhost:3000/dossiers/${dossierId}`;
+    const opened = await checkout({ returnUrl });
+    expect(opened.status).toBe(200);
+    expect(opened.body['returnUrl']).toBe(returnUrl);
+    // The gateway keeps one page per session: asking again (with another page, or none) gets the same session back.
+    const again = await checkout({ returnUrl: 'http://127.0.0.1:3000/elsewhere' });
+    expect(again.body).toMatchObject({ sessionId: opened.body['sessionId'], returnUrl });
+    expect((await checkout()).body).toMatchObject({ sessionId: opened.body['sessionId'], returnUrl });
+    const paid = await gw('POST', `/checkout/${opened.body['sessionId'] as string}/pay`, { outcome: 'success' });
+    expect(paid.body['returnUrl']).toBe(returnUrl);
+
+    // Without a returnUrl and without PAYMENT_RETURN_URL (this harness sets none), the gateway has no page to send to.
+    const plain = await payableDossier();
+    const none = await api('POST', `/payments/${plain.paymentId}/checkout`, citizen);
+    expect(none.body['returnUrl']).toBeNull();
+    const paidPlain = await gw('POST', `/checkout/${none.body['sessionId'] as string}/pay`, { outcome: 'success' });
+    expect(paidPlain.body['returnUrl']).toBeNull();
+  });
+
   it('duplicate callbacks (sent concurrently) give one payment.completed.v1', async () => {
     const { dossierId, paymentId } = await payableDossier();
     // The test opens the session first with the 'duplicate' override; payment's checkout gets the same session back.

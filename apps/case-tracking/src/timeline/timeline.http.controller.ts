@@ -28,9 +28,14 @@ export class TimelineController {
     const valid = /^[0-9a-f-]{36}$/i.test(dossierId);
     const [d] = valid
       ? await this.ds.query<
-          { applicant_personal_id: string | null; agency_code: string | null; case_agency: string | null }[]
+          {
+            applicant_personal_id: string | null;
+            agency_code: string | null;
+            case_agency: string | null;
+            case_id: string | null;
+          }[]
         >(
-          `SELECT d.applicant_personal_id, d.agency_code, c.agency_code AS case_agency
+          `SELECT d.applicant_personal_id, d.agency_code, c.agency_code AS case_agency, c.id AS case_id
            FROM case_dossiers d LEFT JOIN cases c ON c.id = d.case_id WHERE d.dossier_id = $1`,
           [dossierId],
         )
@@ -57,7 +62,12 @@ export class TimelineController {
        ORDER BY at`,
       [dossierId],
     );
-    return { dossierId, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+    // The case id (once the case is open) lets the applicant's portal reach the case: supplements, result, rating.
+    return {
+      dossierId,
+      caseId: d.case_id,
+      entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    };
   }
 
   @Get('mailbox')

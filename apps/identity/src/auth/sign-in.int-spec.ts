@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import request from 'supertest';
 import { JwtVerifier, TOKEN_ISSUER } from '@hoso/auth';
 import { findCitizenByPersonalId, unregisteredPersonalId } from '@hoso/population';
 import { PREFILL_SOURCES } from '@hoso/population';
@@ -137,6 +140,48 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
     expect(await count('otp_challenges WHERE personal_id = $1', [pid])).toBe(3);
     t.clock.advance(15 * 60 + 1);
     expect((await challenge(pid)).status).toBe(202);
+  });
+
+  it('shows the development code of a challenge to whoever holds its id, and never in production', async () => {
+    const devCode = (app: Parameters<typeof request>[0], id: string) =>
+      request(app).get(`/auth/citizen/challenges/${id}/dev-code`);
+    const pid = nextCitizen();
+    const first = (await challenge(pid)).body as { challengeId: string; expiresAt: string };
+    const res = await devCode(t.app.getHttpServer() as Server, first.challengeId).expect(200);
+    expect(res.body).toEqual({
+      challengeId: first.challengeId,
+      code: (await t.otpFor(pid))!.code,
+      expiresAt: first.expiresAt,
+    });
+
+    // A newer challenge of the same person replaces the code in their inbox: the old one has none to show.
+    const second = (await challenge(pid)).body as { challengeId: string };
+    await devCode(t.app.getHttpServer() as Server, first.challengeId).expect(404);
+    const code = (await devCode(t.app.getHttpServer() as Server, second.challengeId).expect(200)).body as {
+      code: string;
+    };
+    await t.http().post('/auth/citizen/tokens').send({ challengeId: second.challengeId, code: code.code }).expect(200);
+
+    await devCode(t.app.getHttpServer() as Server, randomUUID()).expect(404);
+    await devCode(t.app.getHttpServer() as Server, 'not-a-uuid').expect(400);
+    // No code is sent to an ID that cannot sign in, so there is none to show.
+    const unknown = unregisteredPersonalId(t.config.REGISTRY_SEED, TEST_REGISTRY_SIZE, 1);
+    const none = (await challenge(unknown)).body as { challengeId: string };
+    await devCode(t.app.getHttpServer() as Server, none.challengeId).expect(404);
+
+    const production = await t.startAnother({
+      NODE_ENV: 'production',
+      OTP_SECRET: 'a-production-otp-secret-of-32-chars!',
+      SEED_STAFF_PASSWORD: 'a-production-password',
+    });
+    const prodChallenge = (
+      await request(production.getHttpServer() as Server)
+        .post('/auth/citizen/challenges')
+        .send({ personalId: nextCitizen() })
+        .expect(202)
+    ).body as { challengeId: string };
+    await devCode(production.getHttpServer() as Server, prodChallenge.challengeId).expect(404);
+    await devCode(production.getHttpServer() as Server, second.challengeId).expect(404);
   });
 
   it('refuses citizens without a VNeID account, deceased or unknown, without saying which', async () => {

@@ -40,8 +40,8 @@ export interface IdentityTestApp {
   http: () => ReturnType<typeof request>;
   /** The code the dev delivery wrote for this citizen, or null when none was sent. */
   otpFor(personalId: string): Promise<{ challengeId: string; code: string } | null>;
-  /** A second instance of the service: same database, same consumer group. */
-  startAnother(): Promise<INestApplication>;
+  /** A second instance of the service: same database, same consumer group (`env` overrides variables). */
+  startAnother(env?: Record<string, string>): Promise<INestApplication>;
   close(): Promise<void>;
 }
 
@@ -50,7 +50,7 @@ export async function startIdentity(): Promise<IdentityTestApp> {
   const env = await createTestEnvironment(['identity']);
   const otpDir = await mkdtemp(join(tmpdir(), 'hoso-otp-'));
   const clock = new TestClock();
-  const config = loadConfig({
+  const baseEnv: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     DATABASE_URL: testEnv.DATABASE_URL,
     IDENTITY_DATABASE_URL: env.databases['identity'],
@@ -61,7 +61,8 @@ export async function startIdentity(): Promise<IdentityTestApp> {
     LOG_LEVEL: 'silent',
     REGISTRY_SEED_COUNT: String(TEST_REGISTRY_SIZE),
     OTP_DEV_DIR: otpDir,
-  });
+  };
+  const config = loadConfig(baseEnv);
   const logger = createRootLogger('identity-test', process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const build = async (cfg: Config) => {
     const app = await createServiceApp(identityApp(cfg, logger, { clock }), {
@@ -96,8 +97,8 @@ export async function startIdentity(): Promise<IdentityTestApp> {
         return null;
       }
     },
-    startAnother: async () => {
-      const other = await build(config);
+    startAnother: async (env) => {
+      const other = await build(env ? loadConfig({ ...baseEnv, ...env }) : config);
       others.push(other);
       return other;
     },

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,7 +9,8 @@ import { pipeline } from 'node:stream/promises';
 export interface AttachmentStorage {
   /** Stores the stream under `key`; nothing is left under `key` when it fails. */
   write(key: string, content: Readable): Promise<void>;
-  read(key: string): Readable;
+  /** The stored bytes; resolves once they can be read, rejects when there is nothing under `key`. */
+  read(key: string): Promise<Readable>;
   delete(key: string): Promise<void>;
 }
 
@@ -40,8 +42,11 @@ export class LocalDirectoryStorage implements AttachmentStorage {
     }
   }
 
-  read(key: string): Readable {
-    return createReadStream(this.pathOf(key));
+  async read(key: string): Promise<Readable> {
+    const stream = createReadStream(this.pathOf(key));
+    // Opened before the caller sends anything: a missing file fails here, not halfway through a response.
+    await once(stream, 'ready');
+    return stream;
   }
 
   async delete(key: string): Promise<void> {

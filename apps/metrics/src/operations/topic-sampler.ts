@@ -2,7 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import type { Admin } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { dlqTopicOf, topicNames } from '@hoso/contracts';
-import { MessagingService } from '@hoso/messaging';
+import { dlqDepth, MessagingService, partitionLag } from '@hoso/messaging';
 import type { Config } from '../config';
 import { METRICS_CONFIG } from '../tokens';
 import { prune, throughput, type OffsetSample } from './domain/throughput';
@@ -16,17 +16,33 @@ export interface TopicReadout {
   windowSeconds: number;
   inPerSec: number | null;
   outPerSec: Record<string, number>;
+  /** Dead letters not yet replayed (libs/messaging `dlqDepth`). */
   dlqDepth: number;
+}
+
+export interface GroupLag {
+  groupId: string;
+  /** Σ end − committed over the partitions of the contract topics the group consumes. */
+  totalLag: number;
+}
+
+export interface DlqDepthReadout {
+  /** The contract DLQ name, e.g. `dossier.submitted.v1.dlq`. */
+  topic: string;
+  sourceTopic: string;
+  depth: number;
 }
 
 /**
  * Samples every contract topic's end offsets and the known groups' committed offsets every few seconds, in
- * memory (a readout of the last minute needs no storage), and answers throughput and DLQ depth from them.
+ * memory (a readout of the last minute needs no storage), and answers throughput, lag and DLQ depth from them.
  */
 @Injectable()
 export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly samples = new Map<string, OffsetSample[]>();
   private readonly dlqDepths = new Map<string, number>();
+  private lagByGroup: GroupLag[] = [];
+  private lastAt = 0;
   private admin: Admin | null = null;
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
@@ -69,6 +85,21 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
     return this.inFlight;
   }
 
+  /** Samples now unless the last reading is younger than `maxAgeMs` (the stream asks more often than the timer). */
+  async fresh(maxAgeMs: number): Promise<void> {
+    if (Date.now() - this.lastAt > maxAgeMs) await this.sampleOnce();
+  }
+
+  /** Lag per known group at the last reading (groups that consume no contract topic are left out). */
+  lag(): GroupLag[] {
+    return this.lagByGroup;
+  }
+
+  /** Dead letters not yet replayed per contract DLQ at the last reading. */
+  dlq(): DlqDepthReadout[] {
+    return topicNames.map((t) => ({ topic: dlqTopicOf(t), sourceTopic: t, depth: this.dlqDepths.get(t) ?? 0 }));
+  }
+
   async readouts(): Promise<{ sampledEveryMs: number; knownGroups: string[]; topics: TopicReadout[] }> {
     if (!this.samples.size) await this.sampleOnce();
     const now = Date.now();
@@ -101,13 +132,14 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
     const physical = topicNames.map((t) => `${prefix}${t}`);
     const at = Date.now();
     const ends = await Promise.all(physical.map((t) => admin.fetchTopicOffsets(t)));
-    const dlq = await Promise.all(topicNames.map((t) => admin.fetchTopicOffsets(`${prefix}${dlqTopicOf(t)}`)));
+    const dlq = await Promise.all(topicNames.map((t) => dlqDepth(admin, `${prefix}${dlqTopicOf(t)}`)));
     const committedByGroup = await Promise.all(
       this.config.KNOWN_GROUPS.map(async (groupId) => ({
         groupId,
         topics: await admin.fetchOffsets({ groupId, topics: physical }),
       })),
     );
+    const lag = new Map<string, number>();
     topicNames.forEach((topic, i) => {
       const end = sum((ends[i] ?? []).map((o) => Number(o.high)));
       const start = sum((ends[i] ?? []).map((o) => Number(o.low)));
@@ -116,12 +148,23 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
         const t = g.topics.find((x) => x.topic === physical[i]);
         const offsets = (t?.partitions ?? []).filter((p) => p.offset !== '-1');
         // Only groups that ever committed on this topic: the others do not consume it.
-        if (offsets.length) committed[g.groupId] = sum(offsets.map((p) => Number(p.offset)));
+        if (!offsets.length) continue;
+        committed[g.groupId] = sum(offsets.map((p) => Number(p.offset)));
+        const behind = (t?.partitions ?? []).map((p) => {
+          const e = ends[i]?.find((o) => o.partition === p.partition);
+          return e ? partitionLag(p.offset, e.low, e.high) : 0;
+        });
+        lag.set(g.groupId, (lag.get(g.groupId) ?? 0) + sum(behind));
       }
       const list = [...(this.samples.get(topic) ?? []), { at, start, end, committed }];
       this.samples.set(topic, prune(list, at, WINDOW_MS));
-      this.dlqDepths.set(topic, sum((dlq[i] ?? []).map((o) => Number(o.high) - Number(o.low))));
+      this.dlqDepths.set(topic, dlq[i]?.pending ?? 0);
     });
+    this.lagByGroup = this.config.KNOWN_GROUPS.filter((g) => lag.has(g)).map((groupId) => ({
+      groupId,
+      totalLag: lag.get(groupId) ?? 0,
+    }));
+    this.lastAt = at;
   }
 }
 

@@ -25,6 +25,8 @@ export interface RatesQuery {
   now: Date;
   /** Officers see only their agency's dossiers. */
   agencyCode?: string | undefined;
+  /** Only the dossiers of one agency, province or procedure (a trend of that one). */
+  only?: { groupBy: 'agency' | 'province' | 'procedure'; key: string } | undefined;
 }
 
 /** Anything that runs SQL: a DataSource or an EntityManager. */
@@ -46,7 +48,7 @@ const countSql: Record<keyof RateCounts, string> = {
   withFee: `${inRange('submitted_day')} AND fee_charged`,
   paidOnline: `${inRange('submitted_day')} AND fee_charged AND paid_online`,
   waived: `${inRange('submitted_day')} AND waived`,
-  endToEnd: `${inRange('submitted_day')} AND channel = 'ONLINE' AND (paid_online OR waived) AND result_digital IS TRUE`,
+  endToEnd: `${inRange('submitted_day')} AND channel = 'ONLINE' AND service_level = 'FULL' AND (paid_online OR waived) AND result_digital IS TRUE`,
   received: inRange('received_day'),
   receivedCompleted: `${inRange('received_day')} AND completed_at IS NOT NULL`,
   completed: inRange('completed_day'),
@@ -61,13 +63,14 @@ const countSql: Record<keyof RateCounts, string> = {
 export async function queryRates(db: Sql, q: RatesQuery): Promise<RateRow[]> {
   const params: unknown[] = [q.range.from ?? MIN_DAY, q.range.to ?? MAX_DAY, q.now.toISOString()];
   const scope = q.agencyCode === undefined ? '' : `AND agency_code = $${params.push(q.agencyCode)}`;
+  const only = q.only === undefined ? '' : `AND ${keyColumn[q.only.groupBy]} = $${params.push(q.only.key)}`;
   const selects = countNames.map((n) => `count(*) FILTER (WHERE ${countSql[n]})::int AS "${n}"`).join(',\n  ');
   const rows = await db.query<(Record<keyof RateCounts, unknown> & { key: string })[]>(
     `SELECT COALESCE(${keyColumn[q.groupBy]}, 'UNKNOWN') AS key,
        ${selects}
      FROM metrics_dossier_facts
      WHERE (${inRange('submitted_day')} OR ${inRange('received_day')} OR ${inRange('completed_day')}
-            OR ${inRange('rated_day')} OR (${OVERDUE})) ${scope}
+            OR ${inRange('rated_day')} OR (${OVERDUE})) ${scope} ${only}
      GROUP BY 1 ORDER BY 1`,
     params,
   );
@@ -81,4 +84,10 @@ export async function queryRates(db: Sql, q: RatesQuery): Promise<RateRow[]> {
     out.push({ key: 'VN', counts: zeroCounts(), rates: computeRates(zeroCounts()) });
   }
   return out;
+}
+
+/** The national row (an officer's: their agency's totals), as `GET /rates/summary` and the operator stream show it. */
+export async function ratesSummary(db: Sql, q: { range: DayRange; now: Date; agencyCode?: string | undefined }) {
+  const [row] = await queryRates(db, { groupBy: 'national', range: q.range, now: q.now, agencyCode: q.agencyCode });
+  return { ...q.range, asOf: q.now.toISOString(), scope: q.agencyCode ?? 'national', ...(row as RateRow) };
 }

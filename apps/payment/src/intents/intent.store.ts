@@ -27,6 +27,7 @@ export interface IntentRow {
   expires_at: Date;
   session_id: string | null;
   checkout_url: string | null;
+  return_url: string | null;
   gateway_reference: string | null;
   method: string | null;
   settled_at: Date | null;

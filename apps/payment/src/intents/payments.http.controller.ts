@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import {
+  BadRequestException,
+  Body,
   ConflictException,
   Controller,
   Get,
@@ -11,24 +13,29 @@ import {
   Query,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { canReadDossier, CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { MessagingService } from '@hoso/messaging';
-import { ApiZodQuery, audit, CorrelationId, zodParams, zodQuery } from '@hoso/nest-kit';
+import { ApiZodBody, ApiZodQuery, audit, CorrelationId, zodBody, zodParams, zodQuery } from '@hoso/nest-kit';
 import type { Config } from '../config';
 import { CALLBACK_PATH } from '../gateway/raw-body';
 import { GatewayClient } from '../gateway/gateway.client';
 import { PAYMENT_CONFIG, ROOT_LOGGER } from '../tokens';
 import { canStartNewIntent } from './domain/intent';
+import { checkoutReturnUrl } from './domain/return-url';
 import { findDossier, findIntent, intentsOf, intentView, lockDossier, type DossierRow } from './intent.store';
 import { OpenIntent } from './open-intent';
 
 const ListQuery = z.strictObject({ dossierId: z.uuid() });
 const PaymentParams = z.object({ paymentId: z.uuid() });
 const DossierParams = z.object({ dossierId: z.uuid() });
+const CheckoutBody = z.strictObject({
+  /** The page to come back to after paying, on an origin of PAYMENT_RETURN_ORIGINS (default: PAYMENT_RETURN_URL). */
+  returnUrl: z.string().max(2000).optional(),
+});
 
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -78,11 +85,26 @@ export class PaymentsController {
   @Post(':paymentId/checkout')
   @HttpCode(200)
   @Roles('citizen')
+  @ApiZodBody(CheckoutBody, 'optional; without a body the citizen returns to PAYMENT_RETURN_URL')
+  @ApiOperation({
+    summary: 'Open the gateway checkout of a pending payment',
+    description:
+      'returnUrl must be on an origin of PAYMENT_RETURN_ORIGINS (400 otherwise, nothing opened). The gateway keeps ' +
+      'one return page per session: a checkout already opened keeps its own, which the answer gives as returnUrl.',
+  })
   async checkout(
     @Param(zodParams(PaymentParams)) p: z.output<typeof PaymentParams>,
+    // A POST without a body (no content type) leaves the body undefined.
+    @Body(zodBody(CheckoutBody.optional())) body: z.output<typeof CheckoutBody> | undefined,
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ) {
+    const returnUrl = checkoutReturnUrl(
+      body?.returnUrl,
+      this.config.PAYMENT_RETURN_ORIGINS,
+      this.config.PAYMENT_RETURN_URL,
+    );
+    if (!returnUrl.ok) throw new BadRequestException(returnUrl.reason);
     const intent = await findIntent(this.ds.manager, p.paymentId);
     this.readable(intent && (await findDossier(this.ds.manager, intent.dossier_id)), p.paymentId, user, correlationId);
     const i = intent as NonNullable<typeof intent>;
@@ -92,6 +114,7 @@ export class PaymentsController {
         paymentId: i.payment_id,
         sessionId: i.session_id,
         checkoutUrl: i.checkout_url,
+        returnUrl: i.return_url,
         amountVnd: Number(i.amount_vnd),
         expiresAt: i.expires_at.toISOString(),
       };
@@ -101,16 +124,18 @@ export class PaymentsController {
       paymentId: i.payment_id,
       amountVnd: Number(i.amount_vnd),
       callbackUrl: this.callbackUrl(),
-      ...(this.config.PAYMENT_RETURN_URL ? { returnUrl: this.config.PAYMENT_RETURN_URL } : {}),
+      ...(returnUrl.url ? { returnUrl: returnUrl.url } : {}),
     });
     await this.ds.query(
-      `UPDATE payment_intents SET session_id = $2, checkout_url = $3 WHERE payment_id = $1 AND session_id IS NULL`,
-      [i.payment_id, session.sessionId, session.checkoutUrl],
+      `UPDATE payment_intents SET session_id = $2, checkout_url = $3, return_url = $4
+       WHERE payment_id = $1 AND session_id IS NULL`,
+      [i.payment_id, session.sessionId, session.checkoutUrl, returnUrl.url],
     );
     return {
       paymentId: i.payment_id,
       sessionId: session.sessionId,
       checkoutUrl: session.checkoutUrl,
+      returnUrl: returnUrl.url,
       amountVnd: Number(i.amount_vnd),
       expiresAt: i.expires_at.toISOString(),
     };

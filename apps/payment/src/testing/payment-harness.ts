@@ -75,6 +75,9 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
     REDIS_URL: env.redisUrl,
     AUTH_JWKS_URL: env.issuer.jwksUrl,
     KAFKA_TOPIC_PREFIX: env.topicPrefix,
+    // A group of this run only: with the default `payment`, concurrent runs (or a running service) would share the
+    // group and take this run's partitions away.
+    KAFKA_GROUP_ID: `${env.topicPrefix}payment`,
     PAYMENT_GATEWAY_URL: gatewayUrl,
     PAYMENT_GATEWAY_API_KEY: API_KEY,
     PAYMENT_GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET,

@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { maskPersonalId } from './otp';
@@ -19,6 +19,13 @@ export interface OtpDelivery {
 
 export const OTP_DELIVERY = Symbol('OTP_DELIVERY');
 
+/** What the development delivery writes for a citizen. */
+export interface DeliveredOtp {
+  challengeId: string;
+  code: string;
+  expiresAt: string;
+}
+
 /**
  * Development delivery: writes the code to `<dir>/<personalId>.json` (the demo and the tests read it there) and logs
  * that a code was sent, never the code itself.
@@ -31,7 +38,7 @@ export class DevFileOtpDelivery implements OtpDelivery {
 
   async deliver(m: OtpMessage): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const file = join(this.dir, `${m.personalId}.json`);
+    const file = this.fileOf(m.personalId);
     // Write then rename, so a reader never sees half a file.
     const tmp = `${file}.${m.challengeId}.tmp`;
     await writeFile(
@@ -44,5 +51,27 @@ export class DevFileOtpDelivery implements OtpDelivery {
       { challengeId: m.challengeId, citizen: maskPersonalId(m.personalId), channel: 'dev-file' },
       'one-time code delivered',
     );
+  }
+
+  /**
+   * The code delivered for this challenge: the citizen's file holds their latest code only, so an older challenge
+   * of the same person (or one for which no code was sent) has none.
+   */
+  async read(personalId: string, challengeId: string): Promise<DeliveredOtp | null> {
+    let raw: string;
+    try {
+      raw = await readFile(this.fileOf(personalId), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    const otp = JSON.parse(raw) as DeliveredOtp;
+    return otp.challengeId === challengeId ? otp : null;
+  }
+
+  private fileOf(personalId: string): string {
+    // The personal ID is 12 digits (validated before any challenge exists): it cannot leave the directory.
+    if (!/^\d{12}$/.test(personalId)) throw new Error('not a personal ID');
+    return join(this.dir, `${personalId}.json`);
   }
 }

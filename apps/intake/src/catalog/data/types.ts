@@ -1,5 +1,3 @@
-import type { PrefillSource } from '@hoso/population';
-
 // Seed-data types for the intake service's procedure catalog and administrative units.
 // Pure TypeScript: no framework imports, so the data can be loaded by services, tests and scripts alike.
 
@@ -36,37 +34,9 @@ export type VneidLevel = 0 | 1 | 2;
 /** Attributes of the National Population Database that can prefill a form field: the registry's own list. */
 export { PREFILL_SOURCES, type PrefillSource } from '@hoso/population';
 
-export const FORM_FIELD_TYPES = [
-  'text',
-  'date',
-  'number',
-  'select',
-  'boolean',
-  'email',
-  'phone',
-  'personalId',
-] as const;
-export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
-
-/** One field of a procedure's e-form (tờ khai điện tử). */
-export interface FormField {
-  /** camelCase, unique within the form; the key of the submitted form object. */
-  name: string;
-  label: string;
-  labelEn: string;
-  type: FormFieldType;
-  required: boolean;
-  /** Choices of a `select` field. */
-  options?: string[];
-  /** Minimum value (number) or minimum length (text). */
-  min?: number;
-  /** Maximum value (number) or maximum length (text). */
-  max?: number;
-  /** Regular-expression source the value must match. */
-  pattern?: string;
-  /** Population-registry attribute that can fill this field for the logged-in applicant. */
-  prefill?: PrefillSource;
-}
+/** E-form fields: defined with the form rules they obey, shared with the portal. */
+import type { FormField } from '@hoso/e-forms';
+export { FORM_FIELD_TYPES, type FormFieldType, type FormField } from '@hoso/e-forms';
 
 /** A document (thành phần hồ sơ) the applicant attaches. */
 export interface RequiredDocument {

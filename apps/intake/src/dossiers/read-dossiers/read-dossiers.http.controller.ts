@@ -18,8 +18,14 @@ const ListQuery = z.strictObject({
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Whether the caller may read the dossier: its applicant, an officer of its (current) agency, an operator. */
-export function mayRead(user: AuthUser, d: DossierRow): boolean {
+/**
+ * Whether the caller may read the dossier (and its attachments): its applicant, an officer of its (current) agency,
+ * an operator.
+ */
+export function mayRead(
+  user: AuthUser,
+  d: Pick<DossierRow, 'applicant_personal_id' | 'agency_code' | 'handling_agency_code'>,
+): boolean {
   return (
     canReadDossier(user, { applicantPersonalId: d.applicant_personal_id, agencyCode: d.agency_code }) ||
     canReadDossier(user, { applicantPersonalId: d.applicant_personal_id, agencyCode: d.handling_agency_code })

@@ -12,7 +12,8 @@
  * Definitions:
  * - completion = receivedCompleted / received (of the cases received in the period, the share resolved);
  * - onTime = completedOnTime / completed;
- * - endToEnd = dossiers submitted ONLINE, paid online or waived, and completed with a digital result document / submitted;
+ * - endToEnd = dossiers of a fully online (FULL, toàn trình) procedure submitted ONLINE, paid online or waived, and
+ *   completed with a digital result document / submitted (a PARTIAL procedure has a step in person by definition);
  * - onlineSubmission = submittedOnline / submitted;
  * - onlinePayment = paidOnline / withFee, where "with a fee" means a fee was actually charged (payment.requested
  *   or payment.completed seen): waived (exempted) dossiers and those that ended before payment have nothing to pay;

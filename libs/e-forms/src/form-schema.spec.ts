@@ -1,5 +1,4 @@
-import type { FormField } from '../data/types';
-import { buildFormSchema, countPrefilledFields, formValueFor, validateForm } from './form-schema';
+import { buildFormSchema, countPrefilledFields, formValueFor, validateForm, type FormField } from './form-schema';
 
 const field = (f: Partial<FormField> & Pick<FormField, 'name' | 'type'>): FormField => ({
   label: f.name,
