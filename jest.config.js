@@ -1,5 +1,5 @@
-// Two Jest projects: `unit` (pure, no servers) and `integration` (real Kafka, PostgreSQL, Redis;
-// the global set-up starts what is missing through deploy/local).
+// Jest projects: `unit` (pure, no servers), `integration` (real Kafka, PostgreSQL, Redis; the global set-up
+// starts what is missing through deploy/local) and `portal` (the React portal's component tests in jsdom).
 const preset = require('./jest.preset');
 
 module.exports = {
@@ -8,16 +8,30 @@ module.exports = {
       ...preset,
       displayName: 'unit',
       rootDir: __dirname,
-      testMatch: ['<rootDir>/{libs,apps,deploy,test}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{libs,apps,deploy,test,tools}/**/*.spec.ts'],
+      // The portal's tests need a DOM: they run in the `portal` project.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/apps/portal/'],
     },
     {
       ...preset,
       displayName: 'integration',
       rootDir: __dirname,
-      testMatch: ['<rootDir>/{libs,apps,deploy,test}/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{libs,apps,deploy,test,tools}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/setup/integration-env.ts'],
+    },
+    {
+      ...preset,
+      displayName: 'portal',
+      rootDir: __dirname,
+      testEnvironment: 'jsdom',
+      testMatch: ['<rootDir>/apps/portal/src/**/*.spec.{ts,tsx}'],
+      // The root tsconfig.json compiles JSX (react-jsx) to CommonJS for Jest.
+      transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }] },
+      moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
+      moduleNameMapper: { ...preset.moduleNameMapper, '\\.css$': '<rootDir>/apps/portal/test/style-stub.js' },
+      setupFilesAfterEnv: ['<rootDir>/apps/portal/jest.setup.ts'],
     },
   ],
 };
