@@ -31,7 +31,8 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            // Apps may use every library kind, never another app.
+            // Apps may use every library kind, never another app. (A tool library serves only its own scope:tools
+            // app: the scope rules below keep every service away from it.)
             {
               sourceTag: 'type:app',
               onlyDependOnLibsWithTags: [
@@ -40,6 +41,7 @@ export default tseslint.config(
                 'type:domain',
                 'type:contracts',
                 'type:util',
+                'type:tool',
               ],
             },
             {
@@ -69,10 +71,18 @@ export default tseslint.config(
               sourceTag: 'type:test',
               onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:tool'],
             },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util'] },
+            // A tool may build on another (the demo and the benchmark drive the platform supervisor and the simulator).
+            {
+              sourceTag: 'type:tool',
+              onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:tool'],
+            },
             // Shared libraries never depend on a service's code; services share only shared libraries.
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform'] },
+            {
+              sourceTag: 'scope:platform',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:tools'],
+            },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:shared', 'scope:tools'] },
             { sourceTag: 'scope:intake', onlyDependOnLibsWithTags: ['scope:shared', 'scope:intake'] },
             { sourceTag: 'scope:identity', onlyDependOnLibsWithTags: ['scope:shared', 'scope:identity'] },
             { sourceTag: 'scope:payment', onlyDependOnLibsWithTags: ['scope:shared', 'scope:payment'] },

@@ -10,9 +10,9 @@ import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { createEvent } from '@hoso/contracts';
 import { IdempotentConsumer, Outbox, OutboxRelay } from '@hoso/messaging';
 import { createHarness, type Harness } from '@hoso/messaging/testing';
+import { rawKafka } from './raw-limits';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -47,48 +47,6 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: num
     if (Date.now() > deadline) throw new Error('bench timed out');
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-async function raw(h: Harness): Promise<{ events: number; seconds: number; perSecond: number }> {
-  const dossiers = Array.from({ length: 1000 }, () => randomUUID());
-  const messages = Array.from({ length: RAW_N }, (_, i) => {
-    const dossierId = dossiers[i % dossiers.length] as string;
-    const e = createEvent(h.catalog, h.topic as never, payload(i) as never, {
-      dossierId,
-      correlationId: 'bench',
-      producer: 'bench',
-    });
-    return { topic: h.topic, key: dossierId, value: JSON.stringify(e) };
-  });
-  let consumed = 0;
-  const consumer = h.kafka.consumer({ groupId: `raw-${h.id}`, maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: h.topic, fromBeginning: true });
-  await consumer.run({
-    partitionsConsumedConcurrently: 3,
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString());
-      consumed += batch.messages.length;
-      await Promise.resolve();
-    },
-  });
-  const start = process.hrtime.bigint();
-  // Batches of 1000 messages, 4 requests in flight: how a busy relay or publisher uses the producer.
-  const chunks: (typeof messages)[] = [];
-  for (let i = 0; i < messages.length; i += 1000) chunks.push(messages.slice(i, i + 1000));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++] as typeof messages;
-        await h.producer.sendBatch(chunk);
-      }
-    }),
-  );
-  await waitUntil(() => consumed >= RAW_N, 300_000);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  await consumer.disconnect();
-  return { events: RAW_N, seconds, perSecond: RAW_N / seconds };
 }
 
 async function outbox(h: Harness, prefill = false) {
@@ -182,7 +140,7 @@ async function main(): Promise<void> {
   const h = await createHarness();
   try {
     console.log(`\n(a) raw kafkajs produce+consume: ${RAW_N} events …`);
-    const a = await raw(h);
+    const a = await rawKafka(h, RAW_N);
     console.log(`    ${a.perSecond.toFixed(0)} events/s (${a.seconds.toFixed(2)} s)`);
     // A fresh topic for (b), so (a)'s messages do not count.
     const h2 = await createHarness();

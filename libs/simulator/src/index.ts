@@ -1,0 +1,11 @@
+export {
+  DEFAULT_CONFIG_FILE,
+  defaultSimulatorConfig,
+  loadSimulatorConfig,
+  parseSimulatorConfig,
+  SimulatorConfig,
+  SimulatorConfigError,
+} from './config';
+export { formatRateTable, type RateComparison, type RateName } from './rates';
+export { Simulator } from './simulator';
+export * from './types';

@@ -1,0 +1,150 @@
+/**
+ * The rates the metrics service reports (apps/metrics/src/rates/domain/rates.ts, rates.query.ts), what the
+ * configuration makes them expected to be, and the comparison of the two.
+ *
+ * Each reported rate is recomputed here from the difference between two readings of `GET /rates/summary` (before
+ * and after the run), so dossiers of earlier runs on the same platform do not blur this run's figures.
+ */
+import { scoreShareAtLeast, type SimulatorConfig } from './config';
+
+/** The counts of `GET /rates/summary` the rates are made of. */
+export const RATE_COUNTS = [
+  'submitted',
+  'submittedOnline',
+  'identityRejected',
+  'withFee',
+  'paidOnline',
+  'waived',
+  'endToEnd',
+  'received',
+  'receivedCompleted',
+  'completed',
+  'completedOnTime',
+  'digitised',
+  'rated',
+  'satisfied',
+] as const;
+export type RateCounts = Record<(typeof RATE_COUNTS)[number], number>;
+
+export type RateName =
+  | 'onlineSubmission'
+  | 'endToEnd'
+  | 'onlinePayment'
+  | 'onTime'
+  | 'completion'
+  | 'digitisation'
+  | 'satisfaction'
+  | 'identityRejection';
+
+/** What the run observed that the configuration cannot know: the platform's own fee and exemption data. */
+export interface RunObservations {
+  /**
+   * Of the online, fully online (FULL), identity-verified dossiers, the share the payment service charged a fee
+   * (the others were free or exempted); null when there was none.
+   */
+  feeShareOfEndToEndStratum: number | null;
+}
+
+export interface RateComparison {
+  rate: RateName;
+  /** From the configuration (and, for endToEnd, the observed fee share). */
+  expected: number;
+  /** From the metrics service's counts for this run; null when its denominator is zero. */
+  reported: number | null;
+  /** reported − expected, in percentage points. */
+  differencePoints: number | null;
+  withinTolerance: boolean;
+  /** How the expected value follows from the configuration. */
+  basis: string;
+}
+
+function ratio(n: number, d: number): number | null {
+  return d > 0 ? n / d : null;
+}
+
+/** The metrics service's definitions, applied to counts. */
+export function reportedRates(c: RateCounts): Record<RateName, number | null> {
+  return {
+    onlineSubmission: ratio(c.submittedOnline, c.submitted),
+    endToEnd: ratio(c.endToEnd, c.submitted),
+    onlinePayment: ratio(c.paidOnline, c.withFee),
+    onTime: ratio(c.completedOnTime, c.completed),
+    completion: ratio(c.receivedCompleted, c.received),
+    digitisation: ratio(c.digitised, c.completed),
+    satisfaction: ratio(c.satisfied, c.rated),
+    identityRejection: ratio(c.identityRejected, c.submitted),
+  };
+}
+
+/** The expected value of each rate and how it follows from the configuration. */
+export function expectedRates(
+  config: SimulatorConfig,
+  obs: RunObservations,
+): Record<RateName, { value: number; basis: string }> {
+  const online = config.channel.onlineShare;
+  const full = config.procedures.fullyOnlineShare;
+  const idFail = config.identity.failureRate;
+  const abandon = config.payment.abandonRate;
+  const q = obs.feeShareOfEndToEndStratum ?? 0;
+  return {
+    onlineSubmission: { value: online, basis: 'channel.onlineShare' },
+    endToEnd: {
+      value: online * full * (1 - idFail) * (1 - abandon * q),
+      basis:
+        `onlineShare × fullyOnlineShare × (1 − identity.failureRate) × (1 − abandonRate × ${q.toFixed(3)} ` +
+        `fee-paying share observed)`,
+    },
+    onlinePayment: {
+      value: 1 - abandon,
+      basis: '1 − payment.abandonRate (every fee is paid through the payment platform; declines are paid again)',
+    },
+    onTime: { value: 1, basis: 'officers finish within the statutory time (think times are seconds, not days)' },
+    completion: { value: 1, basis: 'after the drain every received case is completed (withdrawals come before)' },
+    digitisation: {
+      value: config.documents.attachmentShare,
+      basis: 'documents.attachmentShare (every result is digital)',
+    },
+    satisfaction: { value: scoreShareAtLeast(config, 4), basis: 'share of scores ≥ 4 in rating.scores' },
+    identityRejection: { value: idFail, basis: 'identity.failureRate (identityRejected / submitted)' },
+  };
+}
+
+export function compareRates(config: SimulatorConfig, counts: RateCounts, obs: RunObservations): RateComparison[] {
+  const expected = expectedRates(config, obs);
+  const reported = reportedRates(counts);
+  return (Object.keys(expected) as RateName[]).map((rate) => {
+    const e = expected[rate];
+    const r = reported[rate];
+    const differencePoints = r === null ? null : (r - e.value) * 100;
+    return {
+      rate,
+      expected: e.value,
+      reported: r,
+      differencePoints,
+      // A hair of slack: 0.3 − 0.28 is 2.0000000000000018 points in floating point.
+      withinTolerance: differencePoints !== null && Math.abs(differencePoints) <= config.tolerancePoints + 1e-9,
+      basis: e.basis,
+    };
+  });
+}
+
+/** Counts after − before (the run's own). */
+export function countsDelta(after: RateCounts, before: RateCounts): RateCounts {
+  return Object.fromEntries(RATE_COUNTS.map((k) => [k, after[k] - before[k]])) as RateCounts;
+}
+
+/** The comparison as a fixed-width table for a terminal. */
+export function formatRateTable(rows: RateComparison[], tolerancePoints: number): string {
+  const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(2)} %`);
+  const lines = [
+    `${'rate'.padEnd(18)}${'configured'.padStart(12)}${'reported'.padStart(12)}${'Δ points'.padStart(10)}  within ±${tolerancePoints}`,
+  ];
+  for (const r of rows) {
+    const diff =
+      r.differencePoints === null ? '—' : `${r.differencePoints >= 0 ? '+' : ''}${r.differencePoints.toFixed(2)}`;
+    lines.push(
+      `${r.rate.padEnd(18)}${pct(r.expected).padStart(12)}${pct(r.reported).padStart(12)}${diff.padStart(10)}  ${r.withinTolerance ? 'yes' : 'NO'}`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,324 @@
+/**
+ * `startPlatform`: the whole platform on this machine, under one supervisor. Infrastructure through
+ * deploy/local, an optional isolated run (own topic prefix, consumer groups and fresh databases), the build,
+ * every service as its own process with the environment that wires it to the others, readiness of all in
+ * parallel, and one `stop()` that leaves nothing behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { infraEnvSchema, parseEnv, withDatabase } from '@hoso/config';
+import { allTopicNames } from '@hoso/contracts';
+import { deleteTopics, ensureTopics, waitForTopicsServed } from '@hoso/messaging';
+import { createTestDatabase } from '@hoso/persistence';
+import { buildPortal, buildServices, serviceCommand, type Runtime } from './build';
+import { ensureInfra, type InfraHandle } from './infra';
+import { freePort, portInUse, spawnManaged, stopAll, waitReady, type ManagedProcess } from './process';
+import {
+  BACKEND_SERVICES,
+  CONSUMER_GROUPS,
+  DATABASES,
+  DEFAULT_PORTS,
+  gatewayPresent,
+  portalPresent,
+  serviceEnv,
+  type ServiceName,
+} from './services';
+
+export const REPO_ROOT = resolve(__dirname, '../../..');
+
+export interface PlatformOptions {
+  root?: string;
+  /** `build` (tsc into dist/services, then node) or `ts-node` (as `nx serve`). Default: build. */
+  runtime?: Runtime;
+  /** Run the tsc build first (runtime `build`); false reuses dist/services as it is. Default: true. */
+  build?: boolean;
+  /** `npm run infra -- up` first. Default: true. */
+  infra?: boolean;
+  /** At stop, also stop what `infra up` started during this call. Default: true. */
+  stopInfra?: boolean;
+  /** Default: the six back-end services, plus the gateway (and the portal build) once apps/gateway exists. */
+  services?: readonly ServiceName[];
+  /** `default` (3000–3006, refused when taken), `free` (any free ports) or explicit ports. Default: default. */
+  ports?: 'default' | 'free' | Partial<Record<ServiceName, number>>;
+  /**
+   * An isolated run: every contract topic is created under this prefix, consumer groups and BullMQ queues get
+   * it too, and each service gets a fresh database. Default: '' (the shared topics and hoso_* databases).
+   */
+  isolate?: { topicPrefix: string; cleanup: boolean };
+  /** Attachments, results, one-time codes and logs go under it. Default: <root>/.data. */
+  dataDir?: string;
+  /** inline: prefixed, coloured lines on `sink`; dir: one log file per service (null: none). Default: files in <dataDir>/logs. */
+  logs?: { inline?: boolean; dir?: string | null };
+  sink?: (text: string) => void;
+  logLevel?: string;
+  /** Citizens in the identity registry (seeded at the first start). Default: the service's own (200,000). */
+  registrySeedCount?: number;
+  /** Extra environment for every service, and per service. */
+  env?: Record<string, string>;
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Extra node flags per service (e.g. a preload). */
+  nodeArgs?: Partial<Record<ServiceName, string[]>>;
+  readyTimeoutMs?: number;
+  stopGraceMs?: number;
+  /** One line per step (infra, build, each service ready). */
+  progress?: (line: string) => void;
+  /** Aborting during start-up stops what was started and rejects. */
+  signal?: AbortSignal;
+}
+
+export interface Platform {
+  urls: Partial<Record<ServiceName, string>>;
+  ports: Record<ServiceName, number>;
+  otpDir: string;
+  processes: { name: ServiceName; pid: number }[];
+  managed: ManagedProcess[];
+  topicPrefix: string;
+  /** Consumer group id per consuming service. */
+  groupIds: Partial<Record<ServiceName, string>>;
+  /** Database URL per service. */
+  databases: Partial<Record<ServiceName, string>>;
+  infraStarted: InfraHandle['started'];
+  logDir: string | null;
+  /** Stops every service (then cleans an isolated run up, then stops what infra up started); idempotent. */
+  stop(): Promise<{ stopped: number }>;
+}
+
+/**
+ * Every contract topic under `prefix`, each partition served by its leader. Right after creating (or deleting) a
+ * batch of topics a busy broker may answer "does not host this topic-partition" for a while: retried.
+ */
+async function createRunTopics(kafka: Kafka, prefix: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await ensureTopics(kafka, { prefix });
+      await waitForTopicsServed(
+        kafka,
+        allTopicNames().map((n) => `${prefix}${n}`),
+        Math.max(1_000, deadline - Date.now()),
+      );
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Start-up was aborted (the signal of the options); what had started is stopped, `stopped` processes. */
+export class PlatformAborted extends Error {
+  constructor(public stopped = 0) {
+    super('start-up aborted');
+    this.name = 'PlatformAborted';
+  }
+}
+
+function defaultServices(root: string): ServiceName[] {
+  return gatewayPresent(root) ? ['gateway', ...BACKEND_SERVICES] : [...BACKEND_SERVICES];
+}
+
+async function resolvePorts(
+  services: readonly ServiceName[],
+  ports: PlatformOptions['ports'],
+): Promise<Record<ServiceName, number>> {
+  const out = { ...DEFAULT_PORTS };
+  if (ports === 'free') {
+    for (const s of services) out[s] = await freePort();
+    return out;
+  }
+  if (ports && ports !== 'default') Object.assign(out, ports);
+  const taken: string[] = [];
+  for (const s of services) if (await portInUse(out[s])) taken.push(`${s} :${out[s]}`);
+  if (taken.length) {
+    throw new Error(
+      `port(s) already in use: ${taken.join(', ')} — is another hoso (or \`nx serve\`) running? Stop it first.`,
+    );
+  }
+  return out;
+}
+
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const root = options.root ?? REPO_ROOT;
+  const runtime = options.runtime ?? 'build';
+  const progress = options.progress ?? (() => undefined);
+  const services = options.services ?? defaultServices(root);
+  const dataDir = options.dataDir ?? join(root, '.data');
+  const logDir = options.logs?.dir === null ? null : (options.logs?.dir ?? join(dataDir, 'logs'));
+  const topicPrefix = options.isolate?.topicPrefix ?? '';
+  const infraEnv = parseEnv(infraEnvSchema);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const managed: ManagedProcess[] = [];
+  let infra: InfraHandle | null = null;
+  const checkAbort = () => {
+    if (options.signal?.aborted) throw new PlatformAborted();
+  };
+
+  let stopping: Promise<{ stopped: number }> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await stopAll(managed, options.stopGraceMs ?? 15_000);
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      const infraStopped = infra && options.stopInfra !== false ? await infra.stop() : 0;
+      return { stopped: managed.length + infraStopped };
+    })());
+
+  try {
+    if (options.infra !== false) {
+      progress('infrastructure: npm run infra -- up');
+      infra = await ensureInfra(root, (line) => {
+        progress(`  ${line}`);
+      });
+      checkAbort();
+    }
+    const ports = await resolvePorts(services, options.ports);
+
+    const databases: Partial<Record<ServiceName, string>> = {};
+    let kafka: Kafka | null = null;
+    if (options.isolate) {
+      kafka = new Kafka({ clientId: 'hoso-platform', brokers: infraEnv.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+      const k = kafka;
+      progress(`isolated run: topics under "${topicPrefix}", fresh databases`);
+      await createRunTopics(k, topicPrefix);
+      if (options.isolate.cleanup) {
+        cleanups.push(() => deleteTopics(k, topicPrefix));
+        cleanups.push(async () => {
+          const admin = k.admin();
+          await admin.connect();
+          try {
+            await admin.deleteGroups(
+              services.flatMap((s) => (CONSUMER_GROUPS[s] ? [`${topicPrefix}${CONSUMER_GROUPS[s]}`] : [])),
+            );
+          } finally {
+            await admin.disconnect();
+          }
+        });
+      }
+      for (const s of services) {
+        const db = DATABASES[s];
+        if (!db) continue;
+        const created = await createTestDatabase(infraEnv.DATABASE_URL, `${db.name}_${topicPrefix.replace(/\W/g, '')}`);
+        databases[s] = created.url;
+        if (options.isolate.cleanup) cleanups.push(created.drop);
+      }
+      checkAbort();
+    } else {
+      for (const s of services) {
+        const db = DATABASES[s];
+        if (db) databases[s] = withDatabase(infraEnv.DATABASE_URL, db.name);
+      }
+    }
+
+    if (runtime === 'build' && options.build !== false) {
+      progress(
+        `build: tsc → dist/services (${services.filter((s) => s !== 'gateway' || gatewayPresent(root)).length} services)`,
+      );
+      const built = await buildServices(root, services);
+      progress(`  compiled in ${(built.ms / 1000).toFixed(1)} s`);
+      if (built.typeErrors.length) {
+        progress(
+          `  ⚠ tsc reported ${built.typeErrors.length} type error(s); built anyway (npx tsc -p tsconfig.json lists them)`,
+        );
+      }
+      if (services.includes('gateway') && portalPresent(root)) {
+        progress('build: portal (npx nx run portal:build)');
+        const ms = await buildPortal(root);
+        progress(`  built in ${(ms / 1000).toFixed(1)} s`);
+      }
+      checkAbort();
+    }
+
+    const otpDir = join(dataDir, 'otp');
+    const wiring = {
+      ports,
+      brokers: infraEnv.KAFKA_BROKERS.join(','),
+      databaseUrl: infraEnv.DATABASE_URL,
+      redisUrl: infraEnv.REDIS_URL,
+      databases,
+      topicPrefix,
+      groupPrefix: topicPrefix,
+      logLevel: options.logLevel ?? 'info',
+      otpDir,
+      attachmentDir: join(dataDir, 'attachments'),
+      resultDir: join(dataDir, 'results'),
+      portalDir: join(root, 'dist/apps/portal'),
+      registrySeedCount: options.registrySeedCount,
+    };
+    for (const dir of [otpDir, wiring.attachmentDir, wiring.resultDir]) mkdirSync(dir, { recursive: true });
+    if (options.isolate?.cleanup) {
+      cleanups.push(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        return Promise.resolve();
+      });
+    }
+
+    progress(`starting ${services.length} services (${runtime})`);
+    const width = Math.max(...services.map((s) => s.length));
+    for (const s of services) {
+      const cmd = serviceCommand(root, s, runtime, options.nodeArgs?.[s] ?? []);
+      managed.push(
+        spawnManaged({
+          name: s,
+          command: cmd.command,
+          args: cmd.args,
+          cwd: root,
+          env: { ...process.env, ...serviceEnv(s, wiring), ...options.env, ...options.serviceEnv?.[s], ...cmd.env },
+          output: {
+            inline: options.logs?.inline ?? false,
+            ...(logDir ? { dir: logDir } : {}),
+            ...(options.sink ? { sink: options.sink } : {}),
+            prefixWidth: width,
+          },
+        }),
+      );
+    }
+    const urls: Partial<Record<ServiceName, string>> = {};
+    for (const s of services) urls[s] = `http://127.0.0.1:${ports[s]}`;
+    const aborted = new Promise<never>((_, reject) => {
+      options.signal?.addEventListener('abort', () => {
+        reject(new PlatformAborted());
+      });
+    });
+    aborted.catch(() => undefined);
+    await Promise.race([
+      aborted,
+      Promise.all(
+        managed.map(async (p) => {
+          const ms = await waitReady(
+            p,
+            `${urls[p.name as ServiceName] ?? ''}/health/ready`,
+            options.readyTimeoutMs ?? 180_000,
+          );
+          progress(`  ✔ ${p.name.padEnd(width)} ready in ${(ms / 1000).toFixed(1)} s (pid ${p.pid})`);
+        }),
+      ),
+    ]);
+
+    return {
+      urls,
+      ports,
+      otpDir,
+      processes: managed.map((p) => ({ name: p.name as ServiceName, pid: p.pid })),
+      managed,
+      topicPrefix,
+      groupIds: Object.fromEntries(
+        services.flatMap((s) => (CONSUMER_GROUPS[s] ? [[s, `${topicPrefix}${CONSUMER_GROUPS[s]}`]] : [])),
+      ),
+      databases,
+      infraStarted: infra?.started ?? [],
+      logDir,
+      stop,
+    };
+  } catch (e) {
+    const { stopped } = await stop();
+    // Whatever failed after an abort (a build cut off by the same Ctrl-C, a service killed) is the abort.
+    if (options.signal?.aborted) throw new PlatformAborted(stopped);
+    throw e;
+  }
+}
+
+/** A random prefix for an isolated run (lowercase letters and digits, ending with a dot, like the test runs'). */
+export function runPrefix(kind: string): string {
+  return `${kind}${randomBytes(4).toString('hex')}.`;
+}
