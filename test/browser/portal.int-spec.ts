@@ -528,6 +528,16 @@ describe('the portal in a browser: citizen, officer and operator (Chromium)', ()
 
       await run(officer, 'approve-issue-complete', async () => {
         await until(page, 'the case back IN_PROCESS', async () => (await caseStatus(page)) === 'IN_PROCESS');
+        // The file the citizen supplied is part of the dossier: listed as a supplement, and the officer downloads it.
+        const supplied = page.getByTestId('supplement-attachment');
+        await supplied.waitFor();
+        expect(await supplied.count()).toBe(1);
+        expect(await supplied.innerText()).toContain('giay-khai-sinh.png');
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          supplied.getByTestId('supplement-attachment-download').click(),
+        ]);
+        expect(readFileSync(await download.path()).equals(PNG)).toBe(true);
         await act('action-approve', 'APPROVED', 'Hồ sơ hợp lệ');
         await act('action-issue-result', 'RESULT_ISSUED');
         await act('action-complete', 'COMPLETED');

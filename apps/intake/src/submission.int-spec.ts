@@ -470,6 +470,7 @@ describe('intake service: submission and reads', () => {
           contentType: 'application/pdf',
           sizeBytes: 5000,
           sha256: createHash('sha256').update(content).digest('hex'),
+          purpose: 'SUBMISSION',
         },
       ]);
       const officer = await download(attachmentId, await t.env.issuer.officer(AGENCY)).expect(200);

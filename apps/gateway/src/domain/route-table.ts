@@ -78,6 +78,7 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('intake', GET, 'dossiers/:id', 'authenticated', 'read'),
   R('intake', POST, 'dossiers', ['citizen', 'officer'], 'submit'),
   R('intake', POST, 'dossiers/:id/withdraw', ['citizen'], 'write'),
+  R('intake', POST, 'dossiers/:id/attachments', ['citizen'], 'write'),
 
   // payment — the provider's callbacks carry an HMAC signature the payment service verifies.
   R('payment', POST, 'payments/gateway/callbacks', 'public', 'callback'),
@@ -85,6 +86,7 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('payment', GET, 'payments', 'authenticated', 'read'),
   R('payment', GET, 'payments/:paymentId', 'authenticated', 'read'),
   R('payment', POST, 'payments/:paymentId/checkout', ['citizen'], 'write'),
+  R('payment', POST, 'payments/:paymentId/cash', ['officer'], 'write'),
   R('payment', POST, 'payments/dossiers/:dossierId/intents', ['citizen'], 'write'),
 
   // case-tracking

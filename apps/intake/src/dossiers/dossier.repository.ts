@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DossierStatus } from './domain/status';
+import type { DossierAttachmentView } from './read-dossiers/dossier.view';
 
 export interface DossierRow {
   id: string;
@@ -73,6 +74,16 @@ export class DossierRepository {
     return await m.query<HistoryRow[]>(
       `SELECT status, applied, source, event_id, reason, occurred_at, recorded_at FROM dossier_status_history
        WHERE dossier_id = $1 ORDER BY occurred_at, id`,
+      [dossierId],
+    );
+  }
+
+  /** The dossier's documents in upload order; a claimed attachment without a purpose came with the submission. */
+  async attachments(dossierId: string, m: EntityManager = this.ds.manager): Promise<DossierAttachmentView[]> {
+    return await m.query<DossierAttachmentView[]>(
+      `SELECT id, file_name AS "fileName", content_type AS "contentType", size_bytes::int AS "sizeBytes", sha256,
+              COALESCE(purpose, 'SUBMISSION') AS purpose
+       FROM attachments WHERE dossier_id = $1 ORDER BY created_at, id`,
       [dossierId],
     );
   }

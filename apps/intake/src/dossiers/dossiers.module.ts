@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
+import { AttachSupplementHandler } from './attach-supplement/attach-supplement.handler';
+import { AttachSupplementHttpController } from './attach-supplement/attach-supplement.http.controller';
 import { DossierRepository } from './dossier.repository';
 import { OutboxBacklogGauge } from './outbox-backlog.gauge';
 import { ReadDossiersHttpController } from './read-dossiers/read-dossiers.http.controller';
@@ -16,11 +18,17 @@ export class DossiersModule {
     return {
       module: DossiersModule,
       imports: [CatalogModule],
-      controllers: [SubmitDossierHttpController, ReadDossiersHttpController, WithdrawDossierHttpController],
+      controllers: [
+        SubmitDossierHttpController,
+        ReadDossiersHttpController,
+        WithdrawDossierHttpController,
+        AttachSupplementHttpController,
+      ],
       providers: [
         DossierRepository,
         SubmitDossierHandler,
         WithdrawDossierHandler,
+        AttachSupplementHandler,
         StatusProjectionConsumer,
         OutboxBacklogGauge,
         { provide: PREFILL_VERIFIER, useValue: new PrefillVerifier(options.jwksUrl) },

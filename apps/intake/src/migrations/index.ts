@@ -1,5 +1,10 @@
 import { MessagingTables1764115200000 } from '@hoso/messaging';
 import { IntakeSchema1764201600000 } from './1764201600000-intake-schema';
+import { AttachmentPurpose1764201600001 } from './1764201600001-attachment-purpose';
 
 /** Every migration of the intake database, in order. */
-export const INTAKE_MIGRATIONS = [MessagingTables1764115200000, IntakeSchema1764201600000];
+export const INTAKE_MIGRATIONS = [
+  MessagingTables1764115200000,
+  IntakeSchema1764201600000,
+  AttachmentPurpose1764201600001,
+];

@@ -13,6 +13,16 @@ export interface DossierSummaryView {
   submittedAt: string;
 }
 
+/** One document of a dossier; `purpose` tells the submitted documents from those supplied on request later. */
+export interface DossierAttachmentView {
+  id: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  purpose: 'SUBMISSION' | 'SUPPLEMENT';
+}
+
 export interface DossierView extends DossierSummaryView {
   requestedAgencyCode: string;
   provinceCode: string;
@@ -24,7 +34,7 @@ export interface DossierView extends DossierSummaryView {
   requiredVneidLevel: number;
   prefilledFields: number | null;
   formFieldCount: number;
-  attachments: { id: string; fileName: string; contentType: string; sizeBytes: number; sha256: string }[];
+  attachments: DossierAttachmentView[];
   history: {
     status: string | null;
     applied: boolean;

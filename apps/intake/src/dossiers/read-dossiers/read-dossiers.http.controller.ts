@@ -115,11 +115,6 @@ export class ReadDossiersHttpController {
       });
       throw new NotFoundException('no such dossier');
     }
-    const attachments = await m.query<DossierView['attachments']>(
-      `SELECT id, file_name AS "fileName", content_type AS "contentType", size_bytes::int AS "sizeBytes", sha256
-       FROM attachments WHERE dossier_id = $1 ORDER BY created_at, id`,
-      [d.id],
-    );
-    return toDossierView(d, await this.dossiers.history(d.id, m), attachments);
+    return toDossierView(d, await this.dossiers.history(d.id, m), await this.dossiers.attachments(d.id, m));
   }
 }

@@ -195,6 +195,8 @@ export const en = {
     removeShort: 'Remove',
     none: 'No attachments.',
     download: 'Download',
+    supplementTitle: 'Documents supplied on request',
+    supplementBadge: 'Supplement',
     problem: {
       type: 'Only PDF, JPG or PNG files are accepted.',
       size: 'The file is larger than {{max}}.',
@@ -278,6 +280,7 @@ export const en = {
     files: 'Additional documents',
     note: 'Your reply',
     send: 'Send',
+    syncing: 'Getting your dossier ready for the documents…',
   },
   result: {
     title: 'Result',

@@ -191,6 +191,8 @@ export const vi = {
     removeShort: 'Xóa',
     none: 'Không có tệp đính kèm.',
     download: 'Tải xuống',
+    supplementTitle: 'Giấy tờ bổ sung theo yêu cầu',
+    supplementBadge: 'Bổ sung',
     problem: {
       type: 'Chỉ nhận tệp PDF, JPG hoặc PNG.',
       size: 'Tệp lớn hơn {{max}}.',
@@ -274,6 +276,7 @@ export const vi = {
     files: 'Giấy tờ bổ sung',
     note: 'Nội dung trả lời',
     send: 'Gửi bổ sung',
+    syncing: 'Đang chuẩn bị hồ sơ để nhận giấy tờ bổ sung…',
   },
   result: {
     title: 'Kết quả giải quyết',

@@ -11,7 +11,14 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { mergeSteps, Timeline } from '../../components/Timeline';
 import { formatDate, formatDateTime } from '../../i18n/format';
 import { procedureName } from './CatalogPage';
-import { PaymentPanel, ResultPanel, SupplementPanel, WithdrawPanel } from './DossierPanels';
+import {
+  PaymentPanel,
+  ResultPanel,
+  splitAttachments,
+  SupplementDocuments,
+  SupplementPanel,
+  WithdrawPanel,
+} from './DossierPanels';
 
 /** Statuses another service will move soon on its own: read often until they do. */
 const MOVING = new Set(['SUBMITTED', 'IDENTITY_VERIFIED', 'PAID', 'WAIVED']);
@@ -124,11 +131,23 @@ function DossierView({ dossier, reload }: { dossier: Dossier; reload: () => void
     if (caseId) reloadCase();
   }, [dossier.status, dossier.statusAt, caseId, reloadCase]);
 
+  // The case asks for documents before intake's copy of the dossier has heard of it (a moment later): read the
+  // dossier often until it has, since intake takes supplement files only then.
+  const dossierBehind = caseView?.status === 'SUPPLEMENT_REQUESTED' && dossier.status !== 'SUPPLEMENT_REQUESTED';
+  useEffect(() => {
+    if (!dossierBehind) return;
+    const id = setInterval(reload, 2000);
+    return () => {
+      clearInterval(id);
+    };
+  }, [dossierBehind, reload]);
+
   const steps = mergeSteps(timeline?.entries ?? [], dossier.history);
   const supplementRequest = [...steps].reverse().find((s) => s.kind === 'case.SUPPLEMENT_REQUESTED')?.detail['reason'];
   const state = location.state as { receiptCode?: string } | null;
   const showPayment =
     dossier.feeVnd > 0 && !['SUBMITTED', 'IDENTITY_VERIFIED', 'IDENTITY_REJECTED'].includes(dossier.status);
+  const documents = splitAttachments(dossier);
   const refreshAll = () => {
     reload();
     reloadCase();
@@ -197,6 +216,7 @@ function DossierView({ dossier, reload }: { dossier: Dossier; reload: () => void
       {caseView?.status === 'SUPPLEMENT_REQUESTED' ? (
         <SupplementPanel
           caseView={caseView}
+          dossierStatus={dossier.status}
           request={typeof supplementRequest === 'string' ? supplementRequest : undefined}
           onDone={refreshAll}
         />
@@ -214,7 +234,8 @@ function DossierView({ dossier, reload }: { dossier: Dossier; reload: () => void
         <h2 id="details-title" className="visually-hidden">
           {t('dossier.details')}
         </h2>
-        <DossierDetails dossier={dossier} procedure={procedure.data} />
+        <DossierDetails dossier={documents.submitted} procedure={procedure.data} />
+        <SupplementDocuments attachments={documents.supplements} />
       </section>
       {WITHDRAWABLE.has(dossier.status) ? <WithdrawPanel dossierId={dossier.id} onDone={refreshAll} /> : null}
     </article>

@@ -2,8 +2,8 @@ import { useState, type SubmitEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { useAction, useApi } from '../../api/hooks';
-import type { CaseView, Checkout, DossierPayments, PaymentIntent } from '../../api/types';
-import { AttachmentSlot, useUploads } from '../../components/AttachmentPicker';
+import type { AttachmentView, CaseView, Checkout, Dossier, DossierPayments, PaymentIntent } from '../../api/types';
+import { AttachmentSlot, formatBytes, useUploads } from '../../components/AttachmentPicker';
 import { AsyncState, ErrorMessage } from '../../components/AsyncState';
 import { DownloadButton } from '../../components/DownloadButton';
 import { formatDateTime, formatVnd } from '../../i18n/format';
@@ -96,10 +96,13 @@ export function PaymentPanel({
 /** The officer asked for more documents: the citizen uploads them and answers with a note. */
 export function SupplementPanel({
   caseView,
+  dossierStatus,
   request,
   onDone,
 }: {
   caseView: CaseView;
+  /** The dossier's status in intake, which takes the files only once it has heard of the request too. */
+  dossierStatus: string;
   request: string | undefined;
   onDone: () => void;
 }) {
@@ -107,8 +110,15 @@ export function SupplementPanel({
   const uploads = useUploads();
   const [note, setNote] = useState('');
   const [noteError, setNoteError] = useState(false);
+  const attachmentIds = uploads.uploads.flatMap((u) => (u.state === 'done' && u.attachment ? [u.attachment.id] : []));
+  // The case moves first and the dossier follows a moment later: files sent in between would be refused.
+  const waitingForDossier = attachmentIds.length > 0 && dossierStatus !== 'SUPPLEMENT_REQUESTED';
   const action = useAction(async () => {
-    const attachmentIds = uploads.uploads.flatMap((u) => (u.state === 'done' && u.attachment ? [u.attachment.id] : []));
+    if (attachmentIds.length) {
+      // Into the dossier first: only then can the agency's officers open the files. A refusal (shown with intake's
+      // message) stops here, so the case never moves on without the documents; a retry finds them linked already.
+      await api(`/api/intake/dossiers/${caseView.dossierId}/attachments`, { json: { attachmentIds } });
+    }
     await api(`/api/cases/cases/${caseView.id}/supplements`, {
       json: { note: note.trim(), ...(attachmentIds.length ? { attachmentIds } : {}) },
     });
@@ -121,6 +131,7 @@ export function SupplementPanel({
       return;
     }
     setNoteError(false);
+    if (waitingForDossier) return;
     void action.run();
   };
   return (
@@ -166,10 +177,15 @@ export function SupplementPanel({
             </p>
           ) : null}
         </div>
+        {waitingForDossier ? (
+          <p className="small" role="status" data-testid="supplement-syncing">
+            <span className="spinner" aria-hidden="true" /> {t('supplement.syncing')}
+          </p>
+        ) : null}
         <button
           type="submit"
           className="button button--primary"
-          disabled={action.busy || uploads.busy}
+          disabled={action.busy || uploads.busy || waitingForDossier}
           data-testid="supplement-submit"
         >
           {action.busy ? t('common.sending') : t('supplement.send')}
@@ -177,6 +193,48 @@ export function SupplementPanel({
         {action.error ? <ErrorMessage error={action.error} /> : null}
       </form>
     </section>
+  );
+}
+
+/** A dossier document as intake lists it; `purpose` tells the documents supplied on request from the submitted ones. */
+export type DossierAttachment = AttachmentView & { purpose?: 'SUBMISSION' | 'SUPPLEMENT' };
+
+/**
+ * The dossier with only its submitted documents (for the details) and, apart, the documents supplied later on the
+ * agency's request, which the citizen's and the officer's pages list under their own label.
+ */
+export function splitAttachments(dossier: Dossier): { submitted: Dossier; supplements: DossierAttachment[] } {
+  const all: DossierAttachment[] = dossier.attachments;
+  const supplements = all.filter((a) => a.purpose === 'SUPPLEMENT');
+  if (supplements.length === 0) return { submitted: dossier, supplements };
+  return { submitted: { ...dossier, attachments: all.filter((a) => a.purpose !== 'SUPPLEMENT') }, supplements };
+}
+
+/** The documents supplied on request, each labelled as such, with a download (nothing when there are none). */
+export function SupplementDocuments({ attachments }: { attachments: DossierAttachment[] }) {
+  const { t } = useTranslation();
+  if (attachments.length === 0) return null;
+  return (
+    <>
+      <h2>{t('attachments.supplementTitle')}</h2>
+      <ul className="upload-list" data-testid="supplement-attachments">
+        {attachments.map((a) => (
+          <li key={a.id} className="upload" data-testid="supplement-attachment">
+            <span className="upload__name">
+              <span className="badge badge--info">{t('attachments.supplementBadge')}</span> {a.fileName}{' '}
+              <span className="small">({formatBytes(a.sizeBytes)})</span>
+            </span>
+            <DownloadButton
+              path={`/api/intake/attachments/${a.id}`}
+              fileName={a.fileName}
+              label={t('attachments.download')}
+              className="link-button"
+              testId="supplement-attachment-download"
+            />
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 

@@ -14,6 +14,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { mergeSteps, Timeline } from '../../components/Timeline';
 import { formatDateTime } from '../../i18n/format';
 import { procedureName } from '../citizen/CatalogPage';
+import { splitAttachments, SupplementDocuments } from '../citizen/DossierPanels';
 import { CaseActions } from './CaseActions';
 
 function CaseBody({ initial }: { initial: CaseView }) {
@@ -100,7 +101,18 @@ function CaseBody({ initial }: { initial: CaseView }) {
         </div>
         <section className="card panel" aria-labelledby="case-dossier-title">
           <h2 id="case-dossier-title">{t('case.dossier')}</h2>
-          <AsyncState {...dossier}>{(d) => <DossierDetails dossier={d} procedure={procedure.data} />}</AsyncState>
+          <AsyncState {...dossier}>
+            {(d) => {
+              // Documents the citizen supplied on request are listed apart, labelled, so the officer sees what is new.
+              const { submitted, supplements } = splitAttachments(d);
+              return (
+                <>
+                  <DossierDetails dossier={submitted} procedure={procedure.data} />
+                  <SupplementDocuments attachments={supplements} />
+                </>
+              );
+            }}
+          </AsyncState>
         </section>
       </div>
     </article>
