@@ -9,14 +9,17 @@ import { ApplyGatewayResult } from './gateway/apply-gateway-result.handler';
 import { GatewayCallbacksController } from './gateway/callbacks.http.controller';
 import { GatewayClient } from './gateway/gateway.client';
 import { RawCallbackBody } from './gateway/raw-body';
+import { CompletePayment } from './intents/complete-payment';
 import { ExpireIntent } from './intents/expire-intent.handler';
 import { OpenIntent } from './intents/open-intent';
 import { PaymentsController } from './intents/payments.http.controller';
+import { RecordCashPayment } from './intents/record-cash-payment.handler';
 import { PaymentQueues } from './jobs/payment-queues';
 import { PaymentWorkers } from './jobs/payment-workers';
 import { PaymentSchema1764300000000 } from './migrations/1764300000000-payment-schema';
 import { SeedFeeExemptions1764300000001 } from './migrations/1764300000001-seed-fee-exemptions';
 import { IntentReturnUrl1764300000002 } from './migrations/1764300000002-intent-return-url';
+import { CashPayments1764300000003 } from './migrations/1764300000003-cash-payments';
 import { Reconcile } from './reconciliation/reconcile.handler';
 import { ReconciliationsController } from './reconciliation/reconciliations.http.controller';
 import { RefundPayment } from './refunds/refund.handler';
@@ -59,6 +62,7 @@ export class AppModule {
               PaymentSchema1764300000000,
               SeedFeeExemptions1764300000001,
               IntentReturnUrl1764300000002,
+              CashPayments1764300000003,
             ],
           },
           kafka: {
@@ -77,7 +81,9 @@ export class AppModule {
         OpenIntent,
         SettleFee,
         DossierEventsConsumer,
+        CompletePayment,
         ApplyGatewayResult,
+        RecordCashPayment,
         ExpireIntent,
         Reconcile,
         RefundPayment,

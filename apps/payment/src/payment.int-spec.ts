@@ -51,11 +51,12 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
   const count = (topic: string, dossierId: string) => h.tap.matching(topic, (e) => e.dossierId === dossierId).length;
 
   /** A dossier in a province without exemption, submitted and verified: returns its requested payment. */
-  async function payableDossier(feeVnd = 8000) {
+  async function payableDossier(feeVnd = 8000, over: Partial<ReturnType<typeof submitted>> = {}) {
     const s = submitted({
       provinceCode: '79',
       feeVnd,
       applicant: { ...samplePayloads['dossier.submitted.v1'].applicant, personalId: pid },
+      ...over,
     });
     await h.publish('dossier.submitted.v1', s);
     await h.publish('identity.verified.v1', verified(s));
@@ -317,6 +318,260 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
     const other = await payableDossier();
     await h.publish('case.completed.v1', { ...samplePayloads['case.completed.v1'], dossierId: other.dossierId });
     expect(count('payment.refunded.v1', other.dossierId)).toBe(0);
+  });
+
+  /** Events of a topic the service wrote for a dossier (the database's word, whatever Kafka delivered yet). */
+  const outboxRows = async (topic: string, dossierId: string) =>
+    (
+      await db.query<{ n: number; unsent: number }>(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE sent_at IS NULL)::int AS unsent FROM messaging_outbox
+         WHERE topic LIKE '%' || $1 AND key = $2`,
+        [topic, dossierId],
+      )
+    ).rows[0]!;
+  const completedRows = (dossierId: string) => outboxRows('payment.completed.v1', dossierId);
+  const intentRow = async (paymentId: string) =>
+    (
+      await db.query<Record<string, unknown>>(
+        `SELECT status, method, settled_via, gateway_reference, cash_receipt_no, cash_recorded_by, cash_agency_code, flag
+         FROM payment_intents WHERE payment_id = $1`,
+        [paymentId],
+      )
+    ).rows[0]!;
+  const AGENCY = samplePayloads['dossier.submitted.v1'].agencyCode; // H33.01
+
+  describe('cash at the counter', () => {
+    it('an officer of the agency records it: one payment.completed.v1 with online false; the same receipt answers the same', async () => {
+      const { dossierId, paymentId } = await payableDossier(8000, { channel: 'COUNTER' });
+      const officer = await h.env.issuer.officer(AGENCY, { sub: 'officer-h33-01' });
+      const cash = (body: unknown) => api('POST', `/payments/${paymentId}/cash`, officer, body);
+
+      // Sent twice at once (a double click at the counter): one records it, the other gets the same answer.
+      const [recorded, twin] = await Promise.all([
+        cash({ amountVnd: 8000, receiptNo: ' BL/2025-000123 ' }),
+        cash({ amountVnd: 8000, receiptNo: 'BL/2025-000123' }),
+      ]);
+      expect(recorded.status).toBe(200);
+      expect(twin).toEqual(recorded);
+      expect(recorded.body).toMatchObject({
+        paymentId,
+        status: 'SUCCEEDED',
+        method: 'CASH',
+        settledVia: 'COUNTER',
+        receiptNo: 'BL/2025-000123',
+        gatewayReference: null,
+      });
+      const completed = await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+      expect(completed.payload).toMatchObject({
+        paymentId,
+        amountVnd: 8000,
+        method: 'COUNTER',
+        online: false,
+        gatewayReference: 'CASH-BL/2025-000123',
+      });
+      expect(await intentRow(paymentId)).toMatchObject({
+        cash_recorded_by: 'officer-h33-01',
+        cash_agency_code: AGENCY,
+      });
+      // The citizen's view of the dossier's payment shows it paid in cash.
+      const list = await api('GET', `/payments?dossierId=${dossierId}`, citizen);
+      expect(list.body).toMatchObject({ state: 'PAID' });
+      expect(list.body['items']).toEqual([
+        expect.objectContaining({ paymentId, status: 'SUCCEEDED', method: 'CASH', receiptNo: 'BL/2025-000123' }),
+      ]);
+
+      // Sent again (an answer lost at the counter): the same receipt gets the same answer, and records nothing more.
+      const again = await cash({ amountVnd: 8000, receiptNo: 'BL/2025-000123' });
+      expect(again).toEqual({ status: 200, body: recorded.body });
+      // Another receipt for the same fee would take it twice.
+      const other = await cash({ amountVnd: 8000, receiptNo: 'BL/2025-000124' });
+      expect(other.status).toBe(409);
+      expect(other.body['message']).toBe(
+        'cannot record the cash payment: the payment is already paid (in cash, receipt BL/2025-000123)',
+      );
+      // Paid: the online checkout is closed to it too.
+      expect((await api('POST', `/payments/${paymentId}/checkout`, citizen)).status).toBe(409);
+      await eventually('the outbox to be relayed', async () => (await completedRows(dossierId)).unsent === 0);
+      expect((await completedRows(dossierId)).n).toBe(1);
+      expect(count('payment.completed.v1', dossierId)).toBe(1);
+
+      // Reconciliation does not miss cash in the gateway's ledger: it never went there.
+      const report = await api('POST', '/payments/reconciliations', await h.env.issuer.operator());
+      expect(report.status).toBe(200);
+      expect(report.body['differences']).not.toContainEqual(expect.objectContaining({ paymentId }));
+    });
+
+    it('refuses, changing nothing: a citizen (403), another agency (404, audited), another amount or a bad body (400)', async () => {
+      const { dossierId, paymentId } = await payableDossier(8000, { channel: 'COUNTER' });
+      const cash = (token: string | undefined, body: unknown) =>
+        api('POST', `/payments/${paymentId}/cash`, token, body);
+      const ok = { amountVnd: 8000, receiptNo: 'BL-1' };
+      expect((await cash(citizen, ok)).status).toBe(403);
+      expect((await cash(await h.env.issuer.operator(), ok)).status).toBe(403);
+      expect((await cash(undefined, ok)).status).toBe(401);
+      expect((await cash(await h.env.issuer.officer('H79.01'), ok)).status).toBe(404);
+      expect(
+        h.logLines.some(
+          (l) =>
+            l['audit'] === true &&
+            l['action'] === 'payment.cash' &&
+            l['outcome'] === 'denied' &&
+            l['resource'] === paymentId,
+        ),
+      ).toBe(true);
+      const officer = await h.env.issuer.officer(AGENCY);
+      const wrong = await cash(officer, { amountVnd: 7000, receiptNo: 'BL-1' });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body['message']).toBe('amountVnd must be the amount due, 8000 VND (got 7000)');
+      for (const body of [
+        { amountVnd: 8000 },
+        { receiptNo: 'BL-1' },
+        { amountVnd: '8000', receiptNo: 'BL-1' },
+        { amountVnd: 8000.5, receiptNo: 'BL-1' },
+        { amountVnd: 0, receiptNo: 'BL-1' },
+        { amountVnd: 8000, receiptNo: '' },
+        { amountVnd: 8000, receiptNo: '   ' },
+        { amountVnd: 8000, receiptNo: 'x'.repeat(41) },
+        { amountVnd: 8000, receiptNo: 'BL-1\n' + 'x' },
+        { amountVnd: 8000, receiptNo: 'BL-1', method: 'CASH' },
+      ]) {
+        expect([(await cash(officer, body)).status, body]).toEqual([400, body]);
+      }
+      expect(await intentRow(paymentId)).toMatchObject({ status: 'PENDING', method: null, cash_receipt_no: null });
+      expect((await completedRows(dossierId)).n).toBe(0);
+      // …and the fee can still be paid: the refusals were about the request only.
+      expect((await cash(officer, ok)).status).toBe(200);
+      await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+    });
+
+    it('one receipt pays one dossier of the agency; a payment that no longer awaits payment is a 409', async () => {
+      const officer = await h.env.issuer.officer(AGENCY);
+      const first = await payableDossier(8000, { channel: 'COUNTER' });
+      const second = await payableDossier(8000, { channel: 'COUNTER' });
+      expect(
+        (await api('POST', `/payments/${first.paymentId}/cash`, officer, { amountVnd: 8000, receiptNo: 'BL-77' }))
+          .status,
+      ).toBe(200);
+      const reused = await api('POST', `/payments/${second.paymentId}/cash`, officer, {
+        amountVnd: 8000,
+        receiptNo: 'BL-77',
+      });
+      expect(reused.status).toBe(409);
+      expect(reused.body['message']).toBe(
+        `cannot record the cash payment: receipt BL-77 was already recorded for ${first.paymentId}`,
+      );
+      expect(await intentRow(second.paymentId)).toMatchObject({ status: 'PENDING', cash_receipt_no: null });
+      // Another agency numbers its own receipts.
+      const elsewhere = await payableDossier(8000, { channel: 'COUNTER', agencyCode: 'H79.01' });
+      const otherOfficer = await h.env.issuer.officer('H79.01');
+      expect(
+        (
+          await api('POST', `/payments/${elsewhere.paymentId}/cash`, otherOfficer, {
+            amountVnd: 8000,
+            receiptNo: 'BL-77',
+          })
+        ).status,
+      ).toBe(200);
+
+      // Withdrawn before paying: the payment is cancelled, and no cash can be taken for it.
+      await h.publish('dossier.withdrawn.v1', {
+        ...samplePayloads['dossier.withdrawn.v1'],
+        dossierId: second.dossierId,
+      });
+      await eventually(
+        'the withdrawal to cancel the payment',
+        async () => (await intentRow(second.paymentId))['status'] === 'CANCELLED',
+      );
+      const late = await api('POST', `/payments/${second.paymentId}/cash`, officer, {
+        amountVnd: 8000,
+        receiptNo: 'BL-78',
+      });
+      expect(late.status).toBe(409);
+      expect(late.body['message']).toBe(
+        'cannot record the cash payment: the payment is CANCELLED, not awaiting payment',
+      );
+      // Paid online first: no cash on top.
+      const online = await payableDossier(8000, { channel: 'COUNTER' });
+      const checkout = await api('POST', `/payments/${online.paymentId}/checkout`, citizen);
+      await gw('POST', `/checkout/${checkout.body['sessionId'] as string}/pay`, { outcome: 'success' });
+      await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === online.dossierId);
+      const onTop = await api('POST', `/payments/${online.paymentId}/cash`, officer, {
+        amountVnd: 8000,
+        receiptNo: 'BL-79',
+      });
+      expect(onTop.status).toBe(409);
+      expect(onTop.body['message']).toBe('cannot record the cash payment: the payment is already paid (online)');
+      for (const d of [second, online]) expect((await completedRows(d.dossierId)).n).toBe(d === online ? 1 : 0);
+    });
+
+    it('a checkout opened before the cash was taken: paying it too is flagged as a double payment, not completed again', async () => {
+      const { dossierId, paymentId } = await payableDossier(8000, { channel: 'COUNTER' });
+      const checkout = await api('POST', `/payments/${paymentId}/checkout`, citizen);
+      expect(checkout.status).toBe(200);
+      const officer = await h.env.issuer.officer(AGENCY);
+      expect(
+        (await api('POST', `/payments/${paymentId}/cash`, officer, { amountVnd: 8000, receiptNo: 'BL-90' })).status,
+      ).toBe(200);
+      // The gateway has no way to close a session: the citizen can still pay it.
+      expect(
+        (await gw('POST', `/checkout/${checkout.body['sessionId'] as string}/pay`, { outcome: 'success' })).status,
+      ).toBe(200);
+      await eventually(
+        'the gateway payment to be flagged',
+        async () => (await intentRow(paymentId))['flag'] === 'DOUBLE_PAYMENT',
+      );
+      expect(await intentRow(paymentId)).toMatchObject({ status: 'SUCCEEDED', method: 'CASH', settled_via: 'COUNTER' });
+      // Reconciliation reports it for a refund by hand.
+      const report = await api('POST', '/payments/reconciliations', await h.env.issuer.operator());
+      expect(report.body['differences']).toContainEqual(
+        expect.objectContaining({ kind: 'STATUS_MISMATCH', paymentId }),
+      );
+      await eventually('the outbox to be relayed', async () => (await completedRows(dossierId)).unsent === 0);
+      expect((await completedRows(dossierId)).n).toBe(1);
+    });
+
+    it('a rejection after a cash payment records the refund as owed at the counter, once, without the gateway', async () => {
+      const { dossierId, paymentId } = await payableDossier(8000, { channel: 'COUNTER' });
+      const officer = await h.env.issuer.officer(AGENCY);
+      expect(
+        (await api('POST', `/payments/${paymentId}/cash`, officer, { amountVnd: 8000, receiptNo: 'BL-500' })).status,
+      ).toBe(200);
+      await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
+      const rejection = { ...samplePayloads['case.completed.v1'], dossierId, outcome: 'REJECTED' as const };
+      const eventId = uuidv7();
+      await h.publish('case.completed.v1', rejection, eventId);
+      await h.publish('case.completed.v1', rejection, eventId);
+      const changedId = await h.publish('case.status-changed.v1', {
+        ...samplePayloads['case.status-changed.v1'],
+        dossierId,
+        to: 'REJECTED',
+      });
+      const refunded = await h.tap.waitFor('payment.refunded.v1', (e) => e.dossierId === dossierId);
+      expect(refunded.payload).toMatchObject({
+        paymentId,
+        amountVnd: 8000,
+        reason: `case rejected; paid in cash (receipt BL-500), to be paid back in cash at the counter of ${AGENCY}`,
+      });
+      await eventually('every trigger to be consumed', async () => {
+        const r = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM messaging_inbox WHERE event_id = ANY($1)`,
+          [[eventId, changedId]],
+        );
+        return r.rows[0]!.n === 2;
+      });
+      const refunds = await db.query(
+        'SELECT method, gateway_refund_id, amount_vnd FROM payment_refunds WHERE payment_id = $1',
+        [paymentId],
+      );
+      expect(refunds.rows).toEqual([{ method: 'CASH_AT_COUNTER', gateway_refund_id: null, amount_vnd: '8000' }]);
+      const g = await gwDb.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM gateway_refunds WHERE payment_id = $1`,
+        [paymentId],
+      );
+      expect(g.rows[0]!.n).toBe(0);
+      expect((await outboxRows('payment.refunded.v1', dossierId)).n).toBe(1);
+      expect(count('payment.refunded.v1', dossierId)).toBe(1);
+    });
   });
 
   it('scopes reads: another citizen gets 404 (audited); tokens are needed except for callback, health, metrics, docs', async () => {

@@ -1,6 +1,7 @@
 /**
  * The citizen's side of a dossier, through the public APIs only: sign-in, prefill, upload, submission (or the
- * officer's at the counter), payment through the payment platform's checkout, withdrawal, supplements, rating.
+ * officer's at the counter), payment through the payment platform's checkout (or in cash at the counter, which the
+ * officer records), withdrawal, supplements, rating.
  */
 import { randomUUID } from 'node:crypto';
 import { prefillValues, type PrefillSource } from '@hoso/population';
@@ -12,6 +13,7 @@ import type { Officers } from './officers';
 interface IntentView {
   paymentId: string;
   status: string;
+  amountVnd: number;
 }
 
 const METHODS = ['CARD', 'BANK_TRANSFER', 'EWALLET'] as const;
@@ -146,6 +148,15 @@ export class CitizenBot {
         await this.checkout(run, first.paymentId, 'failure');
         const retry = await this.newIntent(run);
         await this.checkout(run, retry.paymentId, 'success');
+        run.phase = 'reception';
+        return;
+      }
+      case 'cash': {
+        // At the counter the officer looks the fee up, takes it in cash and records it with the receipt.
+        const intent = await this.pendingIntent(dossierId, await this.officers.token(run.agencyCode));
+        if (!intent) return;
+        const refused = await this.officers.recordCash(run, intent);
+        if (refused) throw new PaymentClosed(`payment ${intent.paymentId} is no longer payable: ${refused}`);
         run.phase = 'reception';
         return;
       }

@@ -41,12 +41,23 @@ export const SimulatorConfig = z.strictObject({
   }),
   payment: z
     .strictObject({
-      /** Share of fee-paying dossiers whose first payment is declined at the gateway (the citizen pays again). */
+      $comment: z.string().optional(),
+      /**
+       * Share of fee-paying dossiers whose first payment is declined at the gateway (the citizen pays again); drawn
+       * among the dossiers paid through the platform, so cash at the counter (never declined) makes them fewer.
+       */
       declineRate: share,
       /** Share of fee-paying dossiers the citizen never pays. */
       abandonRate: share,
       /** Of those, the share the citizen withdraws; the others end when the payment expires. */
       abandonWithdrawShare: share,
+      /**
+       * Of the fee-paying dossiers filed at a counter (and paid), the share paid in cash there — the agency's officer
+       * records it, and it does not count as an online payment; the others pay through the payment platform (a QR
+       * payment at the counter). DOMAIN.md gives no national figure; Lâm Đồng's (52 % filed online, 43.6 % paid
+       * online) leaves no room for counter fees paid online, so the default is near all of them (see the README).
+       */
+      counterCashShare: share,
     })
     .refine((p) => p.declineRate + p.abandonRate <= 1, {
       message: 'declineRate + abandonRate must be at most 1',

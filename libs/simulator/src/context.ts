@@ -4,7 +4,7 @@ import type { CatalogProcedure } from './catalog';
 import type { SimulatorConfig } from './config';
 import { HttpError, type HttpClient, type HttpResponse } from './http';
 import type { Lifetime } from './lifetime';
-import type { DossierTraits } from './plan';
+import type { Channel, DossierTraits } from './plan';
 import { BinaryQuota, QuotaStream } from './quota';
 import { Rng } from './random';
 import type { Sessions } from './sessions';
@@ -30,7 +30,8 @@ export type Phase =
   | 'terminal'
   | 'failed';
 
-export type PaymentPlan = 'pay' | 'decline' | 'withdraw' | 'expire';
+/** `cash`: paid at the counter, recorded by the agency's officer (counter dossiers only). */
+export type PaymentPlan = 'pay' | 'decline' | 'cash' | 'withdraw' | 'expire';
 
 export interface Run {
   seq: number;
@@ -114,6 +115,7 @@ export class RuntimeQuotas {
   readonly abandon: BinaryQuota;
   readonly withdrawWhenAbandoning: BinaryQuota;
   readonly decline: BinaryQuota;
+  readonly cash: BinaryQuota;
   readonly supplement: BinaryQuota;
   readonly reject: BinaryQuota;
   readonly rate: BinaryQuota;
@@ -126,8 +128,11 @@ export class RuntimeQuotas {
     const p = config.payment;
     this.abandon = new BinaryQuota(p.abandonRate, rng('abandon'));
     this.withdrawWhenAbandoning = new BinaryQuota(p.abandonWithdrawShare, rng('withdraw'));
-    // Declines are drawn among the dossiers that will be paid, so abandonments keep their exact share.
+    // Declines are drawn among the dossiers that will be paid through the platform, so abandonments keep their
+    // exact share.
     this.decline = new BinaryQuota(p.abandonRate < 1 ? p.declineRate / (1 - p.abandonRate) : 0, rng('decline'));
+    // Drawn among the counter dossiers that will be paid: the cash share of those is exact, whatever abandons.
+    this.cash = new BinaryQuota(p.counterCashShare, rng('cash'));
     this.supplement = new BinaryQuota(config.processing.supplementRate, rng('supplement'));
     this.reject = new BinaryQuota(config.processing.rejectionRate, rng('reject'));
     this.rate = new BinaryQuota(config.rating.ratedShare, rng('rate'));
@@ -139,8 +144,9 @@ export class RuntimeQuotas {
     this.unhappy = low > 0 ? new QuotaStream({ '1': s['1'], '2': s['2'], '3': s['3'] }, rng('unhappy')) : null;
   }
 
-  paymentPlan(): PaymentPlan {
+  paymentPlan(channel: Channel): PaymentPlan {
     if (this.abandon.next()) return this.withdrawWhenAbandoning.next() ? 'withdraw' : 'expire';
+    if (channel === 'COUNTER' && this.cash.next()) return 'cash';
     return this.decline.next() ? 'decline' : 'pay';
   }
 

@@ -1,8 +1,8 @@
 /**
  * Officer bots: one per agency the dossiers go to, signed in as that agency's officer (`officer.p<province>`,
  * `officer.<ministry>` as identity seeds them; commune officers are created through identity's operator API the
- * first time a commune receives a dossier). A bot reads its agency's queue, claims the simulator's cases, and
- * takes each through supplement request, decision, result and completion.
+ * first time a commune receives a dossier). A bot records the fees its counter takes in cash, reads its agency's
+ * queue, claims the simulator's cases, and takes each through supplement request, decision, result and completion.
  */
 import { type Ctx, type Run, settle, think } from './context';
 import { HttpError, joinUrl } from './http';
@@ -76,6 +76,26 @@ export class Officers {
           .finally(() => this.polling.delete(agency)),
       );
     }
+  }
+
+  /**
+   * The citizen pays the fee in cash at the agency's counter; the officer records it with the receipt number. The
+   * receipt is numbered after the dossier's receipt code (unique), so a request sent again after a server error
+   * records nothing twice: payment answers the first recording. Returns why payment refused it (a 409: the payment
+   * expired first), or null once recorded.
+   */
+  async recordCash(run: Run, payment: { paymentId: string; amountVnd: number }): Promise<string | null> {
+    const { ctx } = this;
+    await think(ctx, ctx.officerThinkMs);
+    const url = joinUrl(ctx.endpoints.payment, `/payments/${payment.paymentId}/cash`);
+    const body = { amountVnd: payment.amountVnd, receiptNo: `BL-${run.receiptCode ?? String(run.seq)}` };
+    const res = await settle(ctx, url, async () =>
+      ctx.http.request('POST', url, { token: await this.token(run.agencyCode), json: body }),
+    );
+    if (!res) throw new Error('unreachable: no check was given');
+    if (res.status === 409) return res.text.slice(0, 200);
+    if (res.status !== 200) throw new HttpError('POST', `/payments/${payment.paymentId}/cash`, res.status, res.text);
+    return null;
   }
 
   /** Cases still being worked on by a bot. */

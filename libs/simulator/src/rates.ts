@@ -43,6 +43,12 @@ export interface RunObservations {
    * (the others were free or exempted); null when there was none.
    */
   feeShareOfEndToEndStratum: number | null;
+  /**
+   * Of the dossiers charged a fee that the citizen paid (not abandoned), the share filed at a counter — which of
+   * them is charged depends on the platform's fee and exemption data (online fees are exempted in some provinces);
+   * null when there was none.
+   */
+  counterShareOfPaidFees: number | null;
 }
 
 export interface RateComparison {
@@ -85,7 +91,9 @@ export function expectedRates(
   const full = config.procedures.fullyOnlineShare;
   const idFail = config.identity.failureRate;
   const abandon = config.payment.abandonRate;
+  const cash = config.payment.counterCashShare;
   const q = obs.feeShareOfEndToEndStratum ?? 0;
+  const c = obs.counterShareOfPaidFees ?? 0;
   return {
     onlineSubmission: { value: online, basis: 'channel.onlineShare' },
     endToEnd: {
@@ -95,8 +103,11 @@ export function expectedRates(
         `fee-paying share observed)`,
     },
     onlinePayment: {
-      value: 1 - abandon,
-      basis: '1 − payment.abandonRate (every fee is paid through the payment platform; declines are paid again)',
+      // Paid online = paid − paid in cash; the cash quota runs among the paid counter dossiers (c of the paid ones).
+      value: (1 - abandon) * (1 - cash * c),
+      basis:
+        `(1 − payment.abandonRate) × (1 − counterCashShare × ${c.toFixed(3)} counter share of the paid fees ` +
+        `observed); declines are paid again`,
     },
     onTime: { value: 1, basis: 'officers finish within the statutory time (think times are seconds, not days)' },
     completion: { value: 1, basis: 'after the drain every received case is completed (withdrawals come before)' },

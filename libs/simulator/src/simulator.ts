@@ -261,8 +261,13 @@ export class Simulator {
         r.feeCharged !== null,
     );
     const fee = stratum.filter((r) => r.feeCharged).length;
+    const paidFees = this.runs.filter(
+      (r) => r.feeCharged === true && r.paymentPlan !== 'withdraw' && r.paymentPlan !== 'expire',
+    );
+    const atCounter = paidFees.filter((r) => r.traits.channel === 'COUNTER').length;
     return compareRates(this.options.config, delta, {
       feeShareOfEndToEndStratum: stratum.length ? fee / stratum.length : null,
+      counterShareOfPaidFees: paidFees.length ? atCounter / paidFees.length : null,
     });
   }
 
@@ -457,7 +462,7 @@ export class Simulator {
       case 'identity':
         if (status === 'AWAITING_PAYMENT' || status === 'PAYMENT_FAILED') {
           run.feeCharged = true;
-          run.paymentPlan = this.ctx.quotas.paymentPlan();
+          run.paymentPlan = this.ctx.quotas.paymentPlan(run.traits.channel);
           run.phase = 'payment';
           this.launch(run, 'payment', () => this.citizens.pay(run));
         } else if (PAST_PAYMENT.has(status)) {

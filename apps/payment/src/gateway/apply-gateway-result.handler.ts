@@ -1,9 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { MessagingService } from '@hoso/messaging';
 import { decideGatewayResult, type GatewayResult } from '../intents/domain/intent';
-import { findIntent, intentsOf, lockDossier, setDossierState } from '../intents/intent.store';
-import { CLOCK, type Clock } from '../tokens';
+import { CompletePayment } from '../intents/complete-payment';
+import { findIntent, intentsOf, lockDossier } from '../intents/intent.store';
 
 export type PaymentMethod = 'CARD' | 'BANK_TRANSFER' | 'EWALLET' | 'COUNTER';
 
@@ -23,8 +23,8 @@ export type ApplyOutcome = 'completed' | 'failed' | 'ignored' | 'flagged' | 'unk
 export class ApplyGatewayResult {
   constructor(
     private readonly messaging: MessagingService,
+    private readonly completePayment: CompletePayment,
     private readonly log: PinoLogger,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.log.setContext('ApplyGatewayResult');
   }
@@ -42,7 +42,12 @@ export class ApplyGatewayResult {
       const intent = intents.find((i) => i.payment_id === r.paymentId);
       if (!dossier || !intent) return { outcome: 'unknown-payment' as const };
       const decision = decideGatewayResult(
-        { status: intent.status, amountVnd: Number(intent.amount_vnd), sessionId: intent.session_id },
+        {
+          status: intent.status,
+          amountVnd: Number(intent.amount_vnd),
+          sessionId: intent.session_id,
+          paidInCash: intent.method === 'CASH',
+        },
         {
           state: dossier.state,
           paidByAnotherIntent: intents.some((i) => i.status === 'SUCCEEDED' && i.payment_id !== r.paymentId),
@@ -85,32 +90,17 @@ export class ApplyGatewayResult {
           );
           return { outcome: 'failed' as const };
         case 'complete':
-          // A newer retry may still be pending: the money arrived on this one, so that one is withdrawn.
-          await m.query(
-            `UPDATE payment_intents SET status = 'CANCELLED' WHERE dossier_id = $1 AND status = 'PENDING' AND payment_id <> $2`,
-            [dossier.dossier_id, r.paymentId],
-          );
-          await m.query(
-            `UPDATE payment_intents SET status = 'SUCCEEDED', gateway_reference = $2, method = $3, settled_at = $4,
-               settled_via = $5, failure_reason = NULL, session_id = COALESCE(session_id, $6) WHERE payment_id = $1`,
-            [r.paymentId, r.gatewayReference, r.method, r.occurredAt, via, r.sessionId],
-          );
-          await setDossierState(m, dossier.dossier_id, 'PAID');
-          await this.messaging.outbox.add(
+          await this.completePayment.complete(
             m,
-            'payment.completed.v1',
             {
               dossierId: dossier.dossier_id,
               paymentId: r.paymentId,
               amountVnd: r.amountVnd,
-              method: r.method,
-              online: true,
-              gatewayReference: r.gatewayReference,
-              completedAt: new Date(Date.parse(r.occurredAt) || this.clock.now().getTime()).toISOString(),
+              occurredAt: r.occurredAt,
+              settlement: { via, method: r.method, gatewayReference: r.gatewayReference, sessionId: r.sessionId },
             },
             meta,
           );
-          this.log.info({ paymentId: r.paymentId, via }, 'payment completed');
           return { outcome: 'completed' as const };
       }
     });

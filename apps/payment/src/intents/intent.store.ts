@@ -35,6 +35,10 @@ export interface IntentRow {
   failure_reason: string | null;
   flag: string | null;
   flag_detail: string | null;
+  /** Cash taken at the counter: the counter's receipt, the officer who recorded it and the officer's agency. */
+  cash_receipt_no: string | null;
+  cash_recorded_by: string | null;
+  cash_agency_code: string | null;
 }
 
 /**
@@ -86,6 +90,7 @@ export function intentView(i: IntentRow) {
     settledVia: i.settled_via,
     failureReason: i.failure_reason,
     flag: i.flag,
+    receiptNo: i.cash_receipt_no,
   };
 }
 export type IntentView = ReturnType<typeof intentView>;

@@ -28,6 +28,7 @@ import { canStartNewIntent } from './domain/intent';
 import { checkoutReturnUrl } from './domain/return-url';
 import { findDossier, findIntent, intentsOf, intentView, lockDossier, type DossierRow } from './intent.store';
 import { OpenIntent } from './open-intent';
+import { RecordCashPayment } from './record-cash-payment.handler';
 
 const ListQuery = z.strictObject({ dossierId: z.uuid() });
 const PaymentParams = z.object({ paymentId: z.uuid() });
@@ -35,6 +36,17 @@ const DossierParams = z.object({ dossierId: z.uuid() });
 const CheckoutBody = z.strictObject({
   /** The page to come back to after paying, on an origin of PAYMENT_RETURN_ORIGINS (default: PAYMENT_RETURN_URL). */
   returnUrl: z.string().max(2000).optional(),
+});
+const CashBody = z.strictObject({
+  /** The cash taken, in VND: must be the amount due (400 otherwise). */
+  amountVnd: z.number().int().positive(),
+  /** The number of the counter's cash receipt (biên lai), unique within the agency. */
+  receiptNo: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .regex(/^[\p{L}\p{N}][\p{L}\p{N} ./_-]*$/u, 'letters, digits, spaces and . / _ - only'),
 });
 
 @ApiTags('payments')
@@ -46,6 +58,7 @@ export class PaymentsController {
     private readonly messaging: MessagingService,
     private readonly gateway: GatewayClient,
     private readonly openIntent: OpenIntent,
+    private readonly recordCash: RecordCashPayment,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(PAYMENT_CONFIG) private readonly config: Config,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
@@ -141,6 +154,64 @@ export class PaymentsController {
     };
   }
 
+  /**
+   * An officer of the dossier's agency records the fee taken in cash at the counter: the payment completes as a
+   * gateway success would, with `online: false`. Sent again with the same receipt, it answers the same, once paid.
+   */
+  @Post(':paymentId/cash')
+  @HttpCode(200)
+  @Roles('officer')
+  @ApiZodBody(CashBody)
+  @ApiOperation({
+    summary: 'Record a fee paid in cash at the counter',
+    description:
+      "Only for a payment awaiting payment of a dossier of the officer's agency (404 otherwise, audited), for the " +
+      'amount due (400 otherwise). A payment already paid, expired or cancelled is a 409; so is a receipt number ' +
+      'already recorded for another payment of the agency. The same receipt sent again answers 200 with the same ' +
+      'payment and records nothing more. Answers the payment (method CASH, settledVia COUNTER, receiptNo).',
+  })
+  async cash(
+    @Param(zodParams(PaymentParams)) p: z.output<typeof PaymentParams>,
+    @Body(zodBody(CashBody)) body: z.output<typeof CashBody>,
+    @CurrentUser() user: AuthUser,
+    @CorrelationId() correlationId: string,
+  ) {
+    const intent = await findIntent(this.ds.manager, p.paymentId);
+    this.readable(
+      intent && (await findDossier(this.ds.manager, intent.dossier_id)),
+      p.paymentId,
+      user,
+      correlationId,
+      'payment.cash',
+    );
+    const r = await this.recordCash.record({
+      paymentId: p.paymentId,
+      amountVnd: body.amountVnd,
+      receiptNo: body.receiptNo,
+      officer: { sub: user.sub, agencyCode: user.agencyCode ?? '' },
+      correlationId,
+    });
+    switch (r.outcome) {
+      case 'refused':
+        if (r.status === 400) throw new BadRequestException(r.reason);
+        if (r.status === 404) throw new NotFoundException(r.reason);
+        throw new ConflictException(`cannot record the cash payment: ${r.reason}`);
+      case 'recorded':
+        // Money changing hands on an officer's word: kept with the security-relevant decisions.
+        audit(this.logger, {
+          action: 'payment.cash',
+          outcome: 'allowed',
+          actor: { sub: user.sub, role: user.role },
+          resource: p.paymentId,
+          reason: `receipt ${body.receiptNo}, ${body.amountVnd} VND`,
+          correlationId,
+        });
+        return intentView(r.intent);
+      case 'replayed':
+        return intentView(r.intent);
+    }
+  }
+
   /** A new intent after the last one failed or expired (the dossier still unpaid). */
   @Post('dossiers/:dossierId/intents')
   @Roles('citizen')
@@ -166,6 +237,7 @@ export class PaymentsController {
     resource: string,
     user: AuthUser,
     correlationId: string,
+    action = 'payment.read',
   ): DossierRow {
     if (dossier?.applicant_personal_id && dossier.agency_code) {
       if (
@@ -174,7 +246,7 @@ export class PaymentsController {
         return dossier;
       }
       audit(this.logger, {
-        action: 'payment.read',
+        action,
         outcome: 'denied',
         actor: { sub: user.sub, role: user.role },
         resource,

@@ -82,8 +82,9 @@ export class Reconcile {
         diff('AMOUNT_MISMATCH', `ledger ${e.amountVnd} VND, intent ${intent.amount_vnd} VND`);
         continue;
       }
+      // A gateway success on a payment taken in cash is a second payment: applied, it is flagged and reported.
       const repairable =
-        (e.status === 'SUCCEEDED' && intent.status !== 'SUCCEEDED') ||
+        (e.status === 'SUCCEEDED' && (intent.status !== 'SUCCEEDED' || intent.method === 'CASH')) ||
         (e.status === 'FAILED' && intent.status === 'PENDING');
       if (!repairable) continue;
       const method = (paymentMethods as readonly string[]).includes(e.method ?? '')
@@ -110,7 +111,9 @@ export class Reconcile {
     }
     const ledgerPaid = new Set(entries.filter((e) => e.status === 'SUCCEEDED').map((e) => e.paymentId));
     const paidLocally = await this.ds.query<{ payment_id: string; session_id: string | null }[]>(
-      `SELECT payment_id, session_id FROM payment_intents WHERE status = 'SUCCEEDED' AND settled_at >= $1`,
+      // Cash taken at the counter never reaches the gateway's ledger.
+      `SELECT payment_id, session_id FROM payment_intents
+       WHERE status = 'SUCCEEDED' AND settled_at >= $1 AND settled_via <> 'COUNTER'`,
       [since],
     );
     for (const p of paidLocally.filter((x) => !ledgerPaid.has(x.payment_id))) {

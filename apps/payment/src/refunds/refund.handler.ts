@@ -9,7 +9,9 @@ import { CLOCK, type Clock } from '../tokens';
 /**
  * Refunds a dossier's payment through the gateway and emits payment.refunded.v1, at most once per payment:
  * the refund row's primary key is the payment id, and the gateway's refund is idempotent per payment, so a
- * retried handler (gateway answered, commit failed) asks again and gets the same refund back.
+ * retried handler (gateway answered, commit failed) asks again and gets the same refund back. A fee paid in cash
+ * at the counter is recorded as owed back in cash at that counter (method CASH_AT_COUNTER, no gateway refund), and
+ * the event's reason tells the citizen where to collect it.
  */
 @Injectable()
 export class RefundPayment {
@@ -30,29 +32,56 @@ export class RefundPayment {
   ): Promise<'refunded' | 'already' | 'not-paid'> {
     const dossier = await lockDossier(m, dossierId);
     if (!dossier) return 'not-paid';
-    const [paid] = await m.query<{ payment_id: string; amount_vnd: string; refunded: string | null }[]>(
-      `SELECT i.payment_id, i.amount_vnd, r.payment_id AS refunded FROM payment_intents i
-       LEFT JOIN payment_refunds r ON r.payment_id = i.payment_id
+    const [paid] = await m.query<
+      {
+        payment_id: string;
+        amount_vnd: string;
+        method: string | null;
+        cash_receipt_no: string | null;
+        cash_agency_code: string | null;
+        refunded: string | null;
+      }[]
+    >(
+      `SELECT i.payment_id, i.amount_vnd, i.method, i.cash_receipt_no, i.cash_agency_code, r.payment_id AS refunded
+       FROM payment_intents i LEFT JOIN payment_refunds r ON r.payment_id = i.payment_id
        WHERE i.dossier_id = $1 AND i.status = 'SUCCEEDED'`,
       [dossierId],
     );
     if (!paid) return 'not-paid';
     if (paid.refunded) return 'already';
     const amountVnd = Number(paid.amount_vnd);
-    const refund = await this.gateway.refund({ paymentId: paid.payment_id, amountVnd, reason });
+    // Cash never reached the gateway, which has nothing to refund: the agency owes it back at its counter.
+    const cash = paid.method === 'CASH';
+    const refundId = cash
+      ? null
+      : (await this.gateway.refund({ paymentId: paid.payment_id, amountVnd, reason })).refundId;
     const now = this.clock.now();
     await m.query(
-      `INSERT INTO payment_refunds (payment_id, dossier_id, amount_vnd, reason, gateway_refund_id, cause_event_id, refunded_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [paid.payment_id, dossierId, amountVnd, reason, refund.refundId, cause.eventId, now],
+      `INSERT INTO payment_refunds
+         (payment_id, dossier_id, amount_vnd, reason, method, gateway_refund_id, cause_event_id, refunded_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        paid.payment_id,
+        dossierId,
+        amountVnd,
+        reason,
+        cash ? 'CASH_AT_COUNTER' : 'GATEWAY',
+        refundId,
+        cause.eventId,
+        now,
+      ],
     );
+    const counter = paid.cash_agency_code ?? 'the agency';
+    const told = cash
+      ? `${reason}; paid in cash (receipt ${paid.cash_receipt_no ?? '?'}), to be paid back in cash at the counter of ${counter}`
+      : reason;
     await this.messaging.outbox.add(
       m,
       'payment.refunded.v1',
-      { dossierId, paymentId: paid.payment_id, amountVnd, reason, refundedAt: now.toISOString() },
+      { dossierId, paymentId: paid.payment_id, amountVnd, reason: told, refundedAt: now.toISOString() },
       { dossierId, correlationId: cause.correlationId, causationId: cause.eventId },
     );
-    this.log.info({ dossierId, paymentId: paid.payment_id, refundId: refund.refundId }, 'payment refunded');
+    this.log.info({ dossierId, paymentId: paid.payment_id, refundId, cash }, 'payment refunded');
     return 'refunded';
   }
 

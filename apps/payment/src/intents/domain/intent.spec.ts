@@ -1,9 +1,10 @@
-import { canStartNewIntent, decideExpiry, decideGatewayResult, type IntentFacts } from './intent';
+import { canStartNewIntent, decideCashPayment, decideExpiry, decideGatewayResult, type IntentFacts } from './intent';
 
 const intent = (over: Partial<IntentFacts> = {}): IntentFacts => ({
   status: 'PENDING',
   amountVnd: 8000,
   sessionId: 'cs_1',
+  paidInCash: false,
   ...over,
 });
 const awaiting = { state: 'AWAITING_PAYMENT' as const, paidByAnotherIntent: false };
@@ -57,6 +58,79 @@ describe('decideGatewayResult', () => {
       decideGatewayResult(intent(), { state: 'PAID', paidByAnotherIntent: true }, result('SUCCEEDED')),
     ).toMatchObject({
       flag: 'DOUBLE_PAYMENT',
+    });
+  });
+
+  it('flags a gateway success on a payment already taken in cash (a checkout opened before), ignores a failure', () => {
+    const cash = intent({ status: 'SUCCEEDED', paidInCash: true });
+    const paid = { state: 'PAID' as const, paidByAnotherIntent: false };
+    expect(decideGatewayResult(cash, paid, result('SUCCEEDED'))).toMatchObject({
+      action: 'flag',
+      flag: 'DOUBLE_PAYMENT',
+    });
+    expect(decideGatewayResult(cash, paid, result('FAILED')).action).toBe('ignore');
+  });
+});
+
+describe('decideCashPayment', () => {
+  const now = new Date('2025-11-26T03:00:00Z');
+  const pending = {
+    status: 'PENDING' as const,
+    amountVnd: 8000,
+    expiresAt: new Date('2025-11-27T03:00:00Z'),
+    method: null,
+    receiptNo: null,
+  };
+  const cash = { amountVnd: 8000, receiptNo: 'BL-0001' };
+
+  it('records the amount due on a pending payment of a dossier awaiting payment', () => {
+    expect(decideCashPayment(pending, awaiting, cash, now)).toEqual({ action: 'record' });
+  });
+
+  it('refuses another amount with a 400 naming the amount due', () => {
+    expect(decideCashPayment(pending, awaiting, { ...cash, amountVnd: 7000 }, now)).toEqual({
+      action: 'refuse',
+      status: 400,
+      reason: 'amountVnd must be the amount due, 8000 VND (got 7000)',
+    });
+  });
+
+  it('answers the same receipt again on a payment it paid, and refuses any other receipt (409)', () => {
+    const paidCash = { ...pending, status: 'SUCCEEDED' as const, method: 'CASH', receiptNo: 'BL-0001' };
+    const paidState = { state: 'PAID' as const, paidByAnotherIntent: false };
+    expect(decideCashPayment(paidCash, paidState, cash, now)).toEqual({ action: 'replay' });
+    expect(decideCashPayment(paidCash, paidState, { ...cash, receiptNo: 'BL-0002' }, now)).toMatchObject({
+      status: 409,
+      reason: 'the payment is already paid (in cash, receipt BL-0001)',
+    });
+    const paidOnline = { ...pending, status: 'SUCCEEDED' as const, method: 'CARD' };
+    expect(decideCashPayment(paidOnline, paidState, cash, now)).toMatchObject({
+      status: 409,
+      reason: 'the payment is already paid (online)',
+    });
+  });
+
+  it('refuses a payment that is no longer awaiting payment (409)', () => {
+    for (const status of ['EXPIRED', 'CANCELLED', 'FAILED'] as const) {
+      expect(decideCashPayment({ ...pending, status }, awaiting, cash, now)).toMatchObject({
+        action: 'refuse',
+        status: 409,
+        reason: `the payment is ${status}, not awaiting payment`,
+      });
+    }
+    expect(decideCashPayment(pending, { state: 'WITHDRAWN', paidByAnotherIntent: false }, cash, now)).toMatchObject({
+      status: 409,
+      reason: "the dossier's payment is WITHDRAWN",
+    });
+    expect(decideCashPayment(pending, { state: 'PAID', paidByAnotherIntent: true }, cash, now)).toMatchObject({
+      status: 409,
+    });
+  });
+
+  it('refuses a pending payment past its deadline whose expiry has not run yet', () => {
+    expect(decideCashPayment({ ...pending, expiresAt: now }, awaiting, cash, now)).toMatchObject({
+      status: 409,
+      reason: 'the payment expired at 2025-11-26T03:00:00.000Z',
     });
   });
 });

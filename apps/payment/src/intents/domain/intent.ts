@@ -13,6 +13,8 @@ export interface IntentFacts {
   status: IntentStatus;
   amountVnd: number;
   sessionId: string | null;
+  /** Paid in cash at the agency's counter (the gateway never saw that money). */
+  paidInCash: boolean;
 }
 
 export interface GatewayResult {
@@ -54,6 +56,11 @@ export function decideGatewayResult(
     // A failure never overrides a success (out-of-order delivery), and a second failure changes nothing.
     return intent.status === 'PENDING' ? { action: 'fail' } : { action: 'ignore', why: `intent is ${intent.status}` };
   }
+  // A checkout opened before the cash was taken cannot be closed at the gateway: money arriving through it is a
+  // second payment of the same fee, kept for a manual refund.
+  if (intent.status === 'SUCCEEDED' && intent.paidInCash) {
+    return { action: 'flag', flag: 'DOUBLE_PAYMENT', detail: 'already paid in cash at the counter' };
+  }
   if (intent.status === 'SUCCEEDED') return { action: 'ignore', why: 'already succeeded' };
   if (dossier.paidByAnotherIntent) {
     return { action: 'flag', flag: 'DOUBLE_PAYMENT', detail: 'the dossier was already paid by another intent' };
@@ -64,6 +71,60 @@ export function decideGatewayResult(
     return { action: 'flag', flag: 'LATE_PAYMENT', detail: `paid while the dossier is ${dossier.state}` };
   }
   return { action: 'complete' };
+}
+
+export type CashDecision =
+  | { action: 'record' }
+  /** The same receipt was already recorded on this payment: the officer's retry gets the same answer. */
+  | { action: 'replay' }
+  | { action: 'refuse'; status: 400 | 409; reason: string };
+
+/**
+ * Whether an officer may record a cash payment taken at the counter. Only for the amount due on a payment still
+ * awaiting it: the cash in the drawer must match what the dossier owes, and a fee is never taken twice.
+ */
+export function decideCashPayment(
+  intent: {
+    status: IntentStatus;
+    amountVnd: number;
+    expiresAt: Date;
+    method: string | null;
+    receiptNo: string | null;
+  },
+  dossier: { state: DossierPaymentState; paidByAnotherIntent: boolean },
+  cash: { amountVnd: number; receiptNo: string },
+  now: Date,
+): CashDecision {
+  if (cash.amountVnd !== intent.amountVnd) {
+    return {
+      action: 'refuse',
+      status: 400,
+      reason: `amountVnd must be the amount due, ${intent.amountVnd} VND (got ${cash.amountVnd})`,
+    };
+  }
+  if (intent.status === 'SUCCEEDED' && intent.method === 'CASH' && intent.receiptNo === cash.receiptNo) {
+    return { action: 'replay' };
+  }
+  if (intent.status === 'SUCCEEDED') {
+    const how = intent.method === 'CASH' ? `in cash, receipt ${intent.receiptNo ?? '?'}` : 'online';
+    return { action: 'refuse', status: 409, reason: `the payment is already paid (${how})` };
+  }
+  if (intent.status !== 'PENDING') {
+    return { action: 'refuse', status: 409, reason: `the payment is ${intent.status}, not awaiting payment` };
+  }
+  if (dossier.paidByAnotherIntent) return { action: 'refuse', status: 409, reason: 'the dossier is already paid' };
+  if (dossier.state !== 'AWAITING_PAYMENT') {
+    return { action: 'refuse', status: 409, reason: `the dossier's payment is ${dossier.state}` };
+  }
+  // Its expiry job may not have run yet; taking cash now would pay a dossier that is about to end unpaid.
+  if (intent.expiresAt.getTime() <= now.getTime()) {
+    return {
+      action: 'refuse',
+      status: 409,
+      reason: `the payment expired at ${intent.expiresAt.toISOString()}`,
+    };
+  }
+  return { action: 'record' };
 }
 
 export interface ExpiryDecision {
