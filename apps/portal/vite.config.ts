@@ -44,8 +44,13 @@ export default defineConfig({
   base: '/',
   plugins: [react()],
   resolve: {
-    // The shared e-form rules (pure TypeScript) come from the workspace library, as in tsconfig.base.json.
-    alias: { '@hoso/e-forms': resolve(workspace, 'libs/e-forms/src/index.ts') },
+    // The shared libraries (pure TypeScript) come from the workspace, as in tsconfig.base.json: the e-form rules,
+    // the rate names, and the services' response types (type-only: nothing of it reaches the bundle).
+    alias: {
+      '@hoso/e-forms': resolve(workspace, 'libs/e-forms/src/index.ts'),
+      '@hoso/rates': resolve(workspace, 'libs/rates/src/index.ts'),
+      '@hoso/api-types': resolve(workspace, 'libs/api-types/src/index.ts'),
+    },
   },
   server: { host: '127.0.0.1', port: 4200, strictPort: true, proxy },
   preview: { host: '127.0.0.1', port: 4300, strictPort: true, proxy },

@@ -1,7 +1,9 @@
 import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { DlqHeaderNames, ReplayedFromHeader } from '@hoso/api-types';
 import { dlqTopicOf, DLQ_SUFFIX } from '@hoso/contracts';
 import type { EventProducer, OutgoingMessage } from './producer';
 
+/** Typed with @hoso/api-types: the operator dashboard reads the same names off the metrics service's DLQ readout. */
 export const DLQ_HEADERS = {
   error: 'hoso-dlq-error',
   reason: 'hoso-dlq-reason',
@@ -11,9 +13,9 @@ export const DLQ_HEADERS = {
   attempts: 'hoso-dlq-attempts',
   consumer: 'hoso-dlq-consumer',
   failedAt: 'hoso-dlq-failed-at',
-} as const;
+} as const satisfies DlqHeaderNames;
 
-export const REPLAYED_FROM_HEADER = 'hoso-replayed-from';
+export const REPLAYED_FROM_HEADER: ReplayedFromHeader = 'hoso-replayed-from';
 
 export interface DeadLetter {
   topic: string;

@@ -1,40 +1,28 @@
 /**
- * The rates the metrics service reports (apps/metrics/src/rates/domain/rates.ts, rates.query.ts), what the
- * configuration makes them expected to be, and the comparison of the two.
+ * The rates the metrics service reports (@hoso/rates, libs/rates/src/rates.ts; apps/metrics rates.query.ts), what
+ * the configuration makes them expected to be, and the comparison of the two.
  *
  * Each reported rate is recomputed here from the difference between two readings of `GET /rates/summary` (before
  * and after the run), so dossiers of earlier runs on the same platform do not blur this run's figures.
  */
+import {
+  COUNT_NAMES,
+  SATISFIED_FROM_SCORE,
+  type CountName,
+  type RateCounts as MetricsRateCounts,
+  type RateName as MetricsRateName,
+} from '@hoso/rates';
 import { scoreShareAtLeast, type SimulatorConfig } from './config';
 
-/** The counts of `GET /rates/summary` the rates are made of. */
-export const RATE_COUNTS = [
-  'submitted',
-  'submittedOnline',
-  'identityRejected',
-  'withFee',
-  'paidOnline',
-  'waived',
-  'endToEnd',
-  'received',
-  'receivedCompleted',
-  'completed',
-  'completedOnTime',
-  'digitised',
-  'rated',
-  'satisfied',
-] as const;
-export type RateCounts = Record<(typeof RATE_COUNTS)[number], number>;
+/** A count that two readings can be subtracted for: every count but `overdue`, a state at query time. */
+export type RunCountName = Exclude<CountName, 'overdue'>;
 
-export type RateName =
-  | 'onlineSubmission'
-  | 'endToEnd'
-  | 'onlinePayment'
-  | 'onTime'
-  | 'completion'
-  | 'digitisation'
-  | 'satisfaction'
-  | 'identityRejection';
+/** The counts of `GET /rates/summary` the rates are made of. */
+export const RATE_COUNTS: readonly RunCountName[] = COUNT_NAMES.filter((n): n is RunCountName => n !== 'overdue');
+export type RateCounts = Omit<MetricsRateCounts, 'overdue'>;
+
+/** The metrics service's rates, and one only the simulator measures (identityRejected / submitted). */
+export type RateName = MetricsRateName | 'identityRejection';
 
 /** What the run observed that the configuration cannot know: the platform's own fee and exemption data. */
 export interface RunObservations {
@@ -64,11 +52,15 @@ export interface RateComparison {
   basis: string;
 }
 
+/**
+ * Unlike @hoso/rates' `ratio`, never throws: a difference of two readings may count, say, a completion of a case
+ * received before the first reading without its reception, so a numerator above its denominator is possible here.
+ */
 function ratio(n: number, d: number): number | null {
   return d > 0 ? n / d : null;
 }
 
-/** The metrics service's definitions, applied to counts. */
+/** The metrics service's definitions (@hoso/rates `computeRates`), applied to counts. */
 export function reportedRates(c: RateCounts): Record<RateName, number | null> {
   return {
     onlineSubmission: ratio(c.submittedOnline, c.submitted),
@@ -115,7 +107,10 @@ export function expectedRates(
       value: config.documents.attachmentShare,
       basis: 'documents.attachmentShare (every result is digital)',
     },
-    satisfaction: { value: scoreShareAtLeast(config, 4), basis: 'share of scores ≥ 4 in rating.scores' },
+    satisfaction: {
+      value: scoreShareAtLeast(config, SATISFIED_FROM_SCORE),
+      basis: `share of scores ≥ ${SATISFIED_FROM_SCORE} in rating.scores`,
+    },
     identityRejection: { value: idFail, basis: 'identity.failureRate (identityRejected / submitted)' },
   };
 }

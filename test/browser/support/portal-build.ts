@@ -8,13 +8,17 @@ import { buildPortal } from '@hoso/platform';
 
 export const PORTAL_DIST = 'dist/apps/portal';
 
-/** What the bundle is made of: the portal's sources and config, and the shared e-form rules it bundles. */
+/**
+ * What the bundle is made of: the portal's sources and config, and the shared libraries it bundles (the e-form rules,
+ * the rate names). @hoso/api-types is types only: no change of it changes the bundle.
+ */
 const SOURCES = [
   'apps/portal/src',
   'apps/portal/index.html',
   'apps/portal/vite.config.ts',
   'apps/portal/tsconfig.json',
   'libs/e-forms/src',
+  'libs/rates/src',
 ];
 
 /** Tests are not in the bundle: editing one must not cost a rebuild. */

@@ -17,6 +17,7 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestj
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import type { AttachmentView } from '@hoso/api-types';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { audit, CorrelationId } from '@hoso/nest-kit';
 import { mayRead } from '../dossiers/read-dossiers/read-dossiers.http.controller';
@@ -40,14 +41,6 @@ interface AttachmentAccessRow {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export interface AttachmentView {
-  id: string;
-  sha256: string;
-  sizeBytes: number;
-  contentType: string;
-  fileName: string;
-}
 
 @ApiTags('attachments')
 @Controller('attachments')

@@ -4,9 +4,9 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { ApiZodQuery, zodQuery } from '@hoso/nest-kit';
+import { computeRates, zeroCounts } from '@hoso/rates';
 import { CLOCK, type Clock } from '../tokens';
 import { isDay, vnDay } from './domain/period';
-import { computeRates, zeroCounts } from './domain/rates';
 import { bucketCount, buckets, defaultRange, MAX_BUCKETS, trendPeriods } from './domain/trend';
 import { groupBys, queryRates, ratesSummary } from './rates.query';
 

@@ -1,4 +1,4 @@
-import { computeRates, countNames, zeroCounts, type RateCounts, type Rates } from './domain/rates';
+import { COUNT_NAMES, computeRates, SATISFIED_FROM_SCORE, zeroCounts, type RateCounts, type Rates } from '@hoso/rates';
 import type { DayRange } from './domain/period';
 
 export const groupBys = ['agency', 'province', 'procedure', 'level', 'national'] as const;
@@ -37,7 +37,7 @@ export interface Sql {
 const MIN_DAY = '0001-01-01';
 const MAX_DAY = '9999-12-31';
 
-// Every count by the cohort day of the event that makes it true (see domain/rates.ts); $1..$2 = the day range.
+// Every count by the cohort day of the event that makes it true (see @hoso/rates, libs/rates/src/rates.ts); $1..$2 = the day range.
 const inRange = (col: string) => `${col} BETWEEN $1::date AND $2::date`;
 const OPEN = `received_at IS NOT NULL AND completed_at IS NULL AND withdrawn_at IS NULL`;
 const OVERDUE = `${OPEN} AND due_at < $3`;
@@ -55,7 +55,7 @@ const countSql: Record<keyof RateCounts, string> = {
   completedOnTime: `${inRange('completed_day')} AND on_time IS TRUE`,
   digitised: `${inRange('completed_day')} AND has_attachments IS TRUE AND result_digital IS TRUE`,
   rated: inRange('rated_day'),
-  satisfied: `${inRange('rated_day')} AND rating >= 4`,
+  satisfied: `${inRange('rated_day')} AND rating >= ${SATISFIED_FROM_SCORE}`,
   overdue: OVERDUE,
 };
 
@@ -64,7 +64,7 @@ export async function queryRates(db: Sql, q: RatesQuery): Promise<RateRow[]> {
   const params: unknown[] = [q.range.from ?? MIN_DAY, q.range.to ?? MAX_DAY, q.now.toISOString()];
   const scope = q.agencyCode === undefined ? '' : `AND agency_code = $${params.push(q.agencyCode)}`;
   const only = q.only === undefined ? '' : `AND ${keyColumn[q.only.groupBy]} = $${params.push(q.only.key)}`;
-  const selects = countNames.map((n) => `count(*) FILTER (WHERE ${countSql[n]})::int AS "${n}"`).join(',\n  ');
+  const selects = COUNT_NAMES.map((n) => `count(*) FILTER (WHERE ${countSql[n]})::int AS "${n}"`).join(',\n  ');
   const rows = await db.query<(Record<keyof RateCounts, unknown> & { key: string })[]>(
     `SELECT COALESCE(${keyColumn[q.groupBy]}, 'UNKNOWN') AS key,
        ${selects}
@@ -76,7 +76,7 @@ export async function queryRates(db: Sql, q: RatesQuery): Promise<RateRow[]> {
   );
   const out = rows.map((r) => {
     const counts = zeroCounts();
-    for (const n of countNames) counts[n] = Number(r[n]);
+    for (const n of COUNT_NAMES) counts[n] = Number(r[n]);
     return { key: r.key, counts, rates: computeRates(counts) };
   });
   // The national view always has its one row, even before the first dossier.

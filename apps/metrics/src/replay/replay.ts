@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { catalog, decodeEvent } from '@hoso/contracts';
 import { consumerLag, INBOX_TABLE, type Logger } from '@hoso/messaging';
 import { createDataSource, createTestDatabase, runMigrations } from '@hoso/persistence';
-import { countNames } from '../rates/domain/rates';
+import { COUNT_NAMES } from '@hoso/rates';
 import { consumedTopics, projectEvent, type ConsumedTopic } from '../projection/project-event';
 import { groupBys, queryRates, type Sql } from '../rates/rates.query';
 import { METRICS_MIGRATIONS } from '../migrations';
@@ -201,7 +201,7 @@ export async function compareProjections(live: Sql, replay: Sql, now: Date): Pro
       for (const key of [...keys].sort()) {
         const ra = a.find((r) => r.key === key);
         const rb = b.find((r) => r.key === key);
-        for (const n of countNames) {
+        for (const n of COUNT_NAMES) {
           const va = ra?.counts[n] ?? 0;
           const vb = rb?.counts[n] ?? 0;
           if (va !== vb) diffs.push(`${label} ${key} ${n}: live ${va}, replay ${vb}`);

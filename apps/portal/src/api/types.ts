@@ -1,10 +1,11 @@
 /**
  * Shapes of the service answers the portal reads (through the gateway). Only the fields the portal uses; the
- * services may send more.
+ * services may send more. The dossier answers are intake's own types (@hoso/api-types), under the portal's names.
  */
+import type { AttachmentView, DossierHistoryEntryView, DossierSummaryView, DossierView } from '@hoso/api-types';
 import type { FormField } from '@hoso/e-forms';
 
-export type { FormField };
+export type { AttachmentView, FormField };
 
 export interface Page<T> {
   items: T[];
@@ -79,56 +80,17 @@ export interface PrefillAnswer {
   prefillToken: string;
 }
 
-export interface AttachmentView {
-  id: string;
-  fileName: string;
-  contentType: string;
-  sizeBytes: number;
-  sha256: string;
-}
-
 export interface SubmitAnswer {
   id: string;
   receiptCode: string;
   status: string;
 }
 
-export interface DossierSummary {
-  id: string;
-  receiptCode: string;
-  procedureCode: string;
-  procedureName?: string;
-  agencyCode: string;
-  handlingAgencyCode: string;
-  channel: string;
-  status: string;
-  statusAt: string;
-  submittedAt: string;
-}
-
-export interface DossierHistoryEntry {
-  status: string | null;
-  applied: boolean;
-  source: string;
-  eventId: string | null;
-  reason: string | null;
-  occurredAt: string;
-}
-
-export interface Dossier extends DossierSummary {
-  requestedAgencyCode: string;
-  provinceCode: string;
-  serviceLevel: string;
-  applicant: { personalId: string; fullName: string; birthDate: string };
-  form: Record<string, unknown>;
-  feeVnd: number;
-  processingWorkingDays: number;
-  requiredVneidLevel: number;
-  prefilledFields: number | null;
-  formFieldCount: number;
-  attachments: AttachmentView[];
-  history: DossierHistoryEntry[];
-}
+/** `GET /api/intake/dossiers` rows. */
+export type DossierSummary = DossierSummaryView;
+export type DossierHistoryEntry = DossierHistoryEntryView;
+/** `GET /api/intake/dossiers/:id`: every attachment with its `purpose`. */
+export type Dossier = DossierView;
 
 export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED' | 'CANCELLED';
 

@@ -1,49 +1,8 @@
+import type { DossierAttachmentView, DossierSummaryView, DossierView } from '@hoso/api-types';
 import type { DossierRow, HistoryRow } from '../dossier.repository';
 
-export interface DossierSummaryView {
-  id: string;
-  receiptCode: string;
-  procedureCode: string;
-  procedureName?: string;
-  agencyCode: string;
-  handlingAgencyCode: string;
-  channel: string;
-  status: string;
-  statusAt: string;
-  submittedAt: string;
-}
-
-/** One document of a dossier; `purpose` tells the submitted documents from those supplied on request later. */
-export interface DossierAttachmentView {
-  id: string;
-  fileName: string;
-  contentType: string;
-  sizeBytes: number;
-  sha256: string;
-  purpose: 'SUBMISSION' | 'SUPPLEMENT';
-}
-
-export interface DossierView extends DossierSummaryView {
-  requestedAgencyCode: string;
-  provinceCode: string;
-  serviceLevel: string;
-  applicant: { personalId: string; fullName: string; birthDate: string };
-  form: Record<string, unknown>;
-  feeVnd: number;
-  processingWorkingDays: number;
-  requiredVneidLevel: number;
-  prefilledFields: number | null;
-  formFieldCount: number;
-  attachments: DossierAttachmentView[];
-  history: {
-    status: string | null;
-    applied: boolean;
-    source: string;
-    eventId: string | null;
-    reason: string | null;
-    occurredAt: string;
-  }[];
-}
+// The answers' shapes are shared with the portal (@hoso/api-types); this file builds them from intake's rows.
+export type { DossierAttachmentView, DossierSummaryView, DossierView };
 
 export function toSummaryView(r: DossierRow & { procedure_name?: string }): DossierSummaryView {
   return {

@@ -1,3 +1,4 @@
+import type { DlqHeaderNames, ReplayedFromHeader } from '@hoso/api-types';
 import { api } from '../../api/client';
 import type { DlqMessage, ReplayResult, SnapshotReport } from './types';
 
@@ -7,7 +8,10 @@ export const INTAKE = '/api/intake';
 
 export const DLQ_MESSAGE_LIMIT = 20;
 
-/** Header names of libs/messaging (dlq.ts DLQ_HEADERS): the portal cannot import the Node library. */
+/**
+ * Header names of libs/messaging (dlq.ts DLQ_HEADERS): the portal cannot import the Node library, so the names are
+ * written out here, typed with @hoso/api-types as there — a name spelled differently on either side does not compile.
+ */
 export const DLQ_HEADERS = {
   error: 'hoso-dlq-error',
   reason: 'hoso-dlq-reason',
@@ -17,7 +21,8 @@ export const DLQ_HEADERS = {
   attempts: 'hoso-dlq-attempts',
   consumer: 'hoso-dlq-consumer',
   failedAt: 'hoso-dlq-failed-at',
-} as const;
+} as const satisfies DlqHeaderNames;
+const REPLAYED_FROM_HEADER: ReplayedFromHeader = 'hoso-replayed-from';
 
 export function dlqMessagesPath(topic: string, limit = DLQ_MESSAGE_LIMIT): string {
   return `${METRICS}/operations/dlq/${encodeURIComponent(topic)}/messages?limit=${limit}`;
@@ -57,7 +62,7 @@ export function toDlqMessage(raw: unknown): DlqMessage | null {
     failedAt: field('failedAt', DLQ_HEADERS.failedAt),
     timestamp: text(raw.timestamp),
     replayed: raw.replayed === true,
-    replayedFrom: field('replayedFrom', 'hoso-replayed-from'),
+    replayedFrom: field('replayedFrom', REPLAYED_FROM_HEADER),
     headers,
     payload:
       payload === undefined || payload === null

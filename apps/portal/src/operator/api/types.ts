@@ -1,38 +1,18 @@
 /**
  * What the metrics service answers (apps/metrics/src: rates, operations, snapshots controllers). The portal cannot
- * import a service's code, so the shapes the dashboard reads are written out here.
+ * import a service's code: the rate names, counts and rates come from the shared @hoso/rates (pure, browser-safe);
+ * the other shapes the dashboard reads are written out here.
  */
+import { RATE_NAMES as ALL_RATE_NAMES, type RateCounts, type Rates as AllRates } from '@hoso/rates';
 
-export const RATE_NAMES = [
-  'completion',
-  'onTime',
-  'endToEnd',
-  'onlineSubmission',
-  'onlinePayment',
-  'satisfaction',
-] as const;
-export type RateName = (typeof RATE_NAMES)[number];
+export type { RateCounts };
 
-export interface RateCounts {
-  submitted: number;
-  submittedOnline: number;
-  identityRejected: number;
-  withFee: number;
-  paidOnline: number;
-  waived: number;
-  endToEnd: number;
-  received: number;
-  receivedCompleted: number;
-  completed: number;
-  completedOnTime: number;
-  digitised: number;
-  rated: number;
-  satisfied: number;
-  overdue: number;
-}
+/** The rates the dashboard shows: every rate of @hoso/rates but digitisation (sent, not shown). */
+export type RateName = Exclude<(typeof ALL_RATE_NAMES)[number], 'digitisation'>;
+export const RATE_NAMES: readonly RateName[] = ALL_RATE_NAMES.filter((r): r is RateName => r !== 'digitisation');
 
 /** A rate is null when there is nothing to measure (no denominator), never 0 % by accident. */
-export type Rates = Record<RateName, number | null> & { digitisation?: number | null };
+export type Rates = Pick<AllRates, RateName> & Partial<AllRates>;
 
 export interface RateRow {
   key: string;

@@ -2,7 +2,7 @@ import { useState, type SubmitEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { useAction, useApi } from '../../api/hooks';
-import type { AttachmentView, CaseView, Checkout, Dossier, DossierPayments, PaymentIntent } from '../../api/types';
+import type { CaseView, Checkout, Dossier, DossierPayments, PaymentIntent } from '../../api/types';
 import { AttachmentSlot, formatBytes, useUploads } from '../../components/AttachmentPicker';
 import { AsyncState, ErrorMessage } from '../../components/AsyncState';
 import { DownloadButton } from '../../components/DownloadButton';
@@ -197,7 +197,7 @@ export function SupplementPanel({
 }
 
 /** A dossier document as intake lists it; `purpose` tells the documents supplied on request from the submitted ones. */
-export type DossierAttachment = AttachmentView & { purpose?: 'SUBMISSION' | 'SUPPLEMENT' };
+export type DossierAttachment = Dossier['attachments'][number];
 
 /**
  * The dossier with only its submitted documents (for the details) and, apart, the documents supplied later on the

@@ -20,26 +20,13 @@
  * - digitisation = completed dossiers that had at least one attachment (digitised dossier) AND a digital result
  *   document / completed — the texts measure digitisation of dossiers and results together;
  * - satisfaction = ratings ≥ 4 / ratings.
+ *
+ * The metrics service counts and computes them; the simulator and the portal read them over HTTP, so the names
+ * and the shapes are defined here once. No framework imports: it runs in Node and in the browser.
  */
-export interface RateCounts {
-  submitted: number;
-  submittedOnline: number;
-  identityRejected: number;
-  withFee: number;
-  paidOnline: number;
-  waived: number;
-  endToEnd: number;
-  received: number;
-  receivedCompleted: number;
-  completed: number;
-  completedOnTime: number;
-  digitised: number;
-  rated: number;
-  satisfied: number;
-  overdue: number;
-}
 
-export const countNames = [
+/** Every count of a rates row, in the order the metrics service selects and answers them. */
+export const COUNT_NAMES = [
   'submitted',
   'submittedOnline',
   'identityRejected',
@@ -55,18 +42,25 @@ export const countNames = [
   'rated',
   'satisfied',
   'overdue',
-] as const satisfies readonly (keyof RateCounts)[];
+] as const;
+export type CountName = (typeof COUNT_NAMES)[number];
+export type RateCounts = Record<CountName, number>;
 
-export interface Rates {
-  completion: number | null;
-  onTime: number | null;
-  endToEnd: number | null;
-  onlineSubmission: number | null;
-  onlinePayment: number | null;
-  digitisation: number | null;
-  satisfaction: number | null;
-}
+/** Every rate, in the order `computeRates` answers them. */
+export const RATE_NAMES = [
+  'completion',
+  'onTime',
+  'endToEnd',
+  'onlineSubmission',
+  'onlinePayment',
+  'digitisation',
+  'satisfaction',
+] as const;
+export type RateName = (typeof RATE_NAMES)[number];
+/** A rate is null when there is nothing to measure (no denominator), never 0 % by accident. */
+export type Rates = Record<RateName, number | null>;
 
+/** A rating at or above this score counts as satisfied. */
 export const SATISFIED_FROM_SCORE = 4;
 
 /** numerator / denominator, or null when there is nothing to measure (never 0 % or NaN by accident). */
@@ -91,5 +85,5 @@ export function computeRates(c: RateCounts): Rates {
 }
 
 export function zeroCounts(): RateCounts {
-  return Object.fromEntries(countNames.map((n) => [n, 0])) as unknown as RateCounts;
+  return Object.fromEntries(COUNT_NAMES.map((n) => [n, 0])) as RateCounts;
 }

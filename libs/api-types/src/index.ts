@@ -1,0 +1,2 @@
+export type * from './dossiers';
+export type * from './dead-letters';
