@@ -57,7 +57,9 @@ export class OutboxRelay {
 
   constructor(private readonly opts: RelayOptions) {
     this.batchSize = opts.batchSize ?? 500;
-    this.pollIntervalMs = opts.pollIntervalMs ?? 100;
+    // A safety net only: every commit through MessagingService.transaction and every consumer batch wakes the
+    // relay at once. Rows written some other way (a BullMQ worker's transaction, another replica) wait for it.
+    this.pollIntervalMs = opts.pollIntervalMs ?? 500;
     this.retentionMs = opts.retentionMs ?? 24 * 3600_000;
     this.cleanupIntervalMs = opts.cleanupIntervalMs ?? 60_000;
   }

@@ -123,6 +123,10 @@ export class MessagingService<C extends TopicCatalog = Catalog>
         logger: this.options.logger,
         handlers,
         ...(this.options.topicPrefix ? { topicPrefix: this.options.topicPrefix } : {}),
+        // A handler's outbox rows go out as soon as its batch commits, not at the relay's next idle poll.
+        onCommitted: () => {
+          this.relay?.wake();
+        },
       });
       await this.consumer.start();
     }
