@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 
 export interface ResultData {
@@ -34,6 +34,47 @@ export function asciiFold(s: string): string {
     .replace(/Đ/g, 'D');
 }
 
+/**
+ * pdfkit parses the TrueType file again for every document (fontkit decodes the glyph metrics, the character map
+ * and the layout tables of DejaVu's ~6,000 glyphs): three quarters of a result's CPU, and a third of
+ * case-tracking's at five dossiers a second in the benchmark. The parsed font is immutable once decoded, and each
+ * document still builds its own subset of the glyphs it uses, so one parsed font serves every document.
+ *
+ * pdfkit has no public way to hand it a parsed font: the first document opens the file as usual and its font
+ * object gives the parsed font and pdfkit's font class; later documents get a font of that class over the same
+ * parsed font, registered the way `doc.font()` registers one. Should a pdfkit upgrade change these internals, the
+ * check below fails and every document opens the file itself again (slower, same output).
+ */
+interface PdfkitFontInternals {
+  _font?: { font?: unknown; name?: string; constructor: unknown };
+  _fontCount?: unknown;
+  _fontFamilies?: Record<string, unknown>;
+}
+type EmbeddedFontClass = new (doc: unknown, font: unknown, id: string) => { name: string };
+const parsedFonts = new Map<string, { font: unknown; FontClass: EmbeddedFontClass }>();
+
+/** Exported for the test: whether `path` is served from the parsed-font cache. */
+export function fontIsShared(path: string): boolean {
+  return parsedFonts.has(path);
+}
+
+function useFont(doc: PDFKit.PDFDocument, path: string): void {
+  const internals = doc as unknown as PdfkitFontInternals;
+  const shared = parsedFonts.get(path);
+  if (shared && typeof internals._fontCount === 'number' && internals._fontFamilies) {
+    internals._fontCount += 1;
+    const font = new shared.FontClass(doc, shared.font, `F${String(internals._fontCount)}`);
+    internals._font = font;
+    internals._fontFamilies[font.name] = font;
+    return;
+  }
+  doc.font(readFileSync(path));
+  const opened = internals._font;
+  if (opened?.font && typeof opened.constructor === 'function' && typeof internals._fontCount === 'number') {
+    parsedFonts.set(path, { font: opened.font, FontClass: opened.constructor as EmbeddedFontClass });
+  }
+}
+
 export async function renderResultPdf(data: ResultData, fontPath = FONT): Promise<Buffer> {
   const hash = verificationHash(data);
   const unicode = existsSync(fontPath);
@@ -43,7 +84,7 @@ export async function renderResultPdf(data: ResultData, fontPath = FONT): Promis
     margin: 56,
     info: { Title: `Kết quả ${data.receiptCode}`, Subject: `sha256:${hash}`, Keywords: hash },
   });
-  if (unicode) doc.font(fontPath);
+  if (unicode) useFont(doc, fontPath);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {
