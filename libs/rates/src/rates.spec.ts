@@ -1,4 +1,4 @@
-import { COUNT_NAMES, computeRates, RATE_NAMES, ratio, zeroCounts, type RateCounts } from './rates';
+import { COUNT_NAMES, computeRates, RATE_NAMES, RATE_PARTS, ratio, zeroCounts, type RateCounts } from './rates';
 
 const counts = (over: Partial<RateCounts>): RateCounts => ({ ...zeroCounts(), ...over });
 
@@ -61,5 +61,17 @@ describe('names', () => {
     expect(Object.keys(zeroCounts())).toEqual([...COUNT_NAMES]);
     expect(Object.values(zeroCounts()).every((v) => v === 0)).toBe(true);
     expect(new Set(COUNT_NAMES).size).toBe(COUNT_NAMES.length);
+  });
+
+  it('moves each rate with the two counts RATE_PARTS names and with no other count', () => {
+    for (const r of RATE_NAMES) {
+      const { numerator, denominator } = RATE_PARTS[r];
+      const rates = computeRates({ ...zeroCounts(), [numerator]: 1, [denominator]: 2 });
+      expect(rates[r]).toBe(0.5);
+      // The other rates see at most one of the two counts: 0 (nothing counted) or null (nothing to measure).
+      for (const other of RATE_NAMES.filter((o) => RATE_PARTS[o].numerator !== numerator)) {
+        expect([0, null]).toContain(rates[other]);
+      }
+    }
   });
 });

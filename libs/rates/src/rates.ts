@@ -72,16 +72,24 @@ export function ratio(numerator: number, denominator: number): number | null {
   return numerator / denominator;
 }
 
+/**
+ * Each rate as the two counts it divides: the formula as data, so a screen can show "11/14" beside "78.6 %" and
+ * sum rows before dividing with the very definition the service computes with.
+ */
+export const RATE_PARTS: Readonly<Record<RateName, { numerator: CountName; denominator: CountName }>> = {
+  completion: { numerator: 'receivedCompleted', denominator: 'received' },
+  onTime: { numerator: 'completedOnTime', denominator: 'completed' },
+  endToEnd: { numerator: 'endToEnd', denominator: 'submitted' },
+  onlineSubmission: { numerator: 'submittedOnline', denominator: 'submitted' },
+  onlinePayment: { numerator: 'paidOnline', denominator: 'withFee' },
+  digitisation: { numerator: 'digitised', denominator: 'completed' },
+  satisfaction: { numerator: 'satisfied', denominator: 'rated' },
+};
+
 export function computeRates(c: RateCounts): Rates {
-  return {
-    completion: ratio(c.receivedCompleted, c.received),
-    onTime: ratio(c.completedOnTime, c.completed),
-    endToEnd: ratio(c.endToEnd, c.submitted),
-    onlineSubmission: ratio(c.submittedOnline, c.submitted),
-    onlinePayment: ratio(c.paidOnline, c.withFee),
-    digitisation: ratio(c.digitised, c.completed),
-    satisfaction: ratio(c.satisfied, c.rated),
-  };
+  return Object.fromEntries(
+    RATE_NAMES.map((r) => [r, ratio(c[RATE_PARTS[r].numerator], c[RATE_PARTS[r].denominator])]),
+  ) as Rates;
 }
 
 export function zeroCounts(): RateCounts {

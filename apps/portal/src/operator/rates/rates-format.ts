@@ -1,19 +1,11 @@
 import { formatNumber, formatPercent } from '../../i18n/format';
 import type { Language } from '../../i18n';
+import { RATE_PARTS, zeroCounts } from '@hoso/rates';
 import { RATE_NAMES, type RateCounts, type RateName, type RateRow, type Rates } from '../api/types';
 
-/**
- * Which counts each rate divides (apps/metrics rates/domain/rates.ts): shown beside the percentage so a rate
- * over 3 dossiers is not mistaken for one over 3,000.
- */
-export const RATE_PARTS: Record<RateName, { numerator: keyof RateCounts; denominator: keyof RateCounts }> = {
-  completion: { numerator: 'receivedCompleted', denominator: 'received' },
-  onTime: { numerator: 'completedOnTime', denominator: 'completed' },
-  endToEnd: { numerator: 'endToEnd', denominator: 'submitted' },
-  onlineSubmission: { numerator: 'submittedOnline', denominator: 'submitted' },
-  onlinePayment: { numerator: 'paidOnline', denominator: 'withFee' },
-  satisfaction: { numerator: 'satisfied', denominator: 'rated' },
-};
+/** Which counts each rate divides (the shared definition): shown beside the percentage so a rate over 3 dossiers
+ *  is not mistaken for one over 3,000. */
+export { RATE_PARTS };
 
 export interface RateCell {
   percent: string;
@@ -32,6 +24,7 @@ export function rateCell(name: RateName, row: Pick<RateRow, 'counts' | 'rates'>,
   };
 }
 
+/** Unlike the service's `ratio`, never throws: a screen shows what it was sent, even inconsistent sums. */
 function ratio(n: number, d: number): number | null {
   return d > 0 ? n / d : null;
 }
@@ -39,23 +32,7 @@ function ratio(n: number, d: number): number | null {
 /** Counts summed over rows and rates recomputed from the sums (averaging percentages would weigh a small agency
  *  like a large one). Every dossier is in exactly one row of a grouping, so the sums are the whole. */
 export function totalRow(rows: readonly RateRow[]): RateRow {
-  const counts: RateCounts = {
-    submitted: 0,
-    submittedOnline: 0,
-    identityRejected: 0,
-    withFee: 0,
-    paidOnline: 0,
-    waived: 0,
-    endToEnd: 0,
-    received: 0,
-    receivedCompleted: 0,
-    completed: 0,
-    completedOnTime: 0,
-    digitised: 0,
-    rated: 0,
-    satisfied: 0,
-    overdue: 0,
-  };
+  const counts: RateCounts = zeroCounts();
   for (const row of rows) {
     for (const k of Object.keys(counts) as (keyof RateCounts)[]) counts[k] += row.counts[k];
   }
