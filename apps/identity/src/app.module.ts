@@ -50,6 +50,7 @@ export class AppModule {
             brokers: config.KAFKA_BROKERS,
             topicPrefix: config.KAFKA_TOPIC_PREFIX,
             groupId: config.KAFKA_GROUP_ID,
+            fetch: { minBytes: config.KAFKA_FETCH_MIN_BYTES, maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS },
           },
           redisUrl: config.REDIS_URL,
         }),

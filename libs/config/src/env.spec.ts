@@ -7,7 +7,18 @@ describe('parseEnv', () => {
     expect(env.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
     expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/postgres');
     expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(env.KAFKA_FETCH_MIN_BYTES).toBe(1);
+    expect(env.KAFKA_FETCH_MAX_WAIT_MS).toBe(500);
     expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('reads the consumer fetch tuning and refuses a zero or an hour-long wait', () => {
+    expect(parseEnv(infraEnvSchema, { KAFKA_FETCH_MIN_BYTES: '32768', KAFKA_FETCH_MAX_WAIT_MS: '100' })).toMatchObject({
+      KAFKA_FETCH_MIN_BYTES: 32768,
+      KAFKA_FETCH_MAX_WAIT_MS: 100,
+    });
+    expect(() => parseEnv(infraEnvSchema, { KAFKA_FETCH_MIN_BYTES: '0' })).toThrow(/KAFKA_FETCH_MIN_BYTES/);
+    expect(() => parseEnv(infraEnvSchema, { KAFKA_FETCH_MAX_WAIT_MS: '3600000' })).toThrow(/KAFKA_FETCH_MAX_WAIT_MS/);
   });
 
   it('names every bad variable and its value', () => {

@@ -66,6 +66,13 @@ export const infraEnvShape = {
   KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /**
+   * A consumer's fetch: the broker answers once this many bytes are ready, or after KAFKA_FETCH_MAX_WAIT_MS.
+   * 1 byte (the default) answers at once: lowest latency, but at a few events a second every batch — and so every
+   * inbox transaction — holds one or two events. A larger value trades up to the wait for fewer, larger batches.
+   */
+  KAFKA_FETCH_MIN_BYTES: positiveInt.default(1),
+  KAFKA_FETCH_MAX_WAIT_MS: positiveInt.max(10_000).default(500),
 };
 
 export const infraEnvSchema = z.object(infraEnvShape);

@@ -72,8 +72,10 @@ export interface ConsumerOptions<C extends TopicCatalog> {
    * outbox rows, and the service's relay should look now rather than at its next idle poll.
    */
   onCommitted?: () => void;
-  /** How long a fetch waits at the broker when no partition has data (it answers at once when one has). */
+  /** How long a fetch waits at the broker for `minBytes` (default 500 ms). */
   maxWaitTimeMs?: number;
+  /** The broker answers a fetch once this many bytes are ready (default 1: at once). */
+  minBytes?: number;
 }
 
 export interface ConsumerStats {
@@ -150,9 +152,10 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       allowAutoTopicCreation: false,
       sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: opts.heartbeatIntervalMs ?? 3_000,
-      // Only the idle case waits this long: the broker answers a fetch as soon as any partition has a record.
-      // 100 ms cost an idle service a fetch round trip to the broker ten times a second per consumer.
+      // With minBytes 1 only an idle consumer waits this long: the broker answers as soon as a partition has a
+      // record. (100 ms cost an idle service a fetch round trip to the broker ten times a second per consumer.)
       maxWaitTimeInMs: opts.maxWaitTimeMs ?? 500,
+      minBytes: opts.minBytes ?? 1,
       retry: {
         retries: 8,
         initialRetryTime: 300,

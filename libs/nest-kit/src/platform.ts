@@ -40,7 +40,13 @@ export interface PlatformOptions {
   auth: VerifierOptions;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   database: { url: string; migrations: MixedList<Function | string>; migrate?: boolean };
-  kafka: { brokers: string[]; topicPrefix: string; groupId: string };
+  kafka: {
+    brokers: string[];
+    topicPrefix: string;
+    groupId: string;
+    /** The consumer's fetch (KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_WAIT_MS); default: 1 byte, 500 ms. */
+    fetch?: { minBytes: number; maxWaitMs: number };
+  };
   redisUrl: string;
 }
 
@@ -69,7 +75,11 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
         dataSource: ds,
         logger: o.logger,
         topicPrefix: o.kafka.topicPrefix,
-        consumer: { groupId: o.kafka.groupId, observer: metrics.consumerObserver },
+        consumer: {
+          groupId: o.kafka.groupId,
+          observer: metrics.consumerObserver,
+          ...(o.kafka.fetch ? { minBytes: o.kafka.fetch.minBytes, maxWaitTimeMs: o.kafka.fetch.maxWaitMs } : {}),
+        },
       }),
     }),
     HealthModule.forRoot({
