@@ -4,7 +4,7 @@ import { formatNumber } from '../../i18n/format';
 import type { DlqDepth } from '../api/types';
 import { useLang } from '../ui/lang';
 import { DlqDrawer } from './DlqDrawer';
-import { PartError } from './PartError';
+import { PanelCard } from '../ui/PanelCard';
 
 /** A topic name that may wrap after its dots on a narrow card, never inside a word. */
 function breakable(topic: string) {
@@ -31,16 +31,19 @@ export function DlqPanel({ dlq, error }: { dlq: DlqDepth[]; error?: string | und
   const current = open ? (dlq.find((d) => d.topic === open.topic) ?? open) : null;
 
   return (
-    <section className="op-card" aria-labelledby="op-dlq-title" data-testid="dlq-section">
-      <h2 id="op-dlq-title">
-        {t('dlq.title')} <span className="op-muted">({t('dlq.total', { n: formatNumber(total, lang) })})</span>
-      </h2>
-      {error ? <PartError text={t('kafkaUnavailable', { error })} /> : null}
-      {sorted.length === 0 ? (
-        error ? null : (
-          <p className="op-muted">{t('dlq.none')}</p>
-        )
-      ) : (
+    <>
+      <PanelCard
+        id="op-dlq-title"
+        testId="dlq-section"
+        title={
+          <>
+            {t('dlq.title')} <span className="op-muted">({t('dlq.total', { n: formatNumber(total, lang) })})</span>
+          </>
+        }
+        error={error ? t('kafkaUnavailable', { error }) : undefined}
+        empty={sorted.length === 0}
+        emptyText={t('dlq.none')}
+      >
         <ul className="op-cards">
           {sorted.map((d) => (
             <li
@@ -69,7 +72,7 @@ export function DlqPanel({ dlq, error }: { dlq: DlqDepth[]; error?: string | und
             </li>
           ))}
         </ul>
-      )}
+      </PanelCard>
       {current ? (
         <DlqDrawer
           dlq={current}
@@ -78,6 +81,6 @@ export function DlqPanel({ dlq, error }: { dlq: DlqDepth[]; error?: string | und
           }}
         />
       ) : null}
-    </section>
+    </>
   );
 }
