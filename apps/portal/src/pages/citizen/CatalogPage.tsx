@@ -5,6 +5,7 @@ import { areaList } from '../../api/catalog';
 import { useApi } from '../../api/hooks';
 import type { Area, Page, ProcedureSummary } from '../../api/types';
 import { AsyncState } from '../../components/AsyncState';
+import { FilterSelect } from '../../components/FilterSelect';
 import { Pager } from '../../components/Pager';
 import { usePageTitle } from '../../components/PageTitle';
 import { formatVnd, formatWorkingDays } from '../../i18n/format';
@@ -119,42 +120,31 @@ export function CatalogPage() {
         </form>
       </div>
       <div className="filters" role="group" aria-label={t('catalog.filters')}>
-        <div className="filter">
-          <label htmlFor="catalog-area">{t('catalog.area')}</label>
-          <select
-            id="catalog-area"
-            value={area}
-            onChange={(e) => {
-              update({ area: e.target.value });
-            }}
-            data-testid="filter-area"
-          >
-            <option value="">{t('catalog.allAreas')}</option>
-            {areas.map((a) => (
-              <option key={a.id} value={a.id}>
-                {lang === 'en' ? a.nameEn : a.name} ({a.procedureCount})
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="filter">
-          <label htmlFor="catalog-level">{t('catalog.level')}</label>
-          <select
-            id="catalog-level"
-            value={level}
-            onChange={(e) => {
-              update({ level: e.target.value });
-            }}
-            data-testid="filter-level"
-          >
-            <option value="">{t('catalog.allLevels')}</option>
-            {(['commune', 'province', 'ministry'] as const).map((l) => (
-              <option key={l} value={l}>
-                {t(`levels.${l}`)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FilterSelect
+          id="catalog-area"
+          label={t('catalog.area')}
+          value={area}
+          allLabel={t('catalog.allAreas')}
+          options={areas.map((a) => ({
+            value: a.id,
+            label: `${lang === 'en' ? a.nameEn : a.name} (${String(a.procedureCount)})`,
+          }))}
+          onChange={(v) => {
+            update({ area: v });
+          }}
+          testId="filter-area"
+        />
+        <FilterSelect
+          id="catalog-level"
+          label={t('catalog.level')}
+          value={level}
+          allLabel={t('catalog.allLevels')}
+          options={(['commune', 'province', 'ministry'] as const).map((l) => ({ value: l, label: t(`levels.${l}`) }))}
+          onChange={(v) => {
+            update({ level: v });
+          }}
+          testId="filter-level"
+        />
         <div className="filter filter--checkbox">
           <input
             id="catalog-online"

@@ -5,6 +5,7 @@ import { useApi } from '../../api/hooks';
 import type { CaseStatus, QueuePage as QueueData } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { AsyncState } from '../../components/AsyncState';
+import { FilterSelect } from '../../components/FilterSelect';
 import { Pager } from '../../components/Pager';
 import { usePageTitle } from '../../components/PageTitle';
 import { slaState, useDuration, useNow } from '../../components/SlaClock';
@@ -107,40 +108,32 @@ export function QueuePage() {
         {t('queue.keys')}
       </p>
       <div className="filters" role="group" aria-label={t('catalog.filters')}>
-        <div className="filter">
-          <label htmlFor="queue-status">{t('queue.status')}</label>
-          <select
-            id="queue-status"
-            ref={filters}
-            value={status}
-            onChange={(e) => {
-              update({ status: e.target.value });
-            }}
-            data-testid="queue-filter-status"
-          >
-            <option value="">{t('queue.allOpen')}</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(`status.${s}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="filter">
-          <label htmlFor="queue-overdue">{t('queue.sla')}</label>
-          <select
-            id="queue-overdue"
-            value={overdue}
-            onChange={(e) => {
-              update({ overdue: e.target.value });
-            }}
-            data-testid="queue-filter-overdue"
-          >
-            <option value="">{t('queue.slaAll')}</option>
-            <option value="true">{t('queue.overdueOnly')}</option>
-            <option value="false">{t('queue.notOverdue')}</option>
-          </select>
-        </div>
+        <FilterSelect
+          id="queue-status"
+          selectRef={filters}
+          label={t('queue.status')}
+          value={status}
+          allLabel={t('queue.allOpen')}
+          options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+          onChange={(v) => {
+            update({ status: v });
+          }}
+          testId="queue-filter-status"
+        />
+        <FilterSelect
+          id="queue-overdue"
+          label={t('queue.sla')}
+          value={overdue}
+          allLabel={t('queue.slaAll')}
+          options={[
+            { value: 'true', label: t('queue.overdueOnly') },
+            { value: 'false', label: t('queue.notOverdue') },
+          ]}
+          onChange={(v) => {
+            update({ overdue: v });
+          }}
+          testId="queue-filter-overdue"
+        />
         <div className="filter filter--checkbox">
           <input
             id="queue-mine"
