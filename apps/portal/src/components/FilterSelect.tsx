@@ -50,3 +50,33 @@ export function FilterSelect({
     </div>
   );
 }
+
+/** A yes/no filter of a list page (checked: the filter applies). */
+export function FilterCheckbox({
+  id,
+  label,
+  checked,
+  onChange,
+  testId,
+}: {
+  id: string;
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  testId: string;
+}) {
+  return (
+    <div className="filter filter--checkbox">
+      <input
+        id={id}
+        type="checkbox"
+        checked={checked}
+        onChange={(e) => {
+          onChange(e.target.checked);
+        }}
+        data-testid={testId}
+      />
+      <label htmlFor={id}>{label}</label>
+    </div>
+  );
+}

@@ -1,6 +1,9 @@
 import { useTranslation } from 'react-i18next';
 
-/** Previous / next paging with the page number; `total` when the server counts, `hasMore` when it does not. */
+/**
+ * Previous / next paging with the page number; `total` when the server counts, `hasMore` when it does not.
+ * Nothing at all when everything fits on the first page: no pager with two disabled buttons.
+ */
 export function Pager({
   page,
   pageSize,
@@ -17,6 +20,7 @@ export function Pager({
   const { t } = useTranslation();
   const pages = total !== undefined ? Math.max(1, Math.ceil(total / pageSize)) : undefined;
   const next = pages !== undefined ? page < pages : hasMore === true;
+  if (page <= 1 && !next) return null;
   return (
     <nav className="pager" aria-label={t('common.paging')} data-testid="pager">
       <button

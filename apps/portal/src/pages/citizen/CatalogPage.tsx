@@ -5,7 +5,7 @@ import { areaList } from '../../api/catalog';
 import { useApi } from '../../api/hooks';
 import type { Area, Page, ProcedureSummary } from '../../api/types';
 import { AsyncState } from '../../components/AsyncState';
-import { FilterSelect } from '../../components/FilterSelect';
+import { FilterCheckbox, FilterSelect } from '../../components/FilterSelect';
 import { Pager } from '../../components/Pager';
 import { usePageTitle } from '../../components/PageTitle';
 import { formatVnd, formatWorkingDays } from '../../i18n/format';
@@ -145,19 +145,16 @@ export function CatalogPage() {
           }}
           testId="filter-level"
         />
-        <div className="filter filter--checkbox">
-          <input
-            id="catalog-online"
-            type="checkbox"
-            checked={onlineBox}
-            onChange={(e) => {
-              setOnlineBox(e.target.checked);
-              update({ online: e.target.checked ? '1' : null });
-            }}
-            data-testid="filter-online"
-          />
-          <label htmlFor="catalog-online">{t('catalog.fullyOnline')}</label>
-        </div>
+        <FilterCheckbox
+          id="catalog-online"
+          label={t('catalog.fullyOnline')}
+          checked={onlineBox}
+          onChange={(checked) => {
+            setOnlineBox(checked);
+            update({ online: checked ? '1' : null });
+          }}
+          testId="filter-online"
+        />
       </div>
       <AsyncState {...result}>
         {(data) => (
@@ -174,16 +171,14 @@ export function CatalogPage() {
                 ))}
               </ul>
             )}
-            {data.total > data.pageSize ? (
-              <Pager
-                page={data.page}
-                pageSize={data.pageSize}
-                total={data.total}
-                onPage={(p) => {
-                  update({ page: String(p) });
-                }}
-              />
-            ) : null}
+            <Pager
+              page={data.page}
+              pageSize={data.pageSize}
+              total={data.total}
+              onPage={(p) => {
+                update({ page: String(p) });
+              }}
+            />
           </>
         )}
       </AsyncState>

@@ -75,16 +75,14 @@ export function MyDossiersPage() {
                   </tbody>
                 </table>
               </div>
-              {data.total > data.pageSize ? (
-                <Pager
-                  page={data.page}
-                  pageSize={data.pageSize}
-                  total={data.total}
-                  onPage={(p) => {
-                    setParams({ page: String(p) });
-                  }}
-                />
-              ) : null}
+              <Pager
+                page={data.page}
+                pageSize={data.pageSize}
+                total={data.total}
+                onPage={(p) => {
+                  setParams({ page: String(p) });
+                }}
+              />
             </>
           )
         }

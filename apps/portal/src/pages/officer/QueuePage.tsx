@@ -5,7 +5,7 @@ import { useApi } from '../../api/hooks';
 import type { CaseStatus, QueuePage as QueueData } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { AsyncState } from '../../components/AsyncState';
-import { FilterSelect } from '../../components/FilterSelect';
+import { FilterCheckbox, FilterSelect } from '../../components/FilterSelect';
 import { Pager } from '../../components/Pager';
 import { usePageTitle } from '../../components/PageTitle';
 import { slaState, useDuration, useNow } from '../../components/SlaClock';
@@ -134,19 +134,16 @@ export function QueuePage() {
           }}
           testId="queue-filter-overdue"
         />
-        <div className="filter filter--checkbox">
-          <input
-            id="queue-mine"
-            type="checkbox"
-            checked={mineBox}
-            onChange={(e) => {
-              setMineBox(e.target.checked);
-              update({ mine: e.target.checked ? '1' : null });
-            }}
-            data-testid="queue-filter-mine"
-          />
-          <label htmlFor="queue-mine">{t('queue.mine')}</label>
-        </div>
+        <FilterCheckbox
+          id="queue-mine"
+          label={t('queue.mine')}
+          checked={mineBox}
+          onChange={(checked) => {
+            setMineBox(checked);
+            update({ mine: checked ? '1' : null });
+          }}
+          testId="queue-filter-mine"
+        />
         <button type="button" className="button button--secondary" onClick={res.reload} data-testid="queue-refresh">
           {t('common.refresh')}
         </button>
