@@ -25,6 +25,11 @@ export interface StepResult {
   submitToReceivedSec: Percentiles;
   submitToCompletedSec: Percentiles;
   hopsMs: Record<string, Percentiles & { n: number }>;
+  /**
+   * Age (ms) of the oldest submission the metrics API did not count yet, sampled every 0.5 s over the arrivals
+   * (test/bench/metrics-freshness.ts); `errors`: samples whose read failed.
+   */
+  metricsStalenessMs: Percentiles & { max: number | null; n: number; errors: number };
   /** Largest total lag per consumer group during the step. */
   maxLag: Record<string, number>;
   maxLagTotal: number;
@@ -137,6 +142,29 @@ export function renderMarkdown(r: BenchResult): string {
         }),
       ]),
       ['r', ...hops.map(() => 'r' as const)],
+    ),
+  );
+  out.push('');
+  out.push(
+    'Metrics freshness: age of the oldest submitted dossier that `GET /rates/summary` does not count yet, sampled every ' +
+      '0.5 s over the arrivals (0: it counts every submission seen on Kafka), ms:',
+  );
+  out.push('');
+  out.push(
+    table(
+      ['offered/s', 'p50', 'p95', 'p99', 'max', 'samples'],
+      r.steps.map((s) => {
+        const f = s.metricsStalenessMs;
+        return [
+          String(s.offered),
+          num(f.p50),
+          num(f.p95),
+          num(f.p99),
+          num(f.max),
+          f.errors ? `${String(f.n)} (${String(f.errors)} failed)` : String(f.n),
+        ];
+      }),
+      ['r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
   out.push('');

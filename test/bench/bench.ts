@@ -37,6 +37,7 @@ import {
 } from '@hoso/platform';
 import { DEFAULT_CONFIG_FILE, loadSimulatorConfig, Simulator, type SimulatorConfig } from '@hoso/simulator';
 import { FlowTap, HOPS, percentile } from './flow-tap';
+import { MetricsFreshness } from './metrics-freshness';
 import { rawKafka, rawPostgres, type PostgresLimits, type Throughput } from './raw-limits';
 import {
   formatMarkdown,
@@ -284,6 +285,7 @@ async function runStep(
     platform: Platform;
     config: SimulatorConfig;
     tap: FlowTap;
+    freshness: MetricsFreshness;
     lag: LagSampler;
     procs: ProcSampler;
     kafka: Kafka;
@@ -324,6 +326,7 @@ async function runStep(
   const tStart = Date.now();
   ctx.procs.window();
   ctx.lag.window();
+  ctx.freshness.window();
   const commits0 = await commitsOf(ctx.adminUrl, ctx.databases);
   const messages0 = await messagesOn(ctx.kafka, ctx.topics);
   ctx.waits.window();
@@ -335,6 +338,7 @@ async function runStep(
   const tEnd = Date.now();
   for (const p of profiled) p.signal(PROFILE_SIGNAL);
   const waits = ctx.waits.window();
+  const fresh = ctx.freshness.window();
   const commits1 = await commitsOf(ctx.adminUrl, ctx.databases);
   const messages1 = await messagesOn(ctx.kafka, ctx.topics);
   const cpu = ctx.procs.window();
@@ -394,6 +398,12 @@ async function runStep(
     submitToReceivedSec: pcts(toReceived, 1000),
     submitToCompletedSec: pcts(toCompleted, 1000),
     hopsMs: hops,
+    metricsStalenessMs: {
+      ...pcts(fresh.samples),
+      max: fresh.samples.length ? Math.max(...fresh.samples) : null,
+      n: fresh.samples.length,
+      errors: fresh.errors,
+    },
     maxLag: lag,
     maxLagTotal: Object.values(lag).reduce((s, v) => Math.max(s, v), 0),
     cpu: Object.fromEntries(
@@ -461,6 +471,7 @@ async function main(): Promise<number> {
   let infra: InfraHandle | null = null;
   let platform: Platform | null = null;
   let tap: FlowTap | null = null;
+  let freshness: MetricsFreshness | null = null;
   let lag: LagSampler | null = null;
   let procs: ProcSampler | null = null;
   try {
@@ -516,6 +527,7 @@ async function main(): Promise<number> {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix) && !t.endsWith('.dlq'));
     await admin.disconnect();
     tap = await new FlowTap(kafka, prefix).start();
+    freshness = new MetricsFreshness(platform.urls.identity ?? '', platform.urls.metrics ?? '', tap).start();
     lag = new LagSampler(kafka, Object.values(platform.groupIds), topics).start();
     procs = new ProcSampler(processGroups(platform), 1000, ['postgres']).start();
     const databases = Object.values(platform.databases).map((u) => new URL(u).pathname.slice(1));
@@ -541,6 +553,7 @@ async function main(): Promise<number> {
         platform,
         config,
         tap,
+        freshness,
         lag,
         procs,
         kafka,
@@ -602,6 +615,7 @@ async function main(): Promise<number> {
     say(`wrote .data/bench/${runId}.json and .md${o.quick ? '' : ', and docs/performance.md'}`);
     return 0;
   } finally {
+    freshness?.stop();
     lag?.stop();
     procs?.stop();
     await tap?.stop().catch(() => undefined);

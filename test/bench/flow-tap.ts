@@ -41,6 +41,8 @@ export class FlowTap {
   /** Every case.received / case.completed time seen, for throughput over a window (any dossier). */
   readonly receivedAt: number[] = [];
   readonly completedAt: number[] = [];
+  /** Every dossier.submitted time seen (first occurrence per dossier), for the metrics' freshness. */
+  readonly submittedAt: number[] = [];
   events = 0;
   private consumer: Consumer | null = null;
 
@@ -85,6 +87,7 @@ export class FlowTap {
             (d as Record<string, number>)[at] = t;
             if (pub) (d as Record<string, number>)[pub] = Number(m.timestamp);
             if (topic === 'payment.requested.v1') d.feeRequested = true;
+            if (topic === 'dossier.submitted.v1') this.submittedAt.push(t);
             if (topic === 'case.received.v1') this.receivedAt.push(t);
             if (topic === 'case.completed.v1') this.completedAt.push(t);
           }
