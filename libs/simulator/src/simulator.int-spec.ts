@@ -1,13 +1,13 @@
 /**
- * The simulator against the six services, each its own process on real Kafka, PostgreSQL and Redis (as the e2e test
- * starts them): a few hundred dossiers at a high rate with no think time must all end, and every rate the metrics
- * service reports must agree with the configuration within its tolerance.
+ * The simulator against the six services, each its own process on real Kafka, PostgreSQL and Redis (started by the
+ * platform supervisor, as the demo starts them): a few hundred dossiers at a high rate with no think time must all
+ * end, and every rate the metrics service reports must agree with the configuration within its tolerance.
  */
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestEnvironment, type TestEnvironment } from '@hoso/nest-kit/testing';
-import { freePort, startService, type ServiceProcess } from '@hoso/platform';
+import { BACKEND_SERVICES, startPlatform, type Platform } from '@hoso/platform';
 import { defaultSimulatorConfig } from './config';
 import { formatRateTable } from './rates';
 import { Simulator } from './simulator';
@@ -24,88 +24,32 @@ const PAYMENT_TTL_SEC = 60;
 jest.setTimeout(600_000);
 
 describe('the citizen simulator on the whole platform', () => {
-  let env: TestEnvironment;
-  const services: ServiceProcess[] = [];
-  const otpDir = mkdtempSync(join(tmpdir(), 'hoso-sim-otp-'));
+  let platform: Platform | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'hoso-sim-'));
   let sim: Simulator | undefined;
-  let urls: Record<'identity' | 'intake' | 'payment' | 'gateway' | 'cases' | 'metrics', string>;
 
   beforeAll(async () => {
-    env = await createTestEnvironment(['identity', 'intake', 'payment', 'paygw', 'case', 'metrics']);
-    const [pIdentity, pIntake, pPayment, pGateway, pCase, pMetrics] = await Promise.all(
-      Array.from({ length: 6 }, () => freePort()),
-    );
-    const common = {
-      KAFKA_BROKERS: env.brokers.join(','),
-      REDIS_URL: env.redisUrl,
-      KAFKA_TOPIC_PREFIX: env.topicPrefix,
-      QUEUE_PREFIX: env.topicPrefix.replace(/\W/g, ''),
-      AUTH_JWKS_URL: `http://127.0.0.1:${pIdentity}/.well-known/jwks.json`,
+    // The platform supervisor wires the services as the demo does; an isolated run has its own topics, consumer
+    // groups, queues and fresh databases, so a platform left running on the same servers cannot take its events.
+    platform = await startPlatform({
+      runtime: 'ts-node',
+      infra: false,
+      services: BACKEND_SERVICES,
+      ports: 'free',
+      isolate: { topicPrefix: `sim${randomBytes(4).toString('hex')}.`, cleanup: true },
+      dataDir,
+      logs: { dir: join(dataDir, 'logs') },
       // A request log line per call would cost this busy machine more than the calls themselves.
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'test',
-      PAYMENT_GATEWAY_API_KEY: 'sim-gateway-api-key-0123456789abcdef',
-      PAYMENT_GATEWAY_WEBHOOK_SECRET: 'sim-webhook-secret-0123456789abcdefghij',
-    };
-    const db = (name: string) => env.databases[name] as string;
-    // Consumer groups of this run only: a platform left running on the same broker (a demo) joins the default
-    // groups, and a group's partitions may be handed to any member, whatever topics it reads.
-    const group = (name: string) => ({ KAFKA_GROUP_ID: `${env.topicPrefix}${name}` });
-    const started = await Promise.all([
-      startService('identity', pIdentity as number, {
-        ...common,
-        ...group('identity'),
-        IDENTITY_DATABASE_URL: db('identity'),
-        REGISTRY_SEED_COUNT: String(REGISTRY),
-        OTP_DEV_DIR: otpDir,
-      }),
-      startService('intake', pIntake as number, {
-        ...common,
-        ...group('intake'),
-        INTAKE_DATABASE_URL: db('intake'),
-        ATTACHMENT_DIR: mkdtempSync(join(tmpdir(), 'hoso-sim-att-')),
-      }),
-      startService('payment', pPayment as number, {
-        ...common,
-        ...group('payment'),
-        PAYMENT_DATABASE_URL: db('payment'),
-        PAYMENT_GATEWAY_URL: `http://127.0.0.1:${pGateway}`,
-        PAYMENT_CALLBACK_URL: `http://127.0.0.1:${pPayment}/payments/gateway/callbacks`,
-        PAYMENT_INTENT_TTL_SEC: String(PAYMENT_TTL_SEC),
-      }),
-      startService('payment-gateway', pGateway as number, {
-        ...common,
-        PAYMENT_GATEWAY_DATABASE_URL: db('paygw'),
-        GATEWAY_PUBLIC_URL: `http://127.0.0.1:${pGateway}`,
-      }),
-      startService('case-tracking', pCase as number, {
-        ...common,
-        ...group('case-tracking'),
-        CASE_DATABASE_URL: db('case'),
-        RESULT_DIR: mkdtempSync(join(tmpdir(), 'hoso-sim-res-')),
-      }),
-      startService('metrics', pMetrics as number, {
-        ...common,
-        ...group('metrics'),
-        METRICS_DATABASE_URL: db('metrics'),
-      }),
-    ]);
-    services.push(...started);
-    const [identity, intake, payment, gateway, cases, metrics] = started.map((s) => s.url);
-    urls = {
-      identity: identity as string,
-      intake: intake as string,
-      payment: payment as string,
-      gateway: gateway as string,
-      cases: cases as string,
-      metrics: metrics as string,
-    };
+      logLevel: 'warn',
+      registrySeedCount: REGISTRY,
+      serviceEnv: { payment: { PAYMENT_INTENT_TTL_SEC: String(PAYMENT_TTL_SEC) } },
+    });
   }, 240_000);
 
   afterAll(async () => {
     await sim?.stop();
-    await Promise.all(services.map((s) => s.stop()));
-    await (env as TestEnvironment | undefined)?.close();
+    await platform?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it(`drives ${DOSSIERS} dossiers to an end, and the metrics report the configured rates within tolerance`, async () => {
@@ -113,15 +57,16 @@ describe('the citizen simulator on the whole platform', () => {
     // One commune per province: every commune officer is an account (an argon2 hash) to create first.
     const config = { ...defaults, provinces: { ...defaults.provinces, communesPerProvince: 1 } };
     const started = Date.now();
+    const urls = (platform as Platform).urls;
     sim = new Simulator(
       {
-        identity: urls.identity,
-        intake: urls.intake,
-        payment: urls.payment,
-        paymentGateway: urls.gateway,
-        caseTracking: urls.cases,
-        metrics: urls.metrics,
-        otpDir,
+        identity: urls.identity ?? '',
+        intake: urls.intake ?? '',
+        payment: urls.payment ?? '',
+        paymentGateway: urls['payment-gateway'] ?? '',
+        caseTracking: urls['case-tracking'] ?? '',
+        metrics: urls.metrics ?? '',
+        otpDir: (platform as Platform).otpDir,
       },
       {
         config,
