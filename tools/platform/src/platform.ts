@@ -14,7 +14,18 @@ import { deleteTopics, ensureTopics, waitForTopicsServed } from '@hoso/messaging
 import { createTestDatabase } from '@hoso/persistence';
 import { buildPortal, buildServices, serviceCommand, type Runtime } from './build';
 import { ensureInfra, type InfraHandle } from './infra';
-import { freePort, portInUse, spawnManaged, stopAll, waitReady, type ManagedProcess } from './process';
+import {
+  freePort,
+  killManaged,
+  portInUse,
+  restartManaged,
+  spawnManaged,
+  stopAll,
+  waitReady,
+  type ExitInfo,
+  type ManagedProcess,
+  type RestartOptions,
+} from './process';
 import {
   BACKEND_SERVICES,
   CONSUMER_GROUPS,
@@ -36,6 +47,11 @@ export interface PlatformOptions {
   build?: boolean;
   /** `npm run infra -- up` first. Default: true. */
   infra?: boolean;
+  /**
+   * Kafka bootstrap servers for the run's topics and every service. Default: KAFKA_BROKERS (the infrastructure's).
+   * A run that stops and starts its own broker points here, so other runs on the shared broker are not disturbed.
+   */
+  brokers?: readonly string[];
   /** At stop, also stop what `infra up` started during this call. Default: true. */
   stopInfra?: boolean;
   /** Default: the six back-end services, plus the gateway (and the portal build) once apps/gateway exists. */
@@ -81,6 +97,16 @@ export interface Platform {
   databases: Partial<Record<ServiceName, string>>;
   infraStarted: InfraHandle['started'];
   logDir: string | null;
+  /**
+   * Sends `signal` (default SIGKILL: no shutdown hook runs, as in a crash) to one service's process group and
+   * resolves once it has exited. The service stays down until `restart`.
+   */
+  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<ExitInfo>;
+  /**
+   * Starts one service again with the same command and environment (killing it first if it still runs), retrying
+   * a failed start with backoff; resolves once it is ready, with the time that took.
+   */
+  restart(name: ServiceName, options?: RestartOptions): Promise<{ pid: number; ms: number; attempts: number }>;
   /** Stops every service (then cleans an isolated run up, then stops what infra up started); idempotent. */
   stop(): Promise<{ stopped: number }>;
 }
@@ -148,6 +174,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const logDir = options.logs?.dir === null ? null : (options.logs?.dir ?? join(dataDir, 'logs'));
   const topicPrefix = options.isolate?.topicPrefix ?? '';
   const infraEnv = parseEnv(infraEnvSchema);
+  const brokers = options.brokers ? [...options.brokers] : infraEnv.KAFKA_BROKERS;
   const cleanups: (() => Promise<unknown>)[] = [];
   const managed: ManagedProcess[] = [];
   let infra: InfraHandle | null = null;
@@ -156,6 +183,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   let stopping: Promise<{ stopped: number }> | null = null;
+  const isStopping = () => stopping !== null;
   const stop = () =>
     (stopping ??= (async () => {
       await stopAll(managed, options.stopGraceMs ?? 15_000);
@@ -177,7 +205,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const databases: Partial<Record<ServiceName, string>> = {};
     let kafka: Kafka | null = null;
     if (options.isolate) {
-      kafka = new Kafka({ clientId: 'hoso-platform', brokers: infraEnv.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+      kafka = new Kafka({ clientId: 'hoso-platform', brokers, logLevel: logLevel.NOTHING });
       const k = kafka;
       progress(`isolated run: topics under "${topicPrefix}", fresh databases`);
       await createRunTopics(k, topicPrefix);
@@ -232,7 +260,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const otpDir = join(dataDir, 'otp');
     const wiring = {
       ports,
-      brokers: infraEnv.KAFKA_BROKERS.join(','),
+      brokers: brokers.join(','),
       databaseUrl: infraEnv.DATABASE_URL,
       redisUrl: infraEnv.REDIS_URL,
       databases,
@@ -295,12 +323,39 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       ),
     ]);
 
+    const processes = managed.map((p) => ({ name: p.name as ServiceName, pid: p.pid }));
+    const indexOf = (name: ServiceName) => {
+      const i = managed.findIndex((p) => p.name === name);
+      if (i < 0) throw new Error(`${name} is not a service of this platform (${services.join(', ')})`);
+      return i;
+    };
     return {
       urls,
       ports,
       otpDir,
-      processes: managed.map((p) => ({ name: p.name as ServiceName, pid: p.pid })),
+      processes,
       managed,
+      kill: async (name, signal = 'SIGKILL') => killManaged(managed[indexOf(name)] as ManagedProcess, signal),
+      restart: async (name, restartOptions) => {
+        if (isStopping()) throw new Error(`the platform is stopping: ${name} is not restarted`);
+        const i = indexOf(name);
+        const done = await restartManaged(managed[i] as ManagedProcess, `${urls[name] ?? ''}/health/ready`, {
+          timeoutMs: options.readyTimeoutMs ?? 180_000,
+          ...restartOptions,
+        });
+        if (isStopping()) {
+          // stop() began while it was starting and could not see it.
+          await done.proc.stop(options.stopGraceMs ?? 15_000);
+          throw new Error(`the platform is stopping: ${name} is not restarted`);
+        }
+        // The same slots: stop() reaches the new process, and `processes` shows its pid.
+        managed[i] = done.proc;
+        processes[i] = { name, pid: done.proc.pid };
+        progress(
+          `  ↻ ${name.padEnd(width)} restarted, ready in ${(done.ms / 1000).toFixed(1)} s (pid ${done.proc.pid})`,
+        );
+        return { pid: done.proc.pid, ms: done.ms, attempts: done.attempts };
+      },
       topicPrefix,
       groupIds: Object.fromEntries(
         services.flatMap((s) => (CONSUMER_GROUPS[s] ? [[s, `${topicPrefix}${CONSUMER_GROUPS[s]}`]] : [])),

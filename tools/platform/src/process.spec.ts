@@ -1,7 +1,18 @@
 import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatLogLine, pidAlive, prefixOf, spawnManaged, stopAll, waitReady, ServiceStartError } from './process';
+import {
+  formatLogLine,
+  freePort,
+  killManaged,
+  pidAlive,
+  prefixOf,
+  restartManaged,
+  spawnManaged,
+  stopAll,
+  waitReady,
+  ServiceStartError,
+} from './process';
 
 /** Pids whose process group is `pgid` (read from /proc/<pid>/stat). */
 function groupMembers(pgid: number): number[] {
@@ -149,5 +160,47 @@ describe('spawnManaged', () => {
     expect(err).toBeInstanceOf(ServiceStartError);
     expect((err as ServiceStartError).message).toMatch(/crasher exited during start-up \(code 3\)/);
     expect((err as ServiceStartError).lines).toContain('cannot connect to the database');
+  });
+
+  it('killManaged ends the group with SIGKILL; restartManaged starts it again, retrying a failed start with backoff', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hoso-proc-'));
+    const port = await freePort();
+    // Each life counts itself in a file; the second life fails at start-up (a dependency still down), the others
+    // answer /health/ready. SIGTERM is ignored: only SIGKILL ends it.
+    const script = `
+      const fs = require('node:fs');
+      const f = ${JSON.stringify(join(dir, 'lives'))};
+      const life = (fs.existsSync(f) ? Number(fs.readFileSync(f, 'utf8')) : 0) + 1;
+      fs.writeFileSync(f, String(life));
+      console.log('life ' + life);
+      process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
+      if (life === 2) { console.error('dependency not ready'); process.exit(1); }
+      require('node:http').createServer((q, r) => r.end('ok')).listen(${port}, '127.0.0.1');
+    `;
+    const first = spawnManaged({ name: 'svc', ...node(script), output: { dir } });
+    const url = `http://127.0.0.1:${port}/health/ready`;
+    await waitReady(first, url, 10_000);
+
+    const exit = await killManaged(first);
+    expect(exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(pidAlive(first.pid)).toBe(false);
+
+    const retries: number[] = [];
+    const again = await restartManaged(first, url, {
+      timeoutMs: 10_000,
+      backoffMs: 50,
+      onRetry: (n) => retries.push(n),
+    });
+    try {
+      expect(again.attempts).toBe(2);
+      expect(retries).toEqual([1]);
+      expect(again.proc.pid).not.toBe(first.pid);
+      expect((await fetch(url)).status).toBe(200);
+      // One log file across the lives: appended, not truncated.
+      const log = readFileSync(join(dir, 'svc.log'), 'utf8');
+      expect(log).toMatch(/life 1[\s\S]*life 2[\s\S]*dependency not ready[\s\S]*life 3/);
+    } finally {
+      await again.proc.stop(500);
+    }
   });
 });

@@ -13,8 +13,10 @@ import type { Readable } from 'node:stream';
 export interface OutputOptions {
   /** Copy every line to `sink` with a coloured `[name]` prefix (pino JSON lines are shown readable). */
   inline?: boolean;
-  /** Write the raw output to `<dir>/<name>.log` (truncated at start). */
+  /** Write the raw output to `<dir>/<name>.log` (truncated at start unless `append`). */
   dir?: string;
+  /** Add to an existing log file instead of truncating it (a restarted service keeps the lines of its last life). */
+  append?: boolean;
   /** Where inline lines go; default: standard output. */
   sink?: (text: string) => void;
   /** ANSI colours in the prefix; default: when standard output is a terminal and NO_COLOR is unset. */
@@ -41,6 +43,8 @@ export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** What it was started with: a restart starts the same command again. */
+  readonly options: SpawnOptions;
   /** The raw log file, when output goes to one. */
   readonly logFile: string | null;
   /** Resolves when the process has exited (never rejects). */
@@ -171,7 +175,7 @@ export function spawnManaged(opts: SpawnOptions): ManagedProcess {
   // Without inline output the child writes its log file itself: nothing to copy through this process, which
   // matters when this process is also the load generator of a benchmark.
   const direct = !output.inline && logFile !== null;
-  if (direct && logFile) fd = openSync(logFile, 'w');
+  if (direct && logFile) fd = openSync(logFile, output.append ? 'a' : 'w');
   const child = spawn(opts.command, [...opts.args], {
     cwd: opts.cwd,
     env: opts.env,
@@ -184,7 +188,7 @@ export function spawnManaged(opts: SpawnOptions): ManagedProcess {
 
   const ring: string[] = [];
   if (!direct) {
-    const file: WriteStream | null = logFile ? createWriteStream(logFile) : null;
+    const file: WriteStream | null = logFile ? createWriteStream(logFile, { flags: output.append ? 'a' : 'w' }) : null;
     const colour = output.colour ?? useColour();
     const prefix = prefixOf(opts.name, output.prefixWidth ?? opts.name.length, colour);
     const sink = output.sink ?? ((text: string) => process.stdout.write(text));
@@ -218,6 +222,7 @@ export function spawnManaged(opts: SpawnOptions): ManagedProcess {
     name: opts.name,
     pid,
     child,
+    options: opts,
     logFile,
     exited,
     exitInfo: () => info,
@@ -239,6 +244,67 @@ export function spawnManaged(opts: SpawnOptions): ManagedProcess {
   // The exit event comes later (asynchronously), so the process is always live here.
   live.add(proc);
   return proc;
+}
+
+/**
+ * SIGKILL (or `sig`) to the whole process group, as a crash or the kernel's OOM killer would end it: no shutdown
+ * hook runs. Resolves with how it exited; at once when it had already exited.
+ */
+export async function killManaged(proc: ManagedProcess, sig: NodeJS.Signals = 'SIGKILL'): Promise<ExitInfo> {
+  proc.signal(sig);
+  const info = await proc.exited;
+  // Whatever else ran in its group (a signal other than SIGKILL may leave children behind).
+  killGroup(proc.pid, 'SIGKILL');
+  return info;
+}
+
+export interface RestartOptions {
+  /** Readiness wait per attempt. Default: 90 s. */
+  timeoutMs?: number;
+  /** Attempts before giving up. Default: 5. */
+  attempts?: number;
+  /** Wait before the second attempt, doubled after each failed one (up to `maxBackoffMs`). Default: 500 ms. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Called after each failed attempt (attempt number, the error). */
+  onRetry?: (attempt: number, error: unknown) => void;
+}
+
+export interface Restarted {
+  proc: ManagedProcess;
+  /** From the first spawn to ready. */
+  ms: number;
+  attempts: number;
+}
+
+/**
+ * Starts `prev`'s command again (after making sure `prev` is gone) and waits until `readyUrl` answers 200. A start
+ * that fails (the process exits, or is not ready in time) is retried with a growing pause, as a process manager
+ * does with a service whose dependency (its database, the broker) is itself still coming back. The log file, if
+ * any, is appended to.
+ */
+export async function restartManaged(
+  prev: ManagedProcess,
+  readyUrl: string,
+  opts: RestartOptions = {},
+): Promise<Restarted> {
+  if (!prev.exitInfo()) await killManaged(prev);
+  const attempts = opts.attempts ?? 5;
+  let backoff = opts.backoffMs ?? 500;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const proc = spawnManaged({ ...prev.options, output: { ...prev.options.output, append: true } });
+    try {
+      await waitReady(proc, readyUrl, opts.timeoutMs ?? 90_000);
+      return { proc, ms: Date.now() - started, attempts: attempt };
+    } catch (e) {
+      await killManaged(proc);
+      if (attempt >= attempts) throw e;
+      opts.onRetry?.(attempt, e);
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 10_000);
+    }
+  }
 }
 
 /** Stops every process at once; resolves when all have exited. */
