@@ -63,11 +63,17 @@ export class AppModule {
           redisUrl: config.REDIS_URL,
         }),
       ],
-      controllers: [CasesController, ResultsController, QueuesController, TimelineController],
+      controllers: [
+        // Kafka event handlers (@EventPattern), served by the messaging transport.
+        DossierEventsConsumer,
+        CasesController,
+        ResultsController,
+        QueuesController,
+        TimelineController,
+      ],
       providers: [
         CaseAccess,
         CaseMoves,
-        DossierEventsConsumer,
         CaseWorkers,
         {
           provide: NOTIFICATION_ADAPTER,

@@ -56,6 +56,8 @@ export class AppModule {
         }),
       ],
       controllers: [
+        // Kafka event handlers (@EventPattern), served by the messaging transport.
+        DossierSubmittedConsumer,
         TokensHttpController,
         CitizenSignInHttpController,
         StaffHttpController,
@@ -82,7 +84,6 @@ export class AppModule {
         SessionService,
         CitizenSignInHandler,
         StaffAccountsService,
-        DossierSubmittedConsumer,
       ],
     };
   }

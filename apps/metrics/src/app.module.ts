@@ -53,16 +53,14 @@ export class AppModule {
           redisUrl: config.REDIS_URL,
         }),
       ],
-      controllers: [RatesController, SnapshotsController, OperationsController],
-      providers: [
+      controllers: [
+        // Kafka event handlers (@EventPattern), served by the messaging transport.
         ProjectionConsumer,
-        PublishSnapshots,
-        SnapshotJobs,
-        TopicSampler,
-        DeadLetters,
-        QueueReadouts,
-        OperationsStream,
+        RatesController,
+        SnapshotsController,
+        OperationsController,
       ],
+      providers: [PublishSnapshots, SnapshotJobs, TopicSampler, DeadLetters, QueueReadouts, OperationsStream],
     };
   }
 }

@@ -74,21 +74,26 @@ export class AppModule {
           redisUrl: config.REDIS_URL,
         }),
       ],
-      controllers: [PaymentsController, GatewayCallbacksController, ReconciliationsController],
+      controllers: [
+        // Kafka event handlers (@EventPattern), served by the messaging transport.
+        DossierEventsConsumer,
+        RefundTriggersConsumer,
+        PaymentsController,
+        GatewayCallbacksController,
+        ReconciliationsController,
+      ],
       providers: [
         RawCallbackBody,
         PaymentWorkers,
         GatewayClient,
         OpenIntent,
         SettleFee,
-        DossierEventsConsumer,
         CompletePayment,
         ApplyGatewayResult,
         RecordCashPayment,
         ExpireIntent,
         Reconcile,
         RefundPayment,
-        RefundTriggersConsumer,
       ],
     };
   }

@@ -3,16 +3,19 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { decodeEvent, type EventOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
 import { deadLetterMessage } from './dlq';
 import type { Logger } from './logger';
+import { outboxWritten } from './outbox';
 import type { EventProducer } from './producer';
 
 export const INBOX_TABLE = 'messaging_inbox';
 
 export interface HandlerContext {
-  /** The batch transaction's manager: write the effect with it, so effect and inbox row commit together. */
+  /** The flush transaction's manager: write the effect with it, so effect and inbox row commit together. */
   manager: EntityManager;
   topic: string;
+  /** Of the event (per-event handlers), or of the first event (batch handlers: each event's own is in `positions`). */
   partition: number;
   offset: string;
+  /** 1 in the set-based pass; 1, 2, … when an event is retried on its own after a failure. */
   attempt: number;
 }
 
@@ -21,7 +24,22 @@ export type EventHandler<C extends TopicCatalog, T extends TopicOf<C>> = (
   ctx: HandlerContext,
 ) => Promise<void>;
 
-export type HandlerMap<C extends TopicCatalog> = { [T in TopicOf<C>]?: EventHandler<C, T> };
+/** Takes every event of its topic in a flush (key order, each key's events in partition order). */
+export type BatchEventHandler<C extends TopicCatalog, T extends TopicOf<C>> = (
+  events: readonly EventOf<C, T>[],
+  ctx: HandlerContext,
+) => Promise<void>;
+
+/**
+ * How a topic is handled. `accepts` is a pure test of the event alone: an event it refuses is skipped without an
+ * inbox row or any statement (skipping it again on a redelivery is the same outcome, so nothing is lost).
+ */
+export type TopicHandler<C extends TopicCatalog, T extends TopicOf<C>> =
+  | EventHandler<C, T>
+  | { each: EventHandler<C, T>; accepts?: (event: EventOf<C, T>) => boolean }
+  | { batch: BatchEventHandler<C, T>; accepts?: (event: EventOf<C, T>) => boolean };
+
+export type HandlerMap<C extends TopicCatalog> = { [T in TopicOf<C>]?: TopicHandler<C, T> };
 
 /** Thrown by a handler when retrying cannot help (e.g. a business rule refuses the event): straight to the DLQ. */
 export class NonRetriableError extends Error {
@@ -31,7 +49,7 @@ export class NonRetriableError extends Error {
   }
 }
 
-/** Called after each committed batch (for metrics). */
+/** Called after each committed flush, once per topic-partition it held (for metrics). */
 export type BatchObserver = (batch: {
   topic: string;
   partition: number;
@@ -59,8 +77,15 @@ export interface ConsumerOptions<C extends TopicCatalog> {
   maxAttempts?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Partitions processed side by side, each with its own transaction. */
+  /**
+   * Topic-partition batches of one fetch handed to the flush side by side (default 256: every partition this
+   * consumer can hold, so one fetch is one flush).
+   */
   partitionsConcurrently?: number;
+  /** A flush starts this long after its first batch arrived (default 5 ms), or at once when `flushMaxEvents` wait. */
+  flushLingerMs?: number;
+  /** Events in one flush transaction at most (default 2,000). */
+  flushMaxEvents?: number;
   /** Restarts after a crash (broker gone, …) before the consumer gives up and calls onFatal. */
   maxRestarts?: number;
   onFatal?: (error: Error) => void;
@@ -68,8 +93,8 @@ export interface ConsumerOptions<C extends TopicCatalog> {
   heartbeatIntervalMs?: number;
   observer?: BatchObserver;
   /**
-   * Called after a batch transaction committed with at least one event applied: its handlers may have written
-   * outbox rows, and the service's relay should look now rather than at its next idle poll.
+   * Called after a flush committed that wrote outbox rows: the service's relay should look now rather than at
+   * its next idle poll. A flush that wrote none does not call it (an idle look costs the relay a transaction).
    */
   onCommitted?: () => void;
   /** How long a fetch waits at the broker for `minBytes` (default 500 ms). */
@@ -82,16 +107,19 @@ export interface ConsumerStats {
   processed: number;
   duplicates: number;
   deadLettered: number;
+  /** Events an `accepts` test skipped (no inbox row, no statement). */
+  skipped: number;
   retries: number;
+  /** Flush transactions committed. */
   batches: number;
 }
 
 /**
- * The batch's messages stably sorted by key. Handlers lock the rows of their event's aggregate (the key): batches
- * of different partitions run concurrently, each in one transaction, and taking those locks in the arrival order
- * let two batches lock two dossiers in opposite orders — a deadlock that redid both batches (seen under load in
- * intake's status projection). In key order every batch locks in the same global order; a stable sort keeps each
- * key's own events in their partition order, which is the only order Kafka promises.
+ * Items stably sorted by key. Handlers lock the rows of their event's aggregate (the key): taking those locks in
+ * arrival order let two concurrent transactions lock two dossiers in opposite orders — a deadlock that redid
+ * both (seen under load in intake's status projection). In key order every transaction locks in the same global
+ * order; a stable sort keeps each key's own events in their partition order, which is the only order Kafka
+ * promises.
  */
 export function byKey<T extends { message: Pick<KafkaMessage, 'key'> }>(items: readonly T[]): T[] {
   const keyed = items.map((item, i) => ({ item, i, key: item.message.key?.toString('utf8') ?? '' }));
@@ -103,8 +131,8 @@ export function byKey<T extends { message: Pick<KafkaMessage, 'key'> }>(items: r
 const TRANSIENT_DB_ERRORS = new Set(['40P01', '40001', '55P03']);
 
 /**
- * A transient database error leaves locks of the batch's earlier messages held: retrying inside the same
- * transaction would deadlock again. Such errors abort the whole batch; kafkajs redelivers it with backoff.
+ * A transient database error leaves locks of the flush's earlier events held: retrying inside the same
+ * transaction would deadlock again. Such errors abort the whole flush, which is redone in a fresh transaction.
  */
 export function isTransientDbError(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
@@ -112,24 +140,54 @@ export function isTransientDbError(e: unknown): boolean {
   return typeof code === 'string' && TRANSIENT_DB_ERRORS.has(code);
 }
 
-/** Internal: a handler failed in the fast path; the batch is redone with per-message savepoints and retries. */
+/** Internal: a handler failed in the set-based pass; the flush is redone event by event with savepoints. */
 class HandlerFailedInFastPath extends Error {}
-
-interface BatchOutcome {
-  processed: number;
-  duplicates: number;
-  deadLettered: number;
-  lastDone: string | null;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** One topic-partition batch waiting in (or being applied by) a flush. */
+interface Part {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+  resolveOffset: (offset: string) => void;
+  heartbeat: () => Promise<void>;
+  stillOwned: () => boolean;
+  /** Offset of the last message this flush finished (null: redeliver the whole batch). */
+  lastDone: string | null;
+  processed: number;
+  duplicates: number;
+  deadLettered: number;
+  done: { resolve: () => void; reject: (e: unknown) => void };
+}
+
+interface Item<C extends TopicCatalog> {
+  part: Part;
+  message: KafkaMessage;
+  event: EventOf<C, TopicOf<C>>;
+}
+
+interface Normalised<C extends TopicCatalog> {
+  accepts: (event: EventOf<C, TopicOf<C>>) => boolean;
+  batch: BatchEventHandler<C, TopicOf<C>> | null;
+  each: EventHandler<C, TopicOf<C>> | null;
+}
+
+function normalise<C extends TopicCatalog>(h: TopicHandler<C, TopicOf<C>>): Normalised<C> {
+  if (typeof h === 'function') return { accepts: () => true, batch: null, each: h };
+  if ('batch' in h) return { accepts: h.accepts ?? (() => true), batch: h.batch, each: null };
+  return { accepts: h.accepts ?? (() => true), batch: null, each: h.each };
+}
+
 /**
- * Consumes contract topics with an effect-exactly-once guarantee: each batch runs in one database
- * transaction; each message gets a savepoint, an inbox row `(consumer, event_id)` and the handler's
- * effect, so a redelivered event finds its inbox row and does nothing. A message that fails validation
- * goes to `<topic>.dlq` at once; one whose handler keeps failing goes there after bounded retries with
- * backoff. Offsets are committed only after the transaction, so a crash can only cause redelivery.
+ * Consumes contract topics with an effect-exactly-once guarantee, in sets.
+ *
+ * The batches of every topic-partition that one fetch returns are gathered into one **flush**: one database
+ * transaction holding one multi-row inbox INSERT `(consumer, event_id)` for all of them and the handlers' effects,
+ * each topic's handler called once with all its events (batch handlers) or once per event. A redelivered event
+ * finds its inbox row and does nothing. If a handler fails, the flush is rolled back and redone event by event,
+ * each with a savepoint, bounded retries and backoff; an event that keeps failing, or that fails validation, goes
+ * to `<topic>.dlq`. Offsets are committed only after the transaction, so a crash can only cause redelivery.
  */
 export class IdempotentConsumer<C extends TopicCatalog> {
   private readonly consumer: Consumer;
@@ -137,15 +195,32 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly lingerMs: number;
+  private readonly maxEvents: number;
+  private readonly handlers = new Map<string, Normalised<C>>();
+  /** Topics in catalog order: a flush applies them in the flow's order (submitted, identity, payment, case). */
+  private readonly topicOrder: string[];
   private restarts = 0;
   private running = false;
-  readonly stats: ConsumerStats = { processed: 0, duplicates: 0, deadLettered: 0, retries: 0, batches: 0 };
+  private pending: Part[] = [];
+  private pendingEvents = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** Flushes run one after another: one transaction at a time per consumer. */
+  private chain: Promise<void> = Promise.resolve();
+  private commitOffsets: (() => Promise<void>) | null = null;
+  readonly stats: ConsumerStats = { processed: 0, duplicates: 0, deadLettered: 0, skipped: 0, retries: 0, batches: 0 };
 
   constructor(private readonly opts: ConsumerOptions<C>) {
     this.name = opts.name ?? opts.groupId;
     this.maxAttempts = opts.maxAttempts ?? 4;
     this.initialBackoffMs = opts.initialBackoffMs ?? 100;
     this.maxBackoffMs = opts.maxBackoffMs ?? 2000;
+    this.lingerMs = opts.flushLingerMs ?? 5;
+    this.maxEvents = opts.flushMaxEvents ?? 2000;
+    for (const [topic, h] of Object.entries(opts.handlers)) {
+      if (h) this.handlers.set(topic, normalise(h as TopicHandler<C, TopicOf<C>>));
+    }
+    this.topicOrder = Object.keys(opts.catalog).filter((t) => this.handlers.has(t));
     const maxRestarts = opts.maxRestarts ?? 10;
     this.consumer = opts.kafka.consumer({
       groupId: opts.groupId,
@@ -182,7 +257,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
 
   /** Contract topics this consumer handles. */
   get topics(): string[] {
-    return Object.keys(this.opts.handlers);
+    return [...this.handlers.keys()];
   }
 
   /** Topics as named on the broker. */
@@ -198,12 +273,12 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     await this.consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 3,
-      eachBatch: (payload) => this.handleBatch(payload),
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 256,
+      eachBatch: (payload) => this.collect(payload),
     });
   }
 
-  /** Waits for the batch in flight (its transaction commits and its offsets are committed), then leaves the group. */
+  /** Waits for the flush in flight (its transaction commits and its offsets are committed), then leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
     await this.consumer.disconnect();
@@ -227,7 +302,8 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     });
   }
 
-  private async handleBatch({
+  /** kafkajs hands each topic-partition batch here; it waits until the flush that takes it has committed. */
+  private collect({
     batch,
     resolveOffset,
     heartbeat,
@@ -235,41 +311,124 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const topic = batch.topic.slice((this.opts.topicPrefix ?? '').length) as TopicOf<C>;
-    const started = process.hrtime.bigint();
-    // Fast path: one inbox INSERT for the whole batch, handlers without savepoints. If any handler
-    // fails, the whole transaction is rolled back and the batch is redone message by message.
-    const outcome =
-      (await this.fastBatch(topic, batch.partition, batch.messages, heartbeat)) ??
-      (await this.slowBatch(topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale()));
-    this.stats.batches++;
-    if (outcome.processed > 0) this.opts.onCommitted?.();
-    this.stats.processed += outcome.processed;
-    this.stats.duplicates += outcome.duplicates;
-    this.stats.deadLettered += outcome.deadLettered;
-    this.opts.observer?.({
-      topic,
-      partition: batch.partition,
-      processed: outcome.processed,
-      duplicates: outcome.duplicates,
-      deadLettered: outcome.deadLettered,
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return Promise.resolve();
+    // Every batch's commitOffsetsIfNecessary commits all resolved offsets of the group: one call per flush.
+    this.commitOffsets = commitOffsetsIfNecessary;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({
+        topic: batch.topic.slice((this.opts.topicPrefix ?? '').length),
+        partition: batch.partition,
+        messages: batch.messages,
+        resolveOffset,
+        heartbeat,
+        stillOwned: () => isRunning() && !isStale(),
+        lastDone: null,
+        processed: 0,
+        duplicates: 0,
+        deadLettered: 0,
+        done: { resolve, reject },
+      });
+      this.pendingEvents += batch.messages.length;
+      if (this.pendingEvents >= this.maxEvents) this.flushNow();
+      else this.timer ??= setTimeout(() => this.flushNow(), this.lingerMs);
     });
-    if (outcome.lastDone !== null) {
-      resolveOffset(outcome.lastDone);
-      await commitOffsetsIfNecessary();
+  }
+
+  private flushNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const parts = this.pending;
+    this.pending = [];
+    this.pendingEvents = 0;
+    if (parts.length === 0) return;
+    this.chain = this.chain.then(() => this.flush(parts));
+  }
+
+  /** Applies one flush and settles its batches; never rejects (the batches carry the error to kafkajs). */
+  private async flush(parts: Part[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    const live = parts.filter((p) => p.stillOwned());
+    try {
+      const wroteOutbox = live.length > 0 ? await this.applyWithRedo(live) : false;
+      this.stats.batches++;
+      if (wroteOutbox) this.opts.onCommitted?.();
+      for (const p of live) if (p.lastDone !== null) p.resolveOffset(p.lastDone);
+      await this.commitOffsets?.();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      for (const p of live) {
+        this.stats.processed += p.processed;
+        this.stats.duplicates += p.duplicates;
+        this.stats.deadLettered += p.deadLettered;
+        this.opts.observer?.({
+          topic: p.topic,
+          partition: p.partition,
+          processed: p.processed,
+          duplicates: p.duplicates,
+          deadLettered: p.deadLettered,
+          seconds,
+        });
+      }
+      for (const p of parts) p.done.resolve();
+    } catch (e) {
+      for (const p of parts) p.done.reject(e);
     }
   }
 
-  private async inTransaction<R>(work: (qr: QueryRunner) => Promise<R>): Promise<R> {
+  /** A deadlock or serialization failure redoes the whole flush in a fresh transaction, a few times. */
+  private async applyWithRedo(parts: Part[]): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      for (const p of parts) Object.assign(p, { lastDone: null, processed: 0, duplicates: 0, deadLettered: 0 });
+      try {
+        return (await this.fastFlush(parts)) ?? (await this.slowFlush(parts));
+      } catch (e) {
+        if (!isTransientDbError(e) || attempt >= 3 || !this.running) throw e;
+        this.stats.retries++;
+        this.opts.logger.warn({ err: e, attempt }, 'flush hit a transient database error; redoing it');
+        await sleep(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  private decode(parts: Part[]) {
+    const valid: Item<C>[] = [];
+    const poison: { part: Part; message: KafkaMessage; reason: string; error: string }[] = [];
+    let skipped = 0;
+    for (const part of parts) {
+      const handler = this.handlers.get(part.topic);
+      for (const message of part.messages) {
+        const r = decodeEvent(this.opts.catalog, part.topic as TopicOf<C>, message.value);
+        if (!r.ok) poison.push({ part, message, reason: r.reason, error: r.error });
+        else if (handler?.accepts(r.event as EventOf<C, TopicOf<C>>))
+          valid.push({ part, message, event: r.event as EventOf<C, TopicOf<C>> });
+        else skipped++;
+      }
+    }
+    return { valid, poison, skipped };
+  }
+
+  /** Valid items grouped by topic in catalog order, each group in key order. */
+  private byTopic(items: Item<C>[]): [string, Item<C>[]][] {
+    const groups = new Map<string, Item<C>[]>();
+    for (const item of items) {
+      const g = groups.get(item.part.topic);
+      if (g) g.push(item);
+      else groups.set(item.part.topic, [item]);
+    }
+    return this.topicOrder.flatMap((t) => {
+      const g = groups.get(t);
+      return g ? [[t, byKey(g)] as [string, Item<C>[]]] : [];
+    });
+  }
+
+  private async inTransaction<R>(work: (qr: QueryRunner) => Promise<R>): Promise<{ result: R; wroteOutbox: boolean }> {
     const qr = this.opts.dataSource.createQueryRunner();
     await qr.connect();
     try {
       await qr.startTransaction('READ COMMITTED');
       const result = await work(qr);
+      const wroteOutbox = outboxWritten(qr);
       await qr.commitTransaction();
-      return result;
+      return { result, wroteOutbox };
     } catch (e) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
       throw e;
@@ -278,115 +437,135 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     }
   }
 
-  /** Returns null when a handler failed (nothing was committed), so the caller redoes the batch slowly. */
-  private async fastBatch(
-    topic: TopicOf<C>,
-    partition: number,
-    messages: KafkaMessage[],
-    heartbeat: () => Promise<void>,
-  ): Promise<BatchOutcome | null> {
-    const decoded = messages.map((message) => ({
-      message,
-      result: decodeEvent(this.opts.catalog, topic, message.value),
-    }));
-    const valid = decoded.flatMap((d) => (d.result.ok ? [{ message: d.message, event: d.result.event }] : []));
-    const handler = this.opts.handlers[topic];
+  /** The set-based pass; null when a handler failed (nothing was committed), so the caller redoes it slowly. */
+  private async fastFlush(parts: Part[]): Promise<boolean | null> {
+    const { valid, poison, skipped } = this.decode(parts);
+    const heartbeat = parts[0]?.heartbeat ?? (() => Promise.resolve());
     try {
-      return await this.inTransaction(async (qr) => {
+      const { wroteOutbox } = await this.inTransaction(async (qr) => {
         const fresh = new Set<string>();
         if (valid.length) {
           const rows = (await qr.query(
             `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
-             SELECT $1, e, $2, $3, o FROM unnest($4::uuid[], $5::bigint[]) AS t(e, o)
+             SELECT $1, e, t, p, o FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS u(e, t, p, o)
              ON CONFLICT DO NOTHING RETURNING event_id`,
-            [this.name, topic, partition, valid.map((v) => v.event.eventId), valid.map((v) => v.message.offset)],
+            [
+              this.name,
+              valid.map((v) => v.event.eventId),
+              valid.map((v) => v.part.topic),
+              valid.map((v) => v.part.partition),
+              valid.map((v) => v.message.offset),
+            ],
           )) as { event_id: string }[];
           for (const r of rows) fresh.add(r.event_id);
         }
-        let processed = 0;
-        let n = 0;
-        for (const { message, event } of byKey(valid)) {
-          // `delete`: the same event twice in one batch is applied once.
-          if (!fresh.delete(event.eventId)) continue;
-          if (handler) {
-            try {
-              await handler(event, { manager: qr.manager, topic, partition, offset: message.offset, attempt: 1 });
-            } catch (e) {
-              if (isTransientDbError(e)) throw e;
-              throw new HandlerFailedInFastPath();
+        for (const [topic, items] of this.byTopic(valid)) {
+          // `delete`: the same event twice in one flush is applied once.
+          const todo = items.filter((i) => fresh.delete(i.event.eventId));
+          for (const i of items) if (!todo.includes(i)) i.part.duplicates++;
+          if (todo.length === 0) continue;
+          const h = this.handlers.get(topic) as Normalised<C>;
+          const first = todo[0] as Item<C>;
+          const ctx = (i: Item<C>): HandlerContext => ({
+            manager: qr.manager,
+            topic,
+            partition: i.part.partition,
+            offset: i.message.offset,
+            attempt: 1,
+          });
+          try {
+            if (h.batch) {
+              await h.batch(
+                todo.map((i) => i.event),
+                ctx(first),
+              );
+            } else if (h.each) {
+              let n = 0;
+              for (const i of todo) {
+                await h.each(i.event, ctx(i));
+                if (++n % 200 === 0) await heartbeat();
+              }
             }
+          } catch (e) {
+            if (isTransientDbError(e)) throw e;
+            throw new HandlerFailedInFastPath();
           }
-          processed++;
-          if (++n % 100 === 0) await heartbeat();
+          for (const i of todo) i.part.processed++;
         }
-        const poison = decoded.filter((d) => !d.result.ok);
-        for (const { message, result } of poison) {
-          if (!result.ok) await this.deadLetter(topic, partition, message, result.reason, result.error, 0);
+        for (const p of poison) {
+          await this.deadLetter(p.part.topic, p.part.partition, p.message, p.reason, p.error, 0);
+          p.part.deadLettered++;
         }
-        const last = messages[messages.length - 1];
-        return {
-          processed,
-          duplicates: valid.length - processed,
-          deadLettered: poison.length,
-          lastDone: last ? last.offset : null,
-        };
       });
+      this.stats.skipped += skipped;
+      for (const p of parts) p.lastDone = p.messages[p.messages.length - 1]?.offset ?? null;
+      return wroteOutbox;
     } catch (e) {
       if (e instanceof HandlerFailedInFastPath) return null;
       throw e;
     }
   }
 
-  private async slowBatch(
-    topic: TopicOf<C>,
-    partition: number,
-    messages: KafkaMessage[],
-    heartbeat: () => Promise<void>,
-    stillOwned: () => boolean,
-  ): Promise<BatchOutcome> {
-    const outcome: BatchOutcome = { processed: 0, duplicates: 0, deadLettered: 0, lastDone: null };
-    await this.inTransaction(async (qr) => {
-      for (const message of messages) {
-        // On shutdown or rebalance, stop after the current message; the rest is redelivered.
-        if (!stillOwned()) break;
-        const result = await this.handleMessage(qr, topic, partition, message, heartbeat);
-        if (result === 'processed') outcome.processed++;
-        else if (result === 'duplicate') outcome.duplicates++;
-        else outcome.deadLettered++;
-        outcome.lastDone = message.offset;
-        await heartbeat();
+  /** Event by event, each with a savepoint, bounded retries, and the DLQ for what keeps failing. */
+  private async slowFlush(parts: Part[]): Promise<boolean> {
+    const { valid, poison, skipped } = this.decode(parts);
+    const abandoned = new Set<Part>();
+    const { wroteOutbox } = await this.inTransaction(async (qr) => {
+      for (const [topic, items] of this.byTopic(valid)) {
+        for (const item of items) {
+          if (abandoned.has(item.part)) continue;
+          // On shutdown or rebalance, a batch stops here and is redelivered whole (its done events are in the inbox).
+          if (!item.part.stillOwned()) {
+            abandoned.add(item.part);
+            continue;
+          }
+          const result = await this.handleOne(qr, topic, item);
+          if (result === 'processed') item.part.processed++;
+          else if (result === 'duplicate') item.part.duplicates++;
+          else item.part.deadLettered++;
+          await item.part.heartbeat();
+        }
+      }
+      for (const p of poison) {
+        if (abandoned.has(p.part)) continue;
+        await this.deadLetter(p.part.topic, p.part.partition, p.message, p.reason, p.error, 0);
+        p.part.deadLettered++;
       }
     });
-    return outcome;
+    this.stats.skipped += skipped;
+    for (const p of parts) {
+      p.lastDone = abandoned.has(p) ? null : (p.messages[p.messages.length - 1]?.offset ?? null);
+    }
+    return wroteOutbox;
   }
 
-  private async handleMessage(
+  private async handleOne(
     qr: QueryRunner,
-    topic: TopicOf<C>,
-    partition: number,
-    message: KafkaMessage,
-    heartbeat: () => Promise<void>,
+    topic: string,
+    { part, message, event }: Item<C>,
   ): Promise<'processed' | 'duplicate' | 'dead-lettered'> {
-    const decoded = decodeEvent(this.opts.catalog, topic, message.value);
-    if (!decoded.ok) {
-      await this.deadLetter(topic, partition, message, decoded.reason, decoded.error, 0);
-      return 'dead-lettered';
-    }
-    const event = decoded.event as EventOf<C, TopicOf<C>>;
-    const handler = this.opts.handlers[topic];
+    const h = this.handlers.get(topic) as Normalised<C>;
     for (let attempt = 1; ; attempt++) {
       await qr.query('SAVEPOINT hoso_message');
       try {
         const inserted = (await qr.query(
           `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1`,
-          [this.name, event.eventId, topic, partition, message.offset],
+          [this.name, event.eventId, topic, part.partition, message.offset],
         )) as unknown[];
         if (inserted.length === 0) {
           await qr.query('RELEASE SAVEPOINT hoso_message');
           return 'duplicate';
         }
-        if (handler) await handler(event, { manager: qr.manager, topic, partition, offset: message.offset, attempt });
+        const ctx: HandlerContext = {
+          manager: qr.manager,
+          topic,
+          partition: part.partition,
+          offset: message.offset,
+          attempt,
+        };
+        if (h.batch) await h.batch([event], ctx);
+        else if (h.each) await h.each(event, ctx);
         await qr.query('RELEASE SAVEPOINT hoso_message');
         return 'processed';
       } catch (e) {
@@ -398,7 +577,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
           {
             err,
             topic,
-            partition,
+            partition: part.partition,
             offset: message.offset,
             eventId: event.eventId,
             correlationId: event.correlationId,
@@ -410,7 +589,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         if (final) {
           await this.deadLetter(
             topic,
-            partition,
+            part.partition,
             message,
             e instanceof NonRetriableError ? 'rejected' : 'handler-failed',
             err.message,
@@ -420,7 +599,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         }
         this.stats.retries++;
         await sleep(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (attempt - 1)));
-        await heartbeat();
+        await part.heartbeat();
       }
     }
   }
@@ -437,7 +616,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       { topic, partition, offset: message.offset, reason, error, attempts },
       'message dead-lettered',
     );
-    // Sent before the batch commits: if the commit then fails the message is dead-lettered again, never lost.
+    // Sent before the flush commits: if the commit then fails the message is dead-lettered again, never lost.
     await this.opts.producer.sendBatch([
       deadLetterMessage({
         topic: `${this.opts.topicPrefix ?? ''}${topic}`,

@@ -8,4 +8,5 @@ export * from './dlq';
 export * from './lag';
 export * from './messaging-tables';
 export * from './nest/messaging.module';
+export * from './nest/event-transport';
 export * from './topics-admin';

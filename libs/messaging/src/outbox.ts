@@ -1,7 +1,21 @@
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, QueryRunner } from 'typeorm';
 import { createEvent, keyOf, type EventMeta, type PayloadOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
 
 export const OUTBOX_TABLE = 'messaging_outbox';
+
+/** Set on a transaction's query runner by every outbox write: its commit is worth waking the relay for. */
+const OUTBOX_WRITTEN = 'hosoOutboxWritten';
+
+/** Marks the transaction of `manager` as having written outbox rows (for rows written with raw SQL). */
+export function markOutboxWritten(manager: EntityManager): void {
+  const qr = manager.queryRunner;
+  if (qr) qr.data = { ...qr.data, [OUTBOX_WRITTEN]: true };
+}
+
+/** Whether the transaction on `qr` wrote outbox rows. */
+export function outboxWritten(qr: QueryRunner | undefined): boolean {
+  return qr?.data?.[OUTBOX_WRITTEN] === true;
+}
 
 export interface OutboxEntry<C extends TopicCatalog, T extends TopicOf<C> = TopicOf<C>> {
   topic: T;
@@ -60,6 +74,7 @@ export class Outbox<C extends TopicCatalog> {
       `INSERT INTO ${OUTBOX_TABLE} (event_id, topic, key, value, headers) VALUES ${rows.join(', ')}`,
       values,
     );
+    markOutboxWritten(manager);
     return ids;
   }
 }

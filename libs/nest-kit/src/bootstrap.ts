@@ -2,6 +2,7 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { MessagingService } from '@hoso/messaging';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { HttpErrorFilter } from './errors';
@@ -21,12 +22,22 @@ export async function createServiceApp(
   module: Type | DynamicModule,
   opts: ServiceAppOptions,
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
+  // abortOnError false: a failing start-up (or a lookup of a provider the service lacks) throws to the caller —
+  // runService exits non-zero, a test sees the error — instead of Nest calling process.exit itself.
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
   app.useLogger(app.get(NestPinoLogger));
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '256kb' });
   app.disable('x-powered-by');
   app.use(app.get(MetricsService).httpMiddleware);
   app.useGlobalFilters(new HttpErrorFilter(opts.logger));
+  // The controllers' @EventPattern handlers register with the messaging transport now; its consumer starts when
+  // the application bootstraps (app.init / app.listen), after the database and the producer are ready.
+  const messaging = optional(() => app.get(MessagingService, { strict: false }));
+  if (messaging) app.connectMicroservice({ strategy: messaging.transport }, { inheritAppConfig: false });
   app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(
     app,
@@ -34,6 +45,15 @@ export async function createServiceApp(
   );
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
+}
+
+/** A provider the application may not have (the payment-gateway simulator has no messaging). */
+function optional<T>(get: () => T): T | null {
+  try {
+    return get();
+  } catch {
+    return null;
+  }
 }
 
 /** main.ts of every service: build, listen, and exit non-zero (loudly) if start-up fails. */

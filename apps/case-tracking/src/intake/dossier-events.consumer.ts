@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Catalog, DossierSubmittedV1, EventOf, Topic } from '@hoso/contracts';
-import { HandlesEvent, MessagingService, type HandlerContext } from '@hoso/messaging';
+import { EventPattern, MessagingService, type HandlerContext, type EventContext } from '@hoso/messaging';
 import type { WorkingCalendar } from '../calendar/domain/working-calendar';
 import { CaseMoves } from '../cases/case-moves';
 import { appendHistory, loadCase } from '../cases/case.store';
@@ -28,7 +29,7 @@ interface DossierRow {
  * arrive in any order. Each event upserts the dossier's row (the upsert locks it, so two topics' handlers
  * serialise) and the event that completes the set opens the case — once.
  */
-@Injectable()
+@Controller()
 export class DossierEventsConsumer {
   constructor(
     private readonly messaging: MessagingService,
@@ -41,8 +42,8 @@ export class DossierEventsConsumer {
     this.log.setContext('DossierEventsConsumer');
   }
 
-  @HandlesEvent('dossier.submitted.v1')
-  async onSubmitted(e: Ev<'dossier.submitted.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('dossier.submitted.v1')
+  async onSubmitted(@Payload() e: Ev<'dossier.submitted.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     const p = e.payload;
     await this.record(ctx, e);
     const row = await this.upsert(ctx, p.dossierId, {
@@ -53,14 +54,14 @@ export class DossierEventsConsumer {
     await this.openIfReady(ctx, row, e);
   }
 
-  @HandlesEvent('identity.verified.v1')
-  async onVerified(e: Ev<'identity.verified.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('identity.verified.v1')
+  async onVerified(@Payload() e: Ev<'identity.verified.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx, e);
     await this.openIfReady(ctx, await this.upsert(ctx, e.payload.dossierId, { identity_status: 'VERIFIED' }), e);
   }
 
-  @HandlesEvent('identity.rejected.v1')
-  async onRejected(e: Ev<'identity.rejected.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('identity.rejected.v1')
+  async onRejected(@Payload() e: Ev<'identity.rejected.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx, e);
     await this.upsert(ctx, e.payload.dossierId, {
       identity_status: 'REJECTED',
@@ -68,8 +69,8 @@ export class DossierEventsConsumer {
     });
   }
 
-  @HandlesEvent('payment.completed.v1')
-  async onPaid(e: Ev<'payment.completed.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('payment.completed.v1')
+  async onPaid(@Payload() e: Ev<'payment.completed.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx, e);
     const row = await this.upsert(ctx, e.payload.dossierId, {
       payment_status: 'COMPLETED',
@@ -78,16 +79,16 @@ export class DossierEventsConsumer {
     await this.openIfReady(ctx, row, e);
   }
 
-  @HandlesEvent('payment.waived.v1')
-  async onWaived(e: Ev<'payment.waived.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('payment.waived.v1')
+  async onWaived(@Payload() e: Ev<'payment.waived.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx, e);
     // Nothing to pay counts as settled online: the citizen never had to go to a counter.
     const row = await this.upsert(ctx, e.payload.dossierId, { payment_status: 'WAIVED', paid_online: true });
     await this.openIfReady(ctx, row, e);
   }
 
-  @HandlesEvent('payment.failed.v1')
-  async onPaymentFailed(e: Ev<'payment.failed.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('payment.failed.v1')
+  async onPaymentFailed(@Payload() e: Ev<'payment.failed.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx, e);
     // A declined card can be retried; only a final failure ends the dossier.
     if (e.payload.final)
@@ -97,13 +98,13 @@ export class DossierEventsConsumer {
       });
   }
 
-  @HandlesEvent('payment.refunded.v1')
-  async onRefunded(e: Ev<'payment.refunded.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('payment.refunded.v1')
+  async onRefunded(@Payload() e: Ev<'payment.refunded.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx, e);
   }
 
-  @HandlesEvent('dossier.withdrawn.v1')
-  async onWithdrawn(e: Ev<'dossier.withdrawn.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('dossier.withdrawn.v1')
+  async onWithdrawn(@Payload() e: Ev<'dossier.withdrawn.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx, e);
     const row = await this.upsert(ctx, e.payload.dossierId, {});
     if (!row.case_id) {

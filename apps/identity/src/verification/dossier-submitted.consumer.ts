@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { EventOf, Catalog } from '@hoso/contracts';
-import { HandlesEvent, MessagingService, type HandlerContext } from '@hoso/messaging';
+import { EventPattern, MessagingService, type HandlerContext, type EventContext } from '@hoso/messaging';
 import { CLOCK, type Clock } from '../clock';
 import { ROOT_LOGGER } from '../core';
 import { findCitizen } from '../registry/citizen.repository';
@@ -13,7 +14,7 @@ import { verifyApplicant } from '@hoso/population';
  * `identity.verified.v1` or `identity.rejected.v1`, written to the outbox in the consumer's transaction (the same
  * one as the inbox row), so each submission gets exactly one outcome however often it is delivered.
  */
-@Injectable()
+@Controller()
 export class DossierSubmittedConsumer {
   constructor(
     @Inject(MessagingService) private readonly messaging: MessagingService,
@@ -21,8 +22,11 @@ export class DossierSubmittedConsumer {
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
-  @HandlesEvent('dossier.submitted.v1')
-  async onDossierSubmitted(event: EventOf<Catalog, 'dossier.submitted.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('dossier.submitted.v1')
+  async onDossierSubmitted(
+    @Payload() event: EventOf<Catalog, 'dossier.submitted.v1'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
     const { dossierId, applicant, requiredVneidLevel } = event.payload;
     const record = await findCitizen(ctx.manager, applicant.personalId);
     const result = verifyApplicant(record, applicant, requiredVneidLevel as VneidLevel);

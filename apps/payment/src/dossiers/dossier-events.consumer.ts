@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import type { Catalog, EventOf, Topic } from '@hoso/contracts';
-import { HandlesEvent, type HandlerContext } from '@hoso/messaging';
+import { EventPattern, type HandlerContext, type EventContext } from '@hoso/messaging';
 import type { DossierRow } from '../intents/intent.store';
 import { SettleFee } from './settle-fee.handler';
 
@@ -10,12 +11,12 @@ type Ev<T extends Topic> = EventOf<Catalog, T>;
  * Gathers what the fee decision needs from two topics. Either event may come first, so each upserts the
  * dossier's row (the upsert locks it) and the second one to arrive takes the decision.
  */
-@Injectable()
+@Controller()
 export class DossierEventsConsumer {
   constructor(private readonly settle: SettleFee) {}
 
-  @HandlesEvent('dossier.submitted.v1')
-  async onSubmitted(event: Ev<'dossier.submitted.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('dossier.submitted.v1')
+  async onSubmitted(@Payload() event: Ev<'dossier.submitted.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     const p = event.payload;
     const [row] = await ctx.manager.query<DossierRow[]>(
       `INSERT INTO payment_dossiers (dossier_id, applicant_personal_id, agency_code, procedure_code, province_code,
@@ -48,8 +49,8 @@ export class DossierEventsConsumer {
       });
   }
 
-  @HandlesEvent('identity.verified.v1')
-  async onVerified(event: Ev<'identity.verified.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('identity.verified.v1')
+  async onVerified(@Payload() event: Ev<'identity.verified.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     const row = await this.recordIdentity(ctx, event.payload.dossierId, 'VERIFIED');
     if (row)
       await this.settle.settleIfReady(ctx.manager, row, {
@@ -59,8 +60,8 @@ export class DossierEventsConsumer {
   }
 
   /** A rejected identity ends the dossier: no payment is ever requested. */
-  @HandlesEvent('identity.rejected.v1')
-  async onRejected(event: Ev<'identity.rejected.v1'>, ctx: HandlerContext): Promise<void> {
+  @EventPattern('identity.rejected.v1')
+  async onRejected(@Payload() event: Ev<'identity.rejected.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.recordIdentity(ctx, event.payload.dossierId, 'REJECTED');
     await ctx.manager.query(
       `UPDATE payment_dossiers SET state = 'IDENTITY_REJECTED', updated_at = now()

@@ -1,10 +1,45 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Controller, Module, type Type } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
+import { createEvent } from '@hoso/contracts';
 import { eventually, testEnv } from '@hoso/testing';
-import type { HandlerContext } from '../consumer';
+import { NonRetriableError } from '../consumer';
+import { DLQ_HEADERS, readDlq } from '../dlq';
 import { consumerLag, totalLag } from '../lag';
 import { createHarness, countRows, type Harness } from '../testing/harness';
-import { HandlesEvent, MessagingModule, MessagingService } from './messaging.module';
+import { EventContext, eventPatternFor } from './event-transport';
+import { MessagingModule, MessagingService } from './messaging.module';
+
+/** A service's root module around one events controller, with the messaging module on the harness. */
+function appWith(h: Harness, controller: Type, groupId: string) {
+  @Module({
+    imports: [
+      MessagingModule.forRootAsync({
+        useFactory: () => ({
+          service: 'test',
+          brokers: testEnv.KAFKA_BROKERS,
+          dataSource: h.ds,
+          logger: h.logger,
+          catalog: h.catalog,
+          relay: { pollIntervalMs: 20 },
+          consumer: { groupId, initialBackoffMs: 10, maxAttempts: 3 },
+        }),
+      }),
+    ],
+    controllers: [controller],
+  })
+  class AppModule {}
+  return AppModule;
+}
+
+/** A standalone Nest microservice over the messaging transport: the lifecycle a service's main.ts relies on. */
+async function startApp(module: Type) {
+  const ref = await Test.createTestingModule({ imports: [module] }).compile();
+  const app = ref.createNestMicroservice({ strategy: ref.get(MessagingService).transport });
+  app.useLogger(false);
+  await app.listen();
+  return { app, messaging: ref.get<MessagingService<Harness['catalog']>>(MessagingService) };
+}
 
 describe('MessagingModule in a Nest application', () => {
   let h: Harness;
@@ -17,13 +52,14 @@ describe('MessagingModule in a Nest application', () => {
     await h.close();
   });
 
-  it('discovers @HandlesEvent handlers, relays outbox writes, and shuts down cleanly', async () => {
-    @Injectable()
-    class ThingHandler {
-      @HandlesEvent(h.topic)
+  it('serves @EventPattern handlers through the transport, relays outbox writes, and shuts down cleanly', async () => {
+    const EventPattern = eventPatternFor<Harness['catalog']>();
+    @Controller()
+    class ThingEvents {
+      @EventPattern(h.topic as keyof Harness['catalog'])
       async onThing(
-        event: { eventId: string; dossierId: string | null; payload: { seq: number } },
-        ctx: HandlerContext,
+        @Payload() event: { eventId: string; dossierId: string | null; payload: { seq: number } },
+        @Ctx() ctx: EventContext,
       ) {
         await ctx.manager.query('INSERT INTO effects (consumer, event_id, dossier_id, seq) VALUES ($1, $2, $3, $4)', [
           'nest',
@@ -34,29 +70,7 @@ describe('MessagingModule in a Nest application', () => {
       }
     }
 
-    @Module({
-      imports: [
-        MessagingModule.forRootAsync({
-          useFactory: () => ({
-            service: 'test',
-            brokers: testEnv.KAFKA_BROKERS,
-            dataSource: h.ds,
-            logger: h.logger,
-            catalog: h.catalog,
-            relay: { pollIntervalMs: 20 },
-            consumer: { groupId: `nest-${h.id}` },
-          }),
-        }),
-      ],
-      providers: [ThingHandler],
-    })
-    class AppModule {}
-
-    // A standalone application context: the lifecycle hooks a service's main.ts relies on, without HTTP.
-    const app = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app.useLogger(false);
-    await app.init();
-    const messaging = app.get<MessagingService<Harness['catalog']>>(MessagingService);
+    const { app, messaging } = await startApp(appWith(h, ThingEvents, `nest-${h.id}`));
     expect(messaging.consumer?.topics).toEqual([h.topic]);
 
     const dossierId = '0193a0b0-0000-7000-8000-0000000000ee';
@@ -101,5 +115,59 @@ describe('MessagingModule in a Nest application', () => {
     const after = await consumerLag(h.kafka, `nest-${h.id}`);
     expect(totalLag(after)).toBe(2);
     expect(after.filter((l) => l.lag > 0)).toHaveLength(1);
+  });
+
+  it('refuses to start with two handlers for one topic', async () => {
+    const EventPattern = eventPatternFor<Harness['catalog']>();
+    @Controller()
+    class Twice {
+      @EventPattern(h.topic as keyof Harness['catalog'])
+      async first() {}
+
+      @EventPattern(h.topic as keyof Harness['catalog'])
+      async second() {}
+    }
+    const ref = await Test.createTestingModule({ imports: [appWith(h, Twice, `twice-${h.id}`)] }).compile();
+    const app = ref.createNestMicroservice({ strategy: ref.get(MessagingService).transport });
+    app.useLogger(false);
+    await expect(app.listen()).rejects.toThrow(`two handlers for ${h.topic}`);
+    await app.close().catch(() => undefined);
+  });
+
+  it("hands a handler's errors to the consumer untouched: a NonRetriableError is dead-lettered at once", async () => {
+    const EventPattern = eventPatternFor<Harness['catalog']>();
+    const attempts: number[] = [];
+    @Controller()
+    class Refusing {
+      @EventPattern(h.topic as keyof Harness['catalog'])
+      async onThing(@Payload() event: { payload: { seq: number } }, @Ctx() ctx: EventContext) {
+        attempts.push(ctx.attempt);
+        if (event.payload.seq === 7) throw new NonRetriableError('seven is refused by rule');
+        await ctx.manager.query(
+          "INSERT INTO effects (consumer, event_id, dossier_id, seq) VALUES ('refusing', gen_random_uuid(), gen_random_uuid(), $1)",
+          [event.payload.seq],
+        );
+      }
+    }
+    const { app } = await startApp(appWith(h, Refusing, `refusing-${h.id}`));
+    const dossierId = '0193a0b0-0000-7000-8000-0000000000ef';
+    const event = createEvent(h.catalog, h.topic as never, { seq: 7, note: 'refused' } as never, {
+      dossierId,
+      correlationId: 'r',
+      producer: 'test',
+    });
+    const before = (await readDlq(h.kafka, h.dlq)).length;
+    await h.producer.sendBatch([{ topic: h.topic, key: dossierId, value: JSON.stringify(event) }]);
+    await eventually('dead-lettered', async () => (await readDlq(h.kafka, h.dlq)).length > before || undefined);
+    const letters = await readDlq(h.kafka, h.dlq);
+    // Only this test's event (the first test's raw records are dead-lettered by this new group as well).
+    const mine = letters.filter((l) => l.headers[DLQ_HEADERS.consumer] === `refusing-${h.id}` && l.key === dossierId);
+    expect(mine).toHaveLength(1);
+    // The consumer saw the NonRetriableError itself (Nest's filter would have made it a generic object):
+    // rejected by rule, after a single try in the event-by-event pass, never retried.
+    expect(mine[0]?.headers[DLQ_HEADERS.reason]).toBe('rejected');
+    expect(mine[0]?.headers[DLQ_HEADERS.error]).toBe('seven is refused by rule');
+    expect(attempts.filter((a) => a > 1)).toEqual([]);
+    await app.close();
   });
 });

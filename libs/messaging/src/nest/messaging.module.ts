@@ -2,23 +2,22 @@ import {
   Inject,
   Injectable,
   Module,
-  SetMetadata,
   type DynamicModule,
   type ModuleMetadata,
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { Admin, Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { catalog as platformCatalog, type Catalog, type TopicCatalog } from '@hoso/contracts';
-import { IdempotentConsumer, type ConsumerOptions, type EventHandler, type HandlerMap } from '../consumer';
+import { IdempotentConsumer, type ConsumerOptions } from '../consumer';
 import { createKafka } from '../kafka';
 import { consumerLag, type PartitionLag } from '../lag';
 import type { Logger } from '../logger';
-import { Outbox } from '../outbox';
+import { Outbox, outboxWritten } from '../outbox';
 import { EventProducer, TypedPublisher } from '../producer';
 import { OutboxRelay, type RelayOptions } from '../relay';
+import { KafkaEventTransport } from './event-transport';
 
 export interface MessagingOptions<C extends TopicCatalog = Catalog> {
   /** The producer name written in every envelope, and the Kafka client id. */
@@ -29,8 +28,12 @@ export interface MessagingOptions<C extends TopicCatalog = Catalog> {
   catalog?: C;
   /** Physical topic = prefix + contract topic: separate environments (or test runs) on one cluster. */
   topicPrefix?: string;
+  /** false: the service writes no outbox rows, so no relay polls for them. */
   relay?: false | Pick<RelayOptions, 'batchSize' | 'pollIntervalMs' | 'retentionMs'>;
-  /** Consumer settings; handlers come from `@HandlesEvent` methods. Omit for a service that consumes nothing. */
+  /**
+   * Consumer settings; handlers are the `@EventPattern` methods of the application's controllers, registered with
+   * `transport` (createServiceApp connects it). Omit for a service that consumes nothing.
+   */
   consumer?: Omit<
     ConsumerOptions<C>,
     'kafka' | 'catalog' | 'dataSource' | 'producer' | 'logger' | 'handlers' | 'topicPrefix'
@@ -38,16 +41,13 @@ export interface MessagingOptions<C extends TopicCatalog = Catalog> {
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
-const HANDLES_EVENT = 'hoso:handles-event';
-
-/** Marks a provider method as the handler of a topic; it runs inside the consumer's batch transaction. */
-export const HandlesEvent = (topic: string) => SetMetadata(HANDLES_EVENT, topic);
 
 /**
- * Kafka for a Nest service, with the outbox relay and an idempotent consumer.
- * We use our own module instead of @nestjs/microservices' Kafka transport: the transport commits
- * offsets independently of the handler's database transaction and has no inbox, no DLQ and no batch
- * transactions, so it cannot give effect-exactly-once (see docs/architecture.md).
+ * Kafka for a Nest service, with the outbox relay and an idempotent consumer. Handlers are declared the Nest way
+ * (`@EventPattern(topic)` in a controller) and reach the consumer through a custom transport strategy
+ * (`transport`), not through @nestjs/microservices' Kafka transport: that one commits offsets independently of
+ * the handler's database transaction and has no inbox, no DLQ and no set-based flushes, so it cannot give
+ * effect-exactly-once (see docs/architecture.md).
  */
 @Injectable()
 export class MessagingService<C extends TopicCatalog = Catalog>
@@ -58,16 +58,18 @@ export class MessagingService<C extends TopicCatalog = Catalog>
   readonly outbox: Outbox<C>;
   readonly publisher: TypedPublisher<C>;
   readonly relay: OutboxRelay | null;
+  readonly transport: KafkaEventTransport<C>;
   consumer: IdempotentConsumer<C> | null = null;
   private readonly catalog: C;
   private admin: Promise<Admin> | null = null;
+  private starting: Promise<void> | null = null;
 
-  constructor(
-    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions<C>,
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-  ) {
+  constructor(@Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions<C>) {
     this.catalog = options.catalog ?? (platformCatalog as unknown as C);
+    this.transport = new KafkaEventTransport(this.catalog, {
+      start: () => this.startConsumer(),
+      stop: () => this.stopConsumer(),
+    });
     this.kafka = createKafka({ clientId: options.service, brokers: options.brokers, logger: options.logger });
     this.producer = new EventProducer(this.kafka);
     this.outbox = new Outbox(this.catalog, options.service, options.topicPrefix ?? '');
@@ -83,10 +85,18 @@ export class MessagingService<C extends TopicCatalog = Catalog>
           });
   }
 
-  /** Runs `work` in a transaction (write the business change and `outbox.add` with its manager), then wakes the relay. */
+  /**
+   * Runs `work` in a transaction (write the business change and `outbox.add` with its manager), then wakes the
+   * relay if it wrote outbox rows.
+   */
   async transaction<R>(work: (manager: EntityManager) => Promise<R>): Promise<R> {
-    const result = await this.options.dataSource.transaction(work);
-    this.relay?.wake();
+    let wrote = false;
+    const result = await this.options.dataSource.transaction(async (manager) => {
+      const r = await work(manager);
+      wrote = outboxWritten(manager.queryRunner);
+      return r;
+    });
+    if (wrote) this.relay?.wake();
     return result;
   }
 
@@ -112,8 +122,17 @@ export class MessagingService<C extends TopicCatalog = Catalog>
   async onApplicationBootstrap(): Promise<void> {
     await this.producer.connect();
     this.relay?.start();
-    const handlers = this.discoverHandlers();
-    if (this.options.consumer && Object.keys(handlers).length > 0) {
+    await this.startConsumer();
+  }
+
+  /**
+   * Starts the consumer over the handlers registered with the transport (once; at bootstrap in a hybrid
+   * application, whose controllers' handlers are registered when createServiceApp connects the transport).
+   */
+  startConsumer(): Promise<void> {
+    this.starting ??= (async () => {
+      const handlers = this.transport.handlerMap();
+      if (!this.options.consumer || Object.keys(handlers).length === 0) return;
       this.consumer = new IdempotentConsumer<C>({
         ...this.options.consumer,
         kafka: this.kafka,
@@ -123,44 +142,29 @@ export class MessagingService<C extends TopicCatalog = Catalog>
         logger: this.options.logger,
         handlers,
         ...(this.options.topicPrefix ? { topicPrefix: this.options.topicPrefix } : {}),
-        // A handler's outbox rows go out as soon as its batch commits, not at the relay's next idle poll.
+        // A flush's outbox rows go out as soon as it commits, not at the relay's next idle poll.
         onCommitted: () => {
           this.relay?.wake();
         },
       });
       await this.consumer.start();
-    }
+    })();
+    return this.starting;
+  }
+
+  private async stopConsumer(): Promise<void> {
+    await this.consumer?.stop();
   }
 
   /**
-   * Shutdown order: stop taking events (finishing the batch in flight), drain the relay, then disconnect —
+   * Shutdown order: stop taking events (finishing the flush in flight), drain the relay, then disconnect —
    * before the application's `onApplicationShutdown` hooks close the database these need.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
+    await this.stopConsumer();
     await this.relay?.stop();
     await this.producer.disconnect();
     if (this.admin) await (await this.admin.catch(() => null))?.disconnect();
-  }
-
-  private discoverHandlers(): HandlerMap<C> {
-    const handlers: Record<string, EventHandler<C, never>> = {};
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      const proto = Object.getPrototypeOf(instance) as object;
-      for (const method of this.scanner.getAllMethodNames(proto)) {
-        const fn = instance[method];
-        if (typeof fn !== 'function') continue;
-        const topic = Reflect.getMetadata(HANDLES_EVENT, fn) as string | undefined;
-        if (!topic) continue;
-        if (!(topic in this.catalog))
-          throw new Error(`@HandlesEvent('${topic}') on ${proto.constructor.name}.${method}: unknown topic`);
-        if (handlers[topic]) throw new Error(`two handlers for ${topic}`);
-        handlers[topic] = (fn as EventHandler<C, never>).bind(instance);
-      }
-    }
-    return handlers;
   }
 }
 
@@ -175,7 +179,7 @@ export class MessagingModule {
     return {
       module: MessagingModule,
       global: true,
-      imports: [DiscoveryModule, ...(options.imports ?? [])],
+      imports: options.imports ?? [],
       providers: [
         { provide: MESSAGING_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
         MessagingService,

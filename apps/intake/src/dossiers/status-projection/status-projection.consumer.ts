@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { EventOf, Catalog } from '@hoso/contracts';
-import { HandlesEvent, type HandlerContext } from '@hoso/messaging';
+import { EventPattern, type HandlerContext, type EventContext } from '@hoso/messaging';
 import { APP_LOGGER } from '../../logger.token';
 import { statusEffectOf, type StatusTopic } from '../domain/status-events';
 import { decideStatusMove } from '../domain/status';
@@ -12,60 +13,60 @@ import { DossierRepository } from '../dossier.repository';
  * the history; `decideStatusMove` says whether it also moves the current status (events of different topics
  * arrive in any order). Runs in the consumer's batch transaction, with its inbox row: applied once.
  */
-@Injectable()
+@Controller()
 export class StatusProjectionConsumer {
   constructor(
     private readonly dossiers: DossierRepository,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
-  @HandlesEvent('identity.verified.v1')
-  onIdentityVerified(e: EventOf<Catalog, 'identity.verified.v1'>, ctx: HandlerContext) {
+  @EventPattern('identity.verified.v1')
+  onIdentityVerified(@Payload() e: EventOf<Catalog, 'identity.verified.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('identity.verified.v1', e, ctx);
   }
 
-  @HandlesEvent('identity.rejected.v1')
-  onIdentityRejected(e: EventOf<Catalog, 'identity.rejected.v1'>, ctx: HandlerContext) {
+  @EventPattern('identity.rejected.v1')
+  onIdentityRejected(@Payload() e: EventOf<Catalog, 'identity.rejected.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('identity.rejected.v1', e, ctx);
   }
 
-  @HandlesEvent('payment.requested.v1')
-  onPaymentRequested(e: EventOf<Catalog, 'payment.requested.v1'>, ctx: HandlerContext) {
+  @EventPattern('payment.requested.v1')
+  onPaymentRequested(@Payload() e: EventOf<Catalog, 'payment.requested.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('payment.requested.v1', e, ctx);
   }
 
-  @HandlesEvent('payment.waived.v1')
-  onPaymentWaived(e: EventOf<Catalog, 'payment.waived.v1'>, ctx: HandlerContext) {
+  @EventPattern('payment.waived.v1')
+  onPaymentWaived(@Payload() e: EventOf<Catalog, 'payment.waived.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('payment.waived.v1', e, ctx);
   }
 
-  @HandlesEvent('payment.completed.v1')
-  onPaymentCompleted(e: EventOf<Catalog, 'payment.completed.v1'>, ctx: HandlerContext) {
+  @EventPattern('payment.completed.v1')
+  onPaymentCompleted(@Payload() e: EventOf<Catalog, 'payment.completed.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('payment.completed.v1', e, ctx);
   }
 
-  @HandlesEvent('payment.failed.v1')
-  onPaymentFailed(e: EventOf<Catalog, 'payment.failed.v1'>, ctx: HandlerContext) {
+  @EventPattern('payment.failed.v1')
+  onPaymentFailed(@Payload() e: EventOf<Catalog, 'payment.failed.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('payment.failed.v1', e, ctx);
   }
 
-  @HandlesEvent('payment.refunded.v1')
-  onPaymentRefunded(e: EventOf<Catalog, 'payment.refunded.v1'>, ctx: HandlerContext) {
+  @EventPattern('payment.refunded.v1')
+  onPaymentRefunded(@Payload() e: EventOf<Catalog, 'payment.refunded.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('payment.refunded.v1', e, ctx);
   }
 
-  @HandlesEvent('case.received.v1')
-  onCaseReceived(e: EventOf<Catalog, 'case.received.v1'>, ctx: HandlerContext) {
+  @EventPattern('case.received.v1')
+  onCaseReceived(@Payload() e: EventOf<Catalog, 'case.received.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('case.received.v1', e, ctx);
   }
 
-  @HandlesEvent('case.status-changed.v1')
-  onCaseStatusChanged(e: EventOf<Catalog, 'case.status-changed.v1'>, ctx: HandlerContext) {
+  @EventPattern('case.status-changed.v1')
+  onCaseStatusChanged(@Payload() e: EventOf<Catalog, 'case.status-changed.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('case.status-changed.v1', e, ctx);
   }
 
-  @HandlesEvent('case.completed.v1')
-  onCaseCompleted(e: EventOf<Catalog, 'case.completed.v1'>, ctx: HandlerContext) {
+  @EventPattern('case.completed.v1')
+  onCaseCompleted(@Payload() e: EventOf<Catalog, 'case.completed.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('case.completed.v1', e, ctx);
   }
 
