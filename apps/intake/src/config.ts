@@ -26,6 +26,11 @@ export const configSchema = z.object({
   ATTACHMENT_DIR: z.string().min(1).default('.data/attachments'),
   /** Upsert the catalog and administrative units at start-up (idempotent). */
   SEED_ON_START: booleanFlag.default(true),
+  /**
+   * Most receipt numbers a process reserves per agency and day at once (blocks start at 8 and double up to this).
+   * Larger: fewer counter updates for a busy agency; smaller: shorter gaps left by restarts and quiet agencies.
+   */
+  RECEIPT_BLOCK_SIZE: positiveInt.default(100),
 });
 
 export type Config = ReturnType<typeof loadConfig>;

@@ -277,4 +277,20 @@ describe('dossier lifecycle: status projection, withdrawal, merged units', () =>
     const withdrawn = await t.tap.waitFor('dossier.withdrawn.v1', (e) => e.dossierId === inFlight.id);
     expect(withdrawn.payload).toMatchObject({ agencyCode: 'C00082' });
   });
+
+  it('routes by a change another replica made, although this one holds the agencies in memory', async () => {
+    // This replica has read the agencies (a submission routed by them).
+    expect((await submitTo('C00004')).receiptCode).toMatch(/^C00004-/);
+    // Another replica (or a hand edit) reroutes the agency: nothing tells this one but the database.
+    await t.query(`UPDATE agencies SET successor_code = 'C00166' WHERE code = 'C00004'`);
+    const routed = await submitTo('C00004');
+    expect(routed.receiptCode).toMatch(/^C00166-/);
+    const [row] = await t.query<{ agency_code: string; requested_agency_code: string }>(
+      'SELECT agency_code, requested_agency_code FROM dossiers WHERE id = $1',
+      [routed.id],
+    );
+    expect(row).toEqual({ agency_code: 'C00166', requested_agency_code: 'C00004' });
+    const event = await t.tap.waitFor('dossier.submitted.v1', (e) => e.dossierId === routed.id);
+    expect(event.payload).toMatchObject({ agencyCode: 'C00166' });
+  });
 });

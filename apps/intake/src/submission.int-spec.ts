@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Response } from 'superagent';
+import pg from 'pg';
+import { MessagingService } from '@hoso/messaging';
 import { eventually } from '@hoso/testing';
 import {
   maritalStatusForm,
@@ -176,6 +178,68 @@ describe('intake service: submission and reads', () => {
       }
     });
 
+    it('answers 20 parallel submissions with one key with exactly one dossier, one event and one receipt', async () => {
+      const key = `race20-${randomUUID()}`;
+      const body = { procedureCode: TEST_PROCEDURE, agencyCode: AGENCY, form: maritalStatusForm(CITIZEN) };
+      const answers = await Promise.all(Array.from({ length: 20 }, () => submit(citizen, key, body)));
+      expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 202));
+      const ids = new Set(answers.map((a) => (a.body as { id: string }).id));
+      expect(ids.size).toBe(1);
+      expect(new Set(answers.map((a) => (a.body as { receiptCode: string }).receiptCode)).size).toBe(1);
+      expect(answers.filter((a) => a.headers['idempotent-replayed'] !== 'true')).toHaveLength(1);
+      const [id] = [...ids];
+      expect(await t.query('SELECT 1 FROM dossiers WHERE id = $1', [id])).toHaveLength(1);
+      expect(await t.query('SELECT 1 FROM dossier_status_history WHERE dossier_id = $1', [id])).toHaveLength(1);
+      expect(await t.query('SELECT 1 FROM messaging_outbox WHERE key = $1', [id])).toHaveLength(1);
+      expect(await t.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).toHaveLength(1);
+    });
+
+    it('gives 200 concurrent submissions to one agency 200 distinct receipt numbers of that day', async () => {
+      t.clock.set(new Date('2026-04-01T03:00:00Z'));
+      try {
+        const body = { procedureCode: TEST_PROCEDURE, agencyCode: 'C00166', form: maritalStatusForm(CITIZEN) };
+        const answers = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => submit(citizen, `many-${i}-${randomUUID()}`, body)),
+        );
+        expect(answers.filter((a) => a.status !== 202).map((a) => a.status)).toEqual([]);
+        const codes = answers.map((a) => (a.body as { receiptCode: string }).receiptCode);
+        expect(new Set(codes).size).toBe(200);
+        for (const code of codes) expect(code).toMatch(/^C00166-260401-\d{6}$/);
+        const stored = await t.query<{ receipt_code: string }>(
+          `SELECT receipt_code FROM dossiers WHERE receipt_code LIKE 'C00166-260401-%'`,
+        );
+        expect(stored.map((r) => r.receipt_code).sort()).toEqual([...codes].sort());
+        // The counter row is ahead of every number handed out (the rest of the last block is reserved, unused).
+        const [counter] = await t.query<{ last_value: number }>(
+          `SELECT last_value FROM receipt_counters WHERE agency_code = 'C00166' AND day = '2026-04-01'`,
+        );
+        const highest = Math.max(...codes.map((c) => Number(c.slice(-6))));
+        expect(counter?.last_value).toBeGreaterThanOrEqual(highest);
+      } finally {
+        t.clock.set(null);
+      }
+    });
+
+    it('replays an accepted submission with attachments, although they are claimed now', async () => {
+      const attachment = (await upload(citizen)).body as { id: string };
+      const key = `att-replay-${randomUUID()}`;
+      const body = {
+        procedureCode: TEST_PROCEDURE,
+        agencyCode: AGENCY,
+        form: maritalStatusForm(CITIZEN),
+        attachmentIds: [attachment.id],
+      };
+      const first = await submit(citizen, key, body);
+      expect(first.status).toBe(202);
+      const again = await submit(citizen, key, body);
+      expect(again.status).toBe(202);
+      expect(again.body).toEqual(first.body);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      // Another body with the same key is still a conflict, even when that body is invalid on its own.
+      const other = await submit(citizen, key, { ...body, agencyCode: 'C99999' });
+      expect(other.status).toBe(409);
+    });
+
     it('refuses a bad form with per-field errors, storing nothing and emitting nothing', async () => {
       const attachment = (await upload(citizen)).body as { id: string };
       const [dossiers, outbox] = [await dossierCount(), await outboxCount()];
@@ -312,6 +376,66 @@ describe('intake service: submission and reads', () => {
       expect((await submit(officer, `ctr3-${randomUUID()}`, { ...body, applicant: undefined })).status).toBe(400);
       // A citizen cannot name another applicant.
       expect((await submit(citizen, `ctr4-${randomUUID()}`, body)).status).toBe(400);
+    });
+  });
+
+  describe('cost of a submission', () => {
+    /**
+     * Counts the statements the process sends to PostgreSQL (every pg client, pool or not) while `work` runs.
+     * The relay is paused meanwhile so its polling is not counted; nothing else in this file talks to the
+     * database in the background (no events arrive for the status projection).
+     */
+    async function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
+      const relay = t.app.get(MessagingService).relay;
+      await relay?.stop();
+      const seen: string[] = [];
+      const original = pg.Client.prototype.query;
+      const counting = function (this: pg.Client, ...args: unknown[]) {
+        const first = args[0];
+        seen.push(typeof first === 'string' ? first : ((first as { text?: string }).text ?? '?'));
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      };
+      pg.Client.prototype.query = counting as typeof original;
+      try {
+        await work();
+      } finally {
+        pg.Client.prototype.query = original;
+        relay?.start();
+      }
+      return seen;
+    }
+
+    it('takes at most 3 round trips to PostgreSQL per submission after warm-up, and 1 on the normal path', async () => {
+      const body = { procedureCode: TEST_PROCEDURE, agencyCode: AGENCY, form: maritalStatusForm(CITIZEN) };
+      // Warm-up: reference data loaded, a receipt block reserved for the agency and day.
+      expect((await submit(citizen, `warm-${randomUUID()}`, body)).status).toBe(202);
+      const perSubmission: number[] = [];
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const statements = await statementsDuring(async () => {
+          const res = await submit(citizen, `cost-${i}-${randomUUID()}`, body);
+          expect(res.status).toBe(202);
+          ids.push((res.body as { id: string }).id);
+        });
+        perSubmission.push(statements.length);
+      }
+      expect(Math.max(...perSubmission)).toBeLessThanOrEqual(3);
+      // The round trip that writes is one statement: no BEGIN/COMMIT pair around it.
+      expect(perSubmission.filter((n) => n === 1).length).toBeGreaterThanOrEqual(9);
+      // A replay of a key costs no more, and answers the same.
+      const key = `cost-replay-${randomUUID()}`;
+      const first = await submit(citizen, key, body);
+      const replayStatements = await statementsDuring(async () => {
+        const again = await submit(citizen, key, body);
+        expect(again.status).toBe(202);
+        expect(again.body).toEqual(first.body);
+      });
+      expect(replayStatements.length).toBeLessThanOrEqual(3);
+      // Every one of them was written completely, and its event reaches Kafka once the relay runs again.
+      for (const id of ids) await t.tap.waitFor('dossier.submitted.v1', (e) => e.dossierId === id);
+      expect(
+        await t.query('SELECT 1 FROM dossier_status_history WHERE dossier_id = ANY($1::uuid[])', [ids]),
+      ).toHaveLength(ids.length);
     });
   });
 

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { accessClaims, toAuthUser, TOKEN_AUDIENCE, TOKEN_ISSUER, type AuthUser } from './claims';
+import { VerifiedTokenCache } from './token-cache';
 
 export class InvalidTokenError extends Error {
   constructor(message: string) {
@@ -15,13 +16,23 @@ export interface VerifierOptions {
   audience?: string;
   /** Accepted clock skew between services, seconds. */
   clockToleranceSec?: number;
+  /**
+   * Verified tokens kept in memory (see VerifiedTokenCache): default 10,000 entries for at most 5 minutes each and
+   * never past the token's `exp`; `false` verifies every time. `now` (ms) is for tests.
+   */
+  cache?: false | { maxEntries?: number; maxAgeMs?: number; now?: () => number };
 }
 
 /** Verifies hoso access tokens (EdDSA or RS256) against the identity service's published keys. */
 export class JwtVerifier {
   private readonly keys: JWTVerifyGetKey;
+  private readonly cache: VerifiedTokenCache<AuthUser> | null;
 
   constructor(private readonly opts: VerifierOptions) {
+    this.cache =
+      opts.cache === false
+        ? null
+        : new VerifiedTokenCache<AuthUser>(opts.cache?.maxEntries, opts.cache?.maxAgeMs, opts.cache?.now);
     this.keys =
       typeof opts.jwks === 'string'
         ? // Cached; refetched when a token names an unknown key id (key rotation), at most every 30 s.
@@ -36,7 +47,10 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<AuthUser> {
-    let payload: unknown;
+    const cached = this.cache?.get(token);
+    // A copy: a caller that changes its user must not change what the next request of the token gets.
+    if (cached) return { ...cached };
+    let payload: { exp?: number } & Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
         issuer: this.opts.issuer ?? TOKEN_ISSUER,
@@ -50,6 +64,8 @@ export class JwtVerifier {
     const claims = accessClaims.safeParse(payload);
     if (!claims.success)
       throw new InvalidTokenError(`token claims: ${claims.error.issues.map((i) => i.message).join('; ')}`);
-    return toAuthUser(claims.data);
+    const user = toAuthUser(claims.data);
+    this.cache?.set(token, { ...user }, payload.exp);
+    return user;
   }
 }

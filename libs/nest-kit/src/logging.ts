@@ -25,15 +25,51 @@ export function createRootLogger(service: string, level = process.env['LOG_LEVEL
   );
 }
 
+/** Requests slower than this are logged at info even when they succeed (LOG_SLOW_REQUEST_MS). */
+export const DEFAULT_SLOW_REQUEST_MS = 1000;
+
+export interface RequestLogOptions {
+  slowRequestMs?: number;
+}
+
+/**
+ * The level of a finished request's line: errors (5xx) at error, refusals (4xx) at warn, slow successes at info, other
+ * successes at debug — and `silent` when debug is off, so a quiet service neither builds nor serialises a line for a
+ * request that went well (pino-http returns before computing anything else for `silent`).
+ */
+export function requestLogLevel(
+  logger: Pick<Logger, 'isLevelEnabled'>,
+  statusCode: number,
+  failed: boolean,
+  elapsedMs: number,
+  slowRequestMs: number,
+): 'error' | 'warn' | 'info' | 'debug' | 'silent' {
+  if (failed || statusCode >= 500) return 'error';
+  if (statusCode >= 400) return 'warn';
+  if (elapsedMs >= slowRequestMs) return 'info';
+  return logger.isLevelEnabled('debug') ? 'debug' : 'silent';
+}
+
+const STARTED = Symbol('requestStartedAt');
+
 /** HTTP request logging with the correlation id on every line (request logs and `PinoLogger` calls). */
-export function loggingModule(logger: Logger) {
+export function loggingModule(logger: Logger, options: RequestLogOptions = {}) {
+  const fromEnv = Number(process.env['LOG_SLOW_REQUEST_MS']);
+  const slowRequestMs =
+    options.slowRequestMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_SLOW_REQUEST_MS);
   return LoggerModule.forRoot({
     pinoHttp: {
       logger,
-      genReqId: correlationIdOf,
+      genReqId: (req, res) => {
+        (req as { [STARTED]?: number })[STARTED] = performance.now();
+        return correlationIdOf(req, res);
+      },
       customProps: (req) => ({ correlationId: (req as { id?: unknown }).id }),
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      customLogLevel: (req, res, err) => {
+        const started = (req as { [STARTED]?: number })[STARTED];
+        const elapsed = started === undefined ? 0 : performance.now() - started;
+        return requestLogLevel(logger, res.statusCode, Boolean(err), elapsed, slowRequestMs);
+      },
       // Health and metrics scrapes every few seconds would drown the useful lines.
       autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
       serializers: {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthUser } from '@hoso/auth';
 import { audit } from '@hoso/nest-kit';
+import { ReferenceCache } from '../catalog/reference-cache';
 import { APP_LOGGER } from '../logger.token';
 import { checkMerge, MAX_SUCCESSOR_HOPS } from './domain/merge';
 
@@ -26,6 +27,7 @@ export class MergeUnitHandler {
   constructor(
     private readonly ds: DataSource,
     @Inject(APP_LOGGER) private readonly logger: Logger,
+    private readonly reference: ReferenceCache,
   ) {}
 
   mergeCommune(code: string, into: string, user: AuthUser, correlationId: string): Promise<MergeResult> {
@@ -108,6 +110,8 @@ export class MergeUnitHandler {
       const [rerouted] = await apply(m, mergedAt);
       return { code, mergedIntoCode: into, mergedAt: mergedAt.toISOString(), reroutedAgencies: rerouted };
     });
+    // Routing changed: this replica's next submission reads the agencies again instead of finding the version moved.
+    this.reference.invalidate();
     audit(this.logger, {
       action: `${unit}.merge`,
       outcome: 'allowed',

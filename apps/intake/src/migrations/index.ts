@@ -1,10 +1,14 @@
 import { MessagingTables1764115200000 } from '@hoso/messaging';
 import { IntakeSchema1764201600000 } from './1764201600000-intake-schema';
 import { AttachmentPurpose1764201600001 } from './1764201600001-attachment-purpose';
+import { DossierChangeFeed1764900000000 } from './1764900000000-dossier-change-feed';
+import { SubmissionFastPath1764901000000 } from './1764901000000-submission-fast-path';
 
 /** Every migration of the intake database, in order. */
 export const INTAKE_MIGRATIONS = [
   MessagingTables1764115200000,
   IntakeSchema1764201600000,
   AttachmentPurpose1764201600001,
+  DossierChangeFeed1764900000000,
+  SubmissionFastPath1764901000000,
 ];
