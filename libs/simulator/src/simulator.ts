@@ -316,6 +316,8 @@ export class Simulator {
       this.options.seed,
       this.options.dossiersPerCitizen ?? 2,
     );
+    // The status feed is followed from before the first submission, so no change of this run's dossiers is missed.
+    await this.observer.start();
     this.baseline = await this.readMetrics();
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 
 export interface ResultData {
@@ -34,57 +35,304 @@ export function asciiFold(s: string): string {
     .replace(/Đ/g, 'D');
 }
 
+/** One paragraph of the page: its text, size, alignment and the blank lines after it. */
+interface Block {
+  text: string;
+  size: number;
+  center?: boolean;
+  gapAfter?: number;
+}
+
+/** What the result says, paragraph by paragraph (NFC: precomposed letters, one glyph each). */
+function pageBlocks(data: ResultData, hash: string): Block[] {
+  const blocks: Block[] = [
+    { text: 'CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', size: 16, center: true },
+    { text: 'Độc lập - Tự do - Hạnh phúc', size: 12, center: true, gapAfter: 2 },
+    { text: 'KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH', size: 18, center: true, gapAfter: 1 },
+    { text: `Mã hồ sơ: ${data.receiptCode}`, size: 12 },
+    { text: `Thủ tục: ${data.procedureCode}`, size: 12 },
+    { text: `Cơ quan giải quyết: ${data.agencyCode}`, size: 12 },
+    { text: `Kết quả: ${data.outcome === 'APPROVED' ? 'Chấp thuận' : 'Từ chối'}`, size: 12 },
+  ];
+  if (data.reason) blocks.push({ text: `Lý do: ${data.reason}`, size: 12 });
+  blocks.push({ text: `Ngày cấp: ${data.issuedAt}`, size: 12, gapAfter: 2 });
+  blocks.push({ text: 'Mã xác thực (SHA-256 của dữ liệu kết quả chuẩn hóa):', size: 9 });
+  blocks.push({ text: hash, size: 9 });
+  return blocks.map((b) => ({ ...b, text: b.text.normalize('NFC') }));
+}
+
+// A4 in points, and the page margin.
+const PAGE_W = 595.28;
+const PAGE_H = 841.89;
+const MARGIN = 56;
+
 /**
- * pdfkit parses the TrueType file again for every document (fontkit decodes the glyph metrics, the character map
- * and the layout tables of DejaVu's ~6,000 glyphs): three quarters of a result's CPU, and a third of
- * case-tracking's at five dossiers a second in the benchmark. The parsed font is immutable once decoded, and each
- * document still builds its own subset of the glyphs it uses, so one parsed font serves every document.
- *
- * pdfkit has no public way to hand it a parsed font: the first document opens the file as usual and its font
- * object gives the parsed font and pdfkit's font class; later documents get a font of that class over the same
- * parsed font, registered the way `doc.font()` registers one. Should a pdfkit upgrade change these internals, the
- * check below fails and every document opens the file itself again (slower, same output).
+ * Characters the prepared font covers: printable ASCII and Latin-1, every Vietnamese letter (precomposed) and the
+ * usual typographic punctuation. A result whose text needs anything else (a rare character in a rejection reason)
+ * is laid out by pdfkit instead, which embeds whatever glyphs the font has.
  */
-interface PdfkitFontInternals {
-  _font?: { font?: unknown; name?: string; constructor: unknown };
-  _fontCount?: unknown;
-  _fontFamilies?: Record<string, unknown>;
+function coveredCodePoints(): number[] {
+  const cps: number[] = [];
+  const range = (from: number, to: number) => {
+    for (let c = from; c <= to; c++) cps.push(c);
+  };
+  range(0x20, 0x7e);
+  range(0xa0, 0xff);
+  cps.push(0x102, 0x103, 0x110, 0x111, 0x128, 0x129, 0x168, 0x169, 0x1a0, 0x1a1, 0x1af, 0x1b0);
+  range(0x1ea0, 0x1ef9);
+  cps.push(0x2013, 0x2014, 0x2018, 0x2019, 0x201c, 0x201d, 0x2026, 0x2022);
+  return cps;
 }
-type EmbeddedFontClass = new (doc: unknown, font: unknown, id: string) => { name: string };
-const parsedFonts = new Map<string, { font: unknown; FontClass: EmbeddedFontClass }>();
 
-/** Exported for the test: whether `path` is served from the parsed-font cache. */
+/**
+ * The font prepared once per process: a subset of the TrueType font with every covered glyph, compressed, and the
+ * PDF font objects around it, as bytes. pdfkit parsed the whole font and built, encoded and compressed a subset for
+ * every document (about 12 ms of CPU each); with the prepared font a document is its page's text laid out from the
+ * glyph widths, one small compressed content stream and the font objects copied in (well under a millisecond).
+ */
+interface PreparedFont {
+  /** Code point → glyph id in the subset. */
+  gid: Map<number, number>;
+  /** Advance of each subset glyph, in thousandths of the font size. */
+  advance: number[];
+  ascender: number;
+  descender: number;
+  lineGap: number;
+  /** The objects 5–9 (Type0 font, CID font, descriptor, font file, ToUnicode map), ready to copy. */
+  objects: Buffer[];
+}
+
+interface FontkitGlyph {
+  id: number;
+  advanceWidth: number;
+}
+interface FontkitFont {
+  unitsPerEm: number;
+  ascent: number;
+  descent: number;
+  lineGap: number;
+  capHeight: number;
+  italicAngle: number;
+  postscriptName: string;
+  bbox: { minX: number; minY: number; maxX: number; maxY: number };
+  glyphForCodePoint(cp: number): FontkitGlyph;
+  createSubset(): { includeGlyph(g: FontkitGlyph): number; encode(): Uint8Array };
+}
+
+const preparedFonts = new Map<string, PreparedFont | null>();
+
+/** Exported for the test: whether the font at `path` is prepared (parsed and subset once) for later documents. */
 export function fontIsShared(path: string): boolean {
-  return parsedFonts.has(path);
+  return Boolean(preparedFonts.get(path));
 }
 
-function useFont(doc: PDFKit.PDFDocument, path: string): void {
-  const internals = doc as unknown as PdfkitFontInternals;
-  const shared = parsedFonts.get(path);
-  if (shared && typeof internals._fontCount === 'number' && internals._fontFamilies) {
-    internals._fontCount += 1;
-    const font = new shared.FontClass(doc, shared.font, `F${String(internals._fontCount)}`);
-    internals._font = font;
-    internals._fontFamilies[font.name] = font;
-    return;
-  }
+/** The fontkit font pdfkit parses from `path` (pdfkit depends on fontkit and exposes it on its font object). */
+function parseFont(path: string): FontkitFont | null {
+  const doc = new PDFDocument({ autoFirstPage: false });
   doc.font(readFileSync(path));
-  const opened = internals._font;
-  if (opened?.font && typeof opened.constructor === 'function' && typeof internals._fontCount === 'number') {
-    parsedFonts.set(path, { font: opened.font, FontClass: opened.constructor as EmbeddedFontClass });
+  const font = (doc as unknown as { _font?: { font?: FontkitFont } })._font?.font;
+  return font && typeof font.createSubset === 'function' ? font : null;
+}
+
+const obj = (n: number, body: string | Buffer, stream?: Buffer): Buffer =>
+  Buffer.concat([
+    Buffer.from(`${n} 0 obj\n`, 'latin1'),
+    typeof body === 'string' ? Buffer.from(body, 'latin1') : body,
+    ...(stream ? [Buffer.from('\nstream\n', 'latin1'), stream, Buffer.from('\nendstream', 'latin1')] : []),
+    Buffer.from('\nendobj\n', 'latin1'),
+  ]);
+
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+
+function prepareFont(path: string): PreparedFont | null {
+  const font = parseFont(path);
+  if (!font) return null;
+  const scale = 1000 / font.unitsPerEm;
+  const subset = font.createSubset();
+  const notdef = font.glyphForCodePoint(0);
+  const advance: number[] = [Math.round(notdef.advanceWidth * scale)];
+  subset.includeGlyph(notdef);
+  const gid = new Map<number, number>();
+  for (const cp of coveredCodePoints()) {
+    const glyph = font.glyphForCodePoint(cp);
+    if (glyph.id === 0) continue;
+    const id = subset.includeGlyph(glyph);
+    gid.set(cp, id);
+    advance[id] = Math.round(glyph.advanceWidth * scale);
   }
+  const file = Buffer.from(subset.encode());
+  const name = `HOSOAA+${font.postscriptName.replace(/[^A-Za-z0-9-]/g, '')}`;
+  const widths = Array.from({ length: advance.length }, (_, i) => advance[i] ?? 0).join(' ');
+  const bbox = [font.bbox.minX, font.bbox.minY, font.bbox.maxX, font.bbox.maxY].map((v) => Math.round(v * scale));
+  const cmapLines = [...gid].map(([cp, id]) => `<${hex4(id)}> <${hex4(cp)}>`);
+  const bfchar: string[] = [];
+  for (let i = 0; i < cmapLines.length; i += 100) {
+    const chunk = cmapLines.slice(i, i + 100);
+    bfchar.push(`${chunk.length} beginbfchar\n${chunk.join('\n')}\nendbfchar`);
+  }
+  const cmap = deflateSync(
+    Buffer.from(
+      '/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n' +
+        '/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n' +
+        '/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n' +
+        '1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n' +
+        `${bfchar.join('\n')}\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend`,
+      'latin1',
+    ),
+  );
+  const fileDeflated = deflateSync(file);
+  return {
+    gid,
+    advance,
+    ascender: font.ascent * scale,
+    descender: font.descent * scale,
+    lineGap: font.lineGap * scale,
+    objects: [
+      obj(
+        5,
+        `<< /Type /Font /Subtype /Type0 /BaseFont /${name} /Encoding /Identity-H /DescendantFonts [6 0 R] ` +
+          `/ToUnicode 9 0 R >>`,
+      ),
+      obj(
+        6,
+        `<< /Type /Font /Subtype /CIDFontType2 /BaseFont /${name} ` +
+          `/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 7 0 R ` +
+          `/W [0 [${widths}]] /CIDToGIDMap /Identity >>`,
+      ),
+      obj(
+        7,
+        `<< /Type /FontDescriptor /FontName /${name} /Flags 32 /FontBBox [${bbox.join(' ')}] ` +
+          `/ItalicAngle ${font.italicAngle} /Ascent ${Math.round(font.ascent * scale)} ` +
+          `/Descent ${Math.round(font.descent * scale)} /CapHeight ${Math.round(font.capHeight * scale)} ` +
+          `/StemV 0 /FontFile2 8 0 R >>`,
+      ),
+      obj(8, `<< /Length ${fileDeflated.length} /Length1 ${file.length} /Filter /FlateDecode >>`, fileDeflated),
+      obj(9, `<< /Length ${cmap.length} /Filter /FlateDecode >>`, cmap),
+    ],
+  };
+}
+
+function preparedFont(path: string): PreparedFont | null {
+  let font = preparedFonts.get(path);
+  if (font === undefined) {
+    font = prepareFont(path);
+    preparedFonts.set(path, font);
+  }
+  return font;
+}
+
+/** The paragraph's lines, wrapped at spaces to the text width (a word longer than a line is cut). */
+function wrap(f: PreparedFont, text: string, size: number): { gids: number[]; width: number }[] {
+  const max = PAGE_W - 2 * MARGIN;
+  const lines: { gids: number[]; width: number }[] = [];
+  let line: number[] = [];
+  let width = 0;
+  const space = f.gid.get(0x20) ?? 0;
+  const spaceW = ((f.advance[space] ?? 0) * size) / 1000;
+  for (const word of text.split(' ')) {
+    const gids = Array.from(word, (ch) => f.gid.get(ch.codePointAt(0) ?? 0) ?? 0);
+    const w = gids.reduce((sum, g) => sum + ((f.advance[g] ?? 0) * size) / 1000, 0);
+    if (line.length > 0 && width + spaceW + w > max) {
+      lines.push({ gids: line, width });
+      line = [];
+      width = 0;
+    }
+    if (line.length > 0) {
+      line.push(space);
+      width += spaceW;
+    }
+    for (const g of gids) {
+      const gw = ((f.advance[g] ?? 0) * size) / 1000;
+      if (line.length > 0 && width + gw > max) {
+        lines.push({ gids: line, width });
+        line = [];
+        width = 0;
+      }
+      line.push(g);
+      width += gw;
+    }
+  }
+  lines.push({ gids: line, width });
+  return lines;
+}
+
+const num = (v: number) => String(Math.round(v * 100) / 100);
+
+/** PDF text string in UTF-16BE (the document information dictionary's Title is Vietnamese). */
+function pdfText(s: string): string {
+  const be = Buffer.from(s, 'utf16le').swap16();
+  return `<FEFF${be.toString('hex').toUpperCase()}>`;
+}
+
+/** The page laid out as pdfkit lays out `text()` calls: line height from the font, `gapAfter` blank lines. */
+function fastPdf(f: PreparedFont, blocks: Block[], info: string): Buffer {
+  let y = MARGIN;
+  const ops: string[] = ['BT'];
+  for (const b of blocks) {
+    ops.push(`/F1 ${b.size} Tf`);
+    const lineHeight = ((f.ascender + f.lineGap - f.descender) * b.size) / 1000;
+    for (const line of wrap(f, b.text, b.size)) {
+      const x = b.center ? MARGIN + (PAGE_W - 2 * MARGIN - line.width) / 2 : MARGIN;
+      const baseline = y + (f.ascender * b.size) / 1000;
+      ops.push(`1 0 0 1 ${num(x)} ${num(PAGE_H - baseline)} Tm`);
+      ops.push(`<${line.gids.map(hex4).join('')}> Tj`);
+      y += lineHeight;
+    }
+    y += lineHeight * (b.gapAfter ?? 0);
+  }
+  ops.push('ET');
+  const content = deflateSync(Buffer.from(ops.join('\n'), 'latin1'));
+  const parts: Buffer[] = [Buffer.from('%PDF-1.7\n%\xff\xff\xff\xff\n', 'latin1')];
+  const offsets: number[] = [];
+  let at = parts[0]?.length ?? 0;
+  const add = (b: Buffer) => {
+    offsets.push(at);
+    parts.push(b);
+    at += b.length;
+  };
+  add(obj(1, '<< /Type /Catalog /Pages 2 0 R >>'));
+  add(obj(2, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>'));
+  add(
+    obj(
+      3,
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${PAGE_W} ${PAGE_H}] /Contents 4 0 R ` +
+        `/Resources << /ProcSet [/PDF /Text] /Font << /F1 5 0 R >> >> >>`,
+    ),
+  );
+  add(obj(4, `<< /Length ${content.length} /Filter /FlateDecode >>`, content));
+  for (const o of f.objects) add(o);
+  add(obj(10, info));
+  const xref =
+    `xref\n0 ${offsets.length + 1}\n0000000000 65535 f \n` +
+    offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('') +
+    `trailer\n<< /Size ${offsets.length + 1} /Root 1 0 R /Info 10 0 R >>\nstartxref\n${at}\n%%EOF\n`;
+  parts.push(Buffer.from(xref, 'latin1'));
+  return Buffer.concat(parts);
 }
 
 export async function renderResultPdf(data: ResultData, fontPath = FONT): Promise<Buffer> {
   const hash = verificationHash(data);
+  const blocks = pageBlocks(data, hash);
   const unicode = existsSync(fontPath);
-  const t = (s: string) => (unicode ? s : asciiFold(s));
+  const font = unicode ? preparedFont(fontPath) : null;
+  if (font && blocks.every((b) => Array.from(b.text).every((ch) => font.gid.has(ch.codePointAt(0) ?? 0)))) {
+    const info =
+      `<< /Producer (hoso) /Title ${pdfText(`Kết quả ${data.receiptCode}`)} ` +
+      `/Subject (sha256:${hash}) /Keywords (${hash}) >>`;
+    return Promise.resolve(fastPdf(font, blocks, info));
+  }
+  return pdfkitPdf(blocks, data, hash, unicode ? fontPath : null);
+}
+
+/** pdfkit's layout with a subset of the glyphs used, or the built-in font with the diacritics folded. */
+async function pdfkitPdf(blocks: Block[], data: ResultData, hash: string, fontPath: string | null): Promise<Buffer> {
+  const t = (s: string) => (fontPath ? s : asciiFold(s));
   const doc = new PDFDocument({
     size: 'A4',
-    margin: 56,
+    margin: MARGIN,
     info: { Title: `Kết quả ${data.receiptCode}`, Subject: `sha256:${hash}`, Keywords: hash },
   });
-  if (unicode) useFont(doc, fontPath);
+  if (fontPath) doc.font(readFileSync(fontPath));
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -93,18 +341,10 @@ export async function renderResultPdf(data: ResultData, fontPath = FONT): Promis
     });
     doc.on('error', reject);
   });
-  doc.fontSize(16).text(t('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM'), { align: 'center' });
-  doc.fontSize(12).text(t('Độc lập - Tự do - Hạnh phúc'), { align: 'center' }).moveDown(2);
-  doc.fontSize(18).text(t('KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH'), { align: 'center' }).moveDown();
-  doc.fontSize(12);
-  doc.text(t(`Mã hồ sơ: ${data.receiptCode}`));
-  doc.text(t(`Thủ tục: ${data.procedureCode}`));
-  doc.text(t(`Cơ quan giải quyết: ${data.agencyCode}`));
-  doc.text(t(`Kết quả: ${data.outcome === 'APPROVED' ? 'Chấp thuận' : 'Từ chối'}`));
-  if (data.reason) doc.text(t(`Lý do: ${data.reason}`));
-  doc.text(t(`Ngày cấp: ${data.issuedAt}`)).moveDown(2);
-  doc.fontSize(9).text(t('Mã xác thực (SHA-256 của dữ liệu kết quả chuẩn hóa):'));
-  doc.text(hash);
+  for (const b of blocks) {
+    doc.fontSize(b.size).text(t(b.text), { align: b.center ? 'center' : 'left' });
+    if (b.gapAfter) doc.moveDown(b.gapAfter);
+  }
   doc.end();
   return done;
 }

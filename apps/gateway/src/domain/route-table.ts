@@ -74,6 +74,7 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('intake', POST, 'attachments', ['citizen', 'officer'], 'submit', { upload: true }),
   R('intake', GET, 'attachments/:id', 'authenticated', 'read'),
   R('intake', GET, 'dossiers', 'authenticated', 'read'),
+  R('intake', GET, 'dossiers/changes', ['operator'], 'read'),
   R('intake', GET, 'dossiers/by-receipt/:receiptCode', 'authenticated', 'read'),
   R('intake', GET, 'dossiers/:id', 'authenticated', 'read'),
   R('intake', POST, 'dossiers', ['citizen', 'officer'], 'submit'),

@@ -1,19 +1,54 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { canReadDossier, CurrentUser, type AuthUser } from '@hoso/auth';
+import { canReadDossier, CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { ApiZodQuery, audit, CorrelationId, zodQuery } from '@hoso/nest-kit';
 import { APP_LOGGER } from '../../logger.token';
 import { DOSSIER_STATUSES } from '../domain/status';
 import { DossierRepository, type DossierRow } from '../dossier.repository';
+import {
+  decodeCursor,
+  DossierChangesQuery,
+  encodeCursor,
+  FEED_START,
+  type DossierChangeRow,
+} from './dossier-changes.query';
 import { toDossierView, toSummaryView, type DossierSummaryView, type DossierView } from './dossier.view';
 
 const ListQuery = z.strictObject({
   status: z.enum(DOSSIER_STATUSES).optional(),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+const ChangesQuery = z.strictObject({
+  /**
+   * A `nextCursor` of an earlier answer; none for the whole feed; `now` to follow the changes from now on (from the
+   * oldest transaction still open, so changes committed just before may show too).
+   */
+  after: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+
+/** One dossier at its latest status change. */
+export interface DossierChangeView {
+  id: string;
+  receiptCode: string;
+  agencyCode: string;
+  handlingAgencyCode: string;
+  status: string;
+  statusAt: string;
+}
+
+const toChangeView = (r: DossierChangeRow): DossierChangeView => ({
+  id: r.id,
+  receiptCode: r.receipt_code,
+  agencyCode: r.agency_code,
+  handlingAgencyCode: r.handling_agency_code,
+  status: r.status,
+  statusAt: r.status_at.toISOString(),
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,11 +70,15 @@ export function mayRead(
 @ApiTags('dossiers')
 @Controller('dossiers')
 export class ReadDossiersHttpController {
+  private readonly changes: DossierChangesQuery;
+
   constructor(
     private readonly ds: DataSource,
     private readonly dossiers: DossierRepository,
     @Inject(APP_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.changes = new DossierChangesQuery(ds);
+  }
 
   /** Citizen: own dossiers; officer: their agency's; operator: all. Newest first. */
   @Get()
@@ -61,6 +100,25 @@ export class ReadDossiersHttpController {
       pageSize: q.pageSize,
     });
     return { items: rows.map(toSummaryView), page: q.page, pageSize: q.pageSize, total };
+  }
+
+  /**
+   * Operator: the dossiers whose status changed after the cursor, oldest change first, each at its latest status
+   * (a dossier changed again later shows up again further on). Keyset reads on one index, where following statuses
+   * through the list above would count and sort every dossier on each read. Declared before `:id`, which would
+   * otherwise take the path.
+   */
+  @Get('changes')
+  @Roles('operator')
+  @ApiZodQuery(ChangesQuery)
+  async changed(
+    @Query(zodQuery(ChangesQuery)) q: z.output<typeof ChangesQuery>,
+  ): Promise<{ items: DossierChangeView[]; nextCursor: string }> {
+    if (q.after === 'now') return { items: [], nextCursor: encodeCursor(await this.changes.now()) };
+    const cursor = q.after === undefined ? FEED_START : decodeCursor(q.after);
+    if (!cursor) throw new BadRequestException('after: not a cursor of this feed');
+    const page = await this.changes.page(cursor, q.limit);
+    return { items: page.rows.map(toChangeView), nextCursor: encodeCursor(page.next) };
   }
 
   @Get('by-receipt/:receiptCode')
