@@ -57,6 +57,7 @@ const USAGE = `usage: npm run bench [-- options]
   --log-level L        the services' LOG_LEVEL (default info)
   --no-profile         no CPU profiles of the services
   --quick              a smoke run: steps 2,5 of 10 s, small raw measurements
+  --pipeline           the pipeline benchmark instead (npm run bench -- --pipeline --help)
   -h, --help`;
 
 class UsageError extends Error {}
@@ -628,7 +629,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+// `--pipeline`: the pipeline benchmark (test/bench/pipeline.ts) with the remaining options.
+const argv = process.argv.slice(2);
+(argv.includes('--pipeline')
+  ? import('./pipeline').then((m) => m.runPipeline(argv.filter((a) => a !== '--pipeline')))
+  : main()
+).then(
   (code) => process.exit(code),
   (e: unknown) => {
     console.error(e);

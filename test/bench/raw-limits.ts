@@ -81,14 +81,14 @@ export interface PostgresLimits {
   batchedRows: Throughput & { clients: number; batchRows: number };
 }
 
-const SCRATCH = `CREATE TABLE scratch (
+export const SCRATCH = `CREATE TABLE scratch (
   id bigserial PRIMARY KEY,
   dossier_id uuid NOT NULL,
   payload jsonb NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now())`;
 
 /** Runs `work` on `clients` connections for `seconds`; returns how many rows they wrote. */
-async function forSeconds(url: string, clients: number, seconds: number, work: (c: Client) => Promise<number>) {
+export async function forSeconds(url: string, clients: number, seconds: number, work: (c: Client) => Promise<number>) {
   const conns = await Promise.all(
     Array.from({ length: clients }, async () => {
       const c = new Client({ connectionString: url });
@@ -100,11 +100,19 @@ async function forSeconds(url: string, clients: number, seconds: number, work: (
     let rows = 0;
     const start = process.hrtime.bigint();
     const end = Date.now() + seconds * 1000;
-    await Promise.all(
+    // Each connection counts its own rows. (`rows += await work(c)` read `rows` before the await, so concurrent
+    // connections overwrote each other's increments: 16 clients counted ~1/16 of the commits they made.)
+    const perConnection = await Promise.all(
       conns.map(async (c) => {
-        while (Date.now() < end) rows += await work(c);
+        let mine = 0;
+        while (Date.now() < end) {
+          const n = await work(c);
+          mine += n;
+        }
+        return mine;
       }),
     );
+    for (const n of perConnection) rows += n;
     return { rows, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
   } finally {
     await Promise.all(conns.map((c) => c.end()));
