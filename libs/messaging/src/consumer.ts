@@ -330,7 +330,10 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       });
       this.pendingEvents += batch.messages.length;
       if (this.pendingEvents >= this.maxEvents) this.flushNow();
-      else this.timer ??= setTimeout(() => this.flushNow(), this.lingerMs);
+      else
+        this.timer ??= setTimeout(() => {
+          this.flushNow();
+        }, this.lingerMs);
     });
   }
 
@@ -398,8 +401,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       for (const message of part.messages) {
         const r = decodeEvent(this.opts.catalog, part.topic as TopicOf<C>, message.value);
         if (!r.ok) poison.push({ part, message, reason: r.reason, error: r.error });
-        else if (handler?.accepts(r.event as EventOf<C, TopicOf<C>>))
-          valid.push({ part, message, event: r.event as EventOf<C, TopicOf<C>> });
+        else if (handler?.accepts(r.event)) valid.push({ part, message, event: r.event });
         else skipped++;
       }
     }

@@ -14,7 +14,7 @@ export function markOutboxWritten(manager: EntityManager): void {
 
 /** Whether the transaction on `qr` wrote outbox rows. */
 export function outboxWritten(qr: QueryRunner | undefined): boolean {
-  return qr?.data?.[OUTBOX_WRITTEN] === true;
+  return qr?.data[OUTBOX_WRITTEN] === true;
 }
 
 export interface OutboxEntry<C extends TopicCatalog, T extends TopicOf<C> = TopicOf<C>> {

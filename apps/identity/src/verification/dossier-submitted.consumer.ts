@@ -2,7 +2,7 @@ import { Inject, Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { EventOf, Catalog } from '@hoso/contracts';
-import { EventPattern, MessagingService, type HandlerContext, type EventContext } from '@hoso/messaging';
+import { EventPattern, MessagingService, type EventContext } from '@hoso/messaging';
 import { CLOCK, type Clock } from '../clock';
 import { ROOT_LOGGER } from '../core';
 import { findCitizen } from '../registry/citizen.repository';

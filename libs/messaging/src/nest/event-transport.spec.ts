@@ -1,9 +1,9 @@
 import { Controller } from '@nestjs/common';
-import type { Catalog, EventOf } from '@hoso/contracts';
+import type { Catalog, EventOf, Topic } from '@hoso/contracts';
 import { catalog } from '@hoso/contracts';
 import { EventContext, EventPattern, KafkaEventTransport } from './event-transport';
 
-type Ev<T extends keyof Catalog & string> = EventOf<Catalog, T>;
+type Ev<T extends Topic> = EventOf<Catalog, T>;
 
 // Compile-time checks (tsc runs over specs in `npm test`): the topic and the handler's payload type must agree.
 @Controller()

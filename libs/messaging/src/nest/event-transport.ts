@@ -145,14 +145,18 @@ export class KafkaEventTransport<C extends TopicCatalog = Catalog> extends Serve
           }
         : { each: (event, ctx) => settle(h(event, new EventContext(ctx))), ...(accepts ? { accepts } : {}) };
     }
-    return map as HandlerMap<C>;
+    return map;
   }
 
   /** `startAllMicroservices()` / a standalone microservice's `listen()`: the consumer starts if it has not yet. */
   listen(callback: (...optionalParams: unknown[]) => void): void {
     this.lifecycle.start().then(
-      () => callback(),
-      (e: unknown) => callback(e),
+      () => {
+        callback();
+      },
+      (e: unknown) => {
+        callback(e);
+      },
     );
   }
 
@@ -164,6 +168,8 @@ export class KafkaEventTransport<C extends TopicCatalog = Catalog> extends Serve
     throw new Error('KafkaEventTransport has no events to listen to');
   }
 
+  // The type parameter is the abstract Server's signature.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   unwrap<T>(): T {
     throw new Error('KafkaEventTransport wraps no client: use MessagingService');
   }

@@ -151,11 +151,16 @@ describe('MessagingModule in a Nest application', () => {
     }
     const { app } = await startApp(appWith(h, Refusing, `refusing-${h.id}`));
     const dossierId = '0193a0b0-0000-7000-8000-0000000000ef';
-    const event = createEvent(h.catalog, h.topic as never, { seq: 7, note: 'refused' } as never, {
-      dossierId,
-      correlationId: 'r',
-      producer: 'test',
-    });
+    const event = createEvent(
+      h.catalog,
+      h.topic as never,
+      { seq: 7, note: 'refused' },
+      {
+        dossierId,
+        correlationId: 'r',
+        producer: 'test',
+      },
+    );
     const before = (await readDlq(h.kafka, h.dlq)).length;
     await h.producer.sendBatch([{ topic: h.topic, key: dossierId, value: JSON.stringify(event) }]);
     await eventually('dead-lettered', async () => (await readDlq(h.kafka, h.dlq)).length > before || undefined);

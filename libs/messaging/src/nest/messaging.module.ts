@@ -90,13 +90,13 @@ export class MessagingService<C extends TopicCatalog = Catalog>
    * relay if it wrote outbox rows.
    */
   async transaction<R>(work: (manager: EntityManager) => Promise<R>): Promise<R> {
-    let wrote = false;
+    const outbox = { written: false };
     const result = await this.options.dataSource.transaction(async (manager) => {
       const r = await work(manager);
-      wrote = outboxWritten(manager.queryRunner);
+      outbox.written = outboxWritten(manager.queryRunner);
       return r;
     });
-    if (wrote) this.relay?.wake();
+    if (outbox.written) this.relay?.wake();
     return result;
   }
 
