@@ -14,7 +14,7 @@ export interface Agency {
   successorCode: string | null;
 }
 
-interface AgencyRow {
+export interface AgencyRow {
   code: string;
   name: string;
   name_en: string;
@@ -24,7 +24,7 @@ interface AgencyRow {
   successor_code: string | null;
 }
 
-const toAgency = (r: AgencyRow): Agency => ({
+export const toAgency = (r: AgencyRow): Agency => ({
   code: r.code,
   name: r.name,
   nameEn: r.name_en,

@@ -32,7 +32,8 @@ export interface ProcedureFilter {
   pageSize: number;
 }
 
-interface ProcedureRow {
+/** A procedures row as PostgreSQL answers it (also inside json_agg, where bigint arrives as a number). */
+export interface ProcedureRow {
   code: string;
   name: string;
   name_en: string;
@@ -40,15 +41,20 @@ interface ProcedureRow {
   agency_level: AgencyLevel;
   ministry_agency_code: string | null;
   service_level: ServiceLevel;
-  fee_vnd: string;
+  fee_vnd: string | number;
   processing_working_days: number;
   required_vneid_level: VneidLevel;
-  required_documents?: RequiredDocument[];
-  form?: FormField[];
+  required_documents?: RequiredDocument[] | null;
+  form?: FormField[] | null;
 }
 
 const SUMMARY_COLUMNS = `code, name, name_en, area, agency_level, ministry_agency_code, service_level, fee_vnd,
   processing_working_days, required_vneid_level`;
+
+/** A whole procedure (summary, required documents and e-form) from its row. */
+export function toProcedure(r: ProcedureRow): Procedure {
+  return { ...toSummary(r), requiredDocuments: r.required_documents ?? [], form: r.form ?? [] };
+}
 
 function toSummary(r: ProcedureRow): ProcedureSummary {
   return {
@@ -112,7 +118,7 @@ export class CatalogQueries {
     );
     const r = rows[0];
     if (!r) return null;
-    return { ...toSummary(r), requiredDocuments: r.required_documents ?? [], form: r.form ?? [] };
+    return toProcedure(r);
   }
 
   async areas(): Promise<{ id: string; name: string; nameEn: string; procedureCount: number }[]> {

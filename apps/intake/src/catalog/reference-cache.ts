@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Agency } from '../admin-units/agency.queries';
+import { toAgency, type Agency, type AgencyRow } from '../admin-units/agency.queries';
 import { MAX_SUCCESSOR_HOPS } from '../admin-units/domain/merge';
-import type { Procedure } from './catalog.queries';
+import { toProcedure, type Procedure, type ProcedureRow } from './catalog.queries';
 
 /** The procedures and agencies as of one `reference_version`, read in one snapshot. */
 export interface ReferenceSnapshot {
@@ -28,30 +28,8 @@ export function resolveForSubmission(agencies: ReadonlyMap<string, Agency>, code
 
 interface SnapshotRow {
   version: string;
-  procedures: {
-    code: string;
-    name: string;
-    name_en: string;
-    area: Procedure['area'];
-    agency_level: Procedure['agencyLevel'];
-    ministry_agency_code: string | null;
-    service_level: Procedure['serviceLevel'];
-    /** bigint in the table: JSON carries it as a number (fees are far below 2^53). */
-    fee_vnd: number | string;
-    processing_working_days: number;
-    required_vneid_level: Procedure['requiredVneidLevel'];
-    required_documents: Procedure['requiredDocuments'] | null;
-    form: Procedure['form'] | null;
-  }[];
-  agencies: {
-    code: string;
-    name: string;
-    name_en: string;
-    level: Agency['level'];
-    province_code: string | null;
-    commune_code: string | null;
-    successor_code: string | null;
-  }[];
+  procedures: ProcedureRow[];
+  agencies: AgencyRow[];
 }
 
 /**
@@ -107,39 +85,8 @@ export class ReferenceCache {
     if (!row) throw new Error('reference data: no answer');
     const snapshot: ReferenceSnapshot = {
       version: row.version,
-      procedures: new Map(
-        row.procedures.map((r) => [
-          r.code,
-          {
-            code: r.code,
-            name: r.name,
-            nameEn: r.name_en,
-            area: r.area,
-            agencyLevel: r.agency_level,
-            ministryAgencyCode: r.ministry_agency_code,
-            serviceLevel: r.service_level,
-            feeVnd: Number(r.fee_vnd),
-            processingWorkingDays: r.processing_working_days,
-            requiredVneidLevel: r.required_vneid_level,
-            requiredDocuments: r.required_documents ?? [],
-            form: r.form ?? [],
-          },
-        ]),
-      ),
-      agencies: new Map(
-        row.agencies.map((r) => [
-          r.code,
-          {
-            code: r.code,
-            name: r.name,
-            nameEn: r.name_en,
-            level: r.level,
-            provinceCode: r.province_code,
-            communeCode: r.commune_code,
-            successorCode: r.successor_code,
-          },
-        ]),
-      ),
+      procedures: new Map(row.procedures.map((r) => [r.code, toProcedure(r)])),
+      agencies: new Map(row.agencies.map((r) => [r.code, toAgency(r)])),
     };
     // An invalidation while this read was in flight may be about a change it did not see: do not keep it.
     if (generation === this.generation) this.snapshot = snapshot;
