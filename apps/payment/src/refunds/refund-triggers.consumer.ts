@@ -14,15 +14,14 @@ type Ev<T extends Topic> = EventOf<Catalog, T>;
 export class RefundTriggersConsumer {
   constructor(private readonly refunds: RefundPayment) {}
 
-  @EventPattern('case.completed.v1')
+  // Only rejections matter here: every other completion or move costs no inbox row and no statement.
+  @EventPattern('case.completed.v1', { when: (e) => e.payload.outcome === 'REJECTED' })
   async onCaseCompleted(@Payload() event: Ev<'case.completed.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    if (event.payload.outcome !== 'REJECTED') return;
     await this.refunds.refundIfPaid(ctx.manager, event.payload.dossierId, 'case rejected', event);
   }
 
-  @EventPattern('case.status-changed.v1')
+  @EventPattern('case.status-changed.v1', { when: (e) => e.payload.to === 'REJECTED' })
   async onCaseStatusChanged(@Payload() event: Ev<'case.status-changed.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    if (event.payload.to !== 'REJECTED') return;
     await this.refunds.refundIfPaid(ctx.manager, event.payload.dossierId, 'case rejected', event);
   }
 
