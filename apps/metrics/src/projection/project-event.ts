@@ -21,169 +21,237 @@ export const consumedTopics = [
 export type ConsumedTopic = (typeof consumedTopics)[number];
 
 type Ev<T extends Topic> = EventOf<Catalog, T>;
-type Projector<T extends ConsumedTopic> = (event: Ev<T>, m: EntityManager) => Promise<void>;
 
 const TABLE = 'metrics_dossier_facts';
 
-/** Events of different topics arrive in any order: the first one about a dossier creates its row. */
-async function ensureRow(m: EntityManager, dossierId: string): Promise<void> {
-  await m.query(`INSERT INTO ${TABLE} (dossier_id) VALUES ($1) ON CONFLICT (dossier_id) DO NOTHING`, [dossierId]);
+/**
+ * What one event says about its dossier: the columns it sets, in the fact table's own names. Each event only
+ * states facts; how a fact combines with what the row already holds (earliest or latest wins by the event's
+ * business timestamp, flags only ever turn on) is decided once, in {@link MERGE}, so the projection converges to
+ * the same row in any arrival order and on any redelivery or replay.
+ */
+interface FactPatch {
+  dossier_id: string;
+  /** The submission: the authority on the dossier's dimensions. */
+  submitted?: true;
+  agency_code?: string;
+  province_code?: string;
+  procedure_code?: string;
+  service_level?: string;
+  channel?: string;
+  submitted_at?: string;
+  submitted_day?: string;
+  fee_vnd?: number;
+  has_attachments?: boolean;
+  /** Case events carry the dimensions too; they fill them only until the submission is seen. */
+  case_agency_code?: string;
+  case_province_code?: string;
+  case_procedure_code?: string;
+  withdrawn_at?: string;
+  identity_status?: 'VERIFIED' | 'REJECTED';
+  fee_charged?: true;
+  waived?: true;
+  paid_online?: true;
+  paid_offline?: true;
+  payment_failed_final?: true;
+  refunded?: true;
+  received_at?: string;
+  received_day?: string;
+  /** due_at null = clock paused; due_as_of says the patch carries a due date at all. */
+  due_at?: string | null;
+  due_as_of?: string;
+  case_status?: string;
+  status_at?: string;
+  completed_at?: string;
+  completed_day?: string;
+  outcome?: string;
+  on_time?: boolean;
+  result_digital?: boolean;
+  rating?: number;
+  rated_at?: string;
+  rated_day?: string;
 }
 
-/** Case events carry the dimensions too; they fill them only until the submission (the authority) is seen. */
-async function caseDimensions(
-  m: EntityManager,
-  p: { dossierId: string; agencyCode: string; provinceCode: string; procedureCode: string },
-): Promise<void> {
-  await m.query(
-    `UPDATE ${TABLE} SET agency_code = COALESCE(agency_code, $2), province_code = COALESCE(province_code, $3),
-       procedure_code = COALESCE(procedure_code, $4)
-     WHERE dossier_id = $1 AND NOT dims_from_submission`,
-    [p.dossierId, p.agencyCode, p.provinceCode, p.procedureCode],
-  );
-}
+/** The record type of a patch row in SQL (jsonb_to_recordset): every key of {@link FactPatch}. */
+const PATCH_RECORD = `dossier_id uuid, submitted boolean, agency_code text, province_code text, procedure_code text,
+  service_level text, channel text, submitted_at timestamptz, submitted_day date, fee_vnd bigint,
+  has_attachments boolean, case_agency_code text, case_province_code text, case_procedure_code text,
+  withdrawn_at timestamptz, identity_status text, fee_charged boolean, waived boolean, paid_online boolean,
+  paid_offline boolean, payment_failed_final boolean, refunded boolean, received_at timestamptz, received_day date,
+  due_at timestamptz, due_as_of timestamptz, case_status text, status_at timestamptz, completed_at timestamptz,
+  completed_day date, outcome text, on_time boolean, result_digital boolean, rating smallint, rated_at timestamptz,
+  rated_day date`;
+
+/** Columns taken from the patch when `condition` holds, kept otherwise. */
+const takeWhen = (condition: string, columns: string[]) =>
+  columns.map((c) => `${c} = CASE WHEN ${condition} THEN p.${c} ELSE f.${c} END`);
+
+const dimension = (c: string) =>
+  `${c} = CASE WHEN p.submitted IS TRUE THEN p.${c} WHEN f.dims_from_submission THEN f.${c}
+     ELSE COALESCE(f.${c}, p.case_${c}) END`;
+
+const flag = (c: string) => `${c} = f.${c} OR p.${c} IS TRUE`;
 
 /**
- * The latest known due date: each of case.received and case.status-changed states the due date as of its own
- * business timestamp, so the one with the latest timestamp wins whatever the arrival order (null = clock paused).
+ * How a patch combines with the row (f = the row, p = the patch). Every column's new value depends only on the
+ * row's old values and the patch, never on another column set by the same statement, so one UPDATE applies an
+ * event exactly as the former one-statement-per-fact projection did.
  */
-async function dueAsOf(m: EntityManager, dossierId: string, dueAt: string | null, asOf: string): Promise<void> {
-  await m.query(
-    `UPDATE ${TABLE} SET due_at = $2, due_as_of = $3
-     WHERE dossier_id = $1 AND (due_as_of IS NULL OR due_as_of <= $3)`,
-    [dossierId, dueAt, asOf],
-  );
-}
+const MERGE = [
+  ...['agency_code', 'province_code', 'procedure_code'].map(dimension),
+  ...takeWhen('p.submitted IS TRUE', [
+    'service_level',
+    'channel',
+    'submitted_at',
+    'submitted_day',
+    'fee_vnd',
+    'has_attachments',
+  ]),
+  'dims_from_submission = f.dims_from_submission OR p.submitted IS TRUE',
+  'withdrawn_at = LEAST(f.withdrawn_at, p.withdrawn_at)',
+  // Identity decides once; a rejection seen in any order wins over a verification (both never happen together).
+  `identity_status = CASE WHEN p.identity_status = 'REJECTED' THEN 'REJECTED'
+     ELSE COALESCE(f.identity_status, p.identity_status) END`,
+  ...['fee_charged', 'waived', 'paid_online', 'paid_offline', 'payment_failed_final', 'refunded'].map(flag),
+  // The earliest reception wins.
+  ...takeWhen('p.received_at IS NOT NULL AND (f.received_at IS NULL OR f.received_at > p.received_at)', [
+    'received_at',
+    'received_day',
+  ]),
+  // Each of case.received and case.status-changed states the due date as of its own timestamp: the latest wins.
+  ...takeWhen('p.due_as_of IS NOT NULL AND (f.due_as_of IS NULL OR f.due_as_of <= p.due_as_of)', [
+    'due_at',
+    'due_as_of',
+  ]),
+  ...takeWhen('p.status_at IS NOT NULL AND (f.status_at IS NULL OR f.status_at < p.status_at)', [
+    'case_status',
+    'status_at',
+  ]),
+  // A case completes once; should two completions ever be seen, the earliest wins in any arrival order.
+  ...takeWhen('p.completed_at IS NOT NULL AND (f.completed_at IS NULL OR f.completed_at > p.completed_at)', [
+    'completed_at',
+    'completed_day',
+    'outcome',
+    'on_time',
+    'result_digital',
+  ]),
+  ...takeWhen('p.rated_at IS NOT NULL AND (f.rated_at IS NULL OR f.rated_at < p.rated_at)', [
+    'rating',
+    'rated_at',
+    'rated_day',
+  ]),
+].join(',\n  ');
 
-const projectors: { [T in ConsumedTopic]: Projector<T> } = {
-  'dossier.submitted.v1': async (e, m) => {
-    const p = e.payload;
-    await ensureRow(m, p.dossierId);
-    await m.query(
-      `UPDATE ${TABLE} SET agency_code = $2, province_code = $3, procedure_code = $4, service_level = $5, channel = $6,
-         dims_from_submission = true, submitted_at = $7, submitted_day = $8, fee_vnd = $9, has_attachments = $10
-       WHERE dossier_id = $1`,
-      [
-        p.dossierId,
-        p.agencyCode,
-        p.provinceCode,
-        p.procedureCode,
-        p.serviceLevel,
-        p.channel,
-        p.submittedAt,
-        vnDay(p.submittedAt),
-        p.feeVnd,
-        p.attachments.length > 0,
-      ],
-    );
-  },
-  'dossier.withdrawn.v1': async (e, m) => {
-    await ensureRow(m, e.payload.dossierId);
-    await m.query(`UPDATE ${TABLE} SET withdrawn_at = LEAST(COALESCE(withdrawn_at, $2), $2) WHERE dossier_id = $1`, [
-      e.payload.dossierId,
-      e.payload.withdrawnAt,
-    ]);
-  },
-  'identity.verified.v1': async (e, m) => {
-    await ensureRow(m, e.payload.dossierId);
-    // Identity decides once; a rejection seen in any order wins over a verification (both never happen together).
-    await m.query(
-      `UPDATE ${TABLE} SET identity_status = 'VERIFIED' WHERE dossier_id = $1 AND identity_status IS NULL`,
-      [e.payload.dossierId],
-    );
-  },
-  'identity.rejected.v1': async (e, m) => {
-    await ensureRow(m, e.payload.dossierId);
-    await m.query(`UPDATE ${TABLE} SET identity_status = 'REJECTED' WHERE dossier_id = $1`, [e.payload.dossierId]);
-  },
-  'payment.requested.v1': async (e, m) => {
-    await ensureRow(m, e.payload.dossierId);
-    await m.query(`UPDATE ${TABLE} SET fee_charged = true WHERE dossier_id = $1`, [e.payload.dossierId]);
-  },
-  'payment.waived.v1': async (e, m) => {
-    await ensureRow(m, e.payload.dossierId);
-    await m.query(`UPDATE ${TABLE} SET waived = true WHERE dossier_id = $1`, [e.payload.dossierId]);
-  },
-  'payment.completed.v1': async (e, m) => {
-    await ensureRow(m, e.payload.dossierId);
-    const column = e.payload.online ? 'paid_online' : 'paid_offline';
-    await m.query(`UPDATE ${TABLE} SET fee_charged = true, ${column} = true WHERE dossier_id = $1`, [
-      e.payload.dossierId,
-    ]);
-  },
-  'payment.failed.v1': async (e, m) => {
-    await ensureRow(m, e.payload.dossierId);
-    if (e.payload.final) {
-      await m.query(`UPDATE ${TABLE} SET payment_failed_final = true WHERE dossier_id = $1`, [e.payload.dossierId]);
-    }
-  },
-  'payment.refunded.v1': async (e, m) => {
-    await ensureRow(m, e.payload.dossierId);
-    await m.query(`UPDATE ${TABLE} SET refunded = true WHERE dossier_id = $1`, [e.payload.dossierId]);
-  },
-  'case.received.v1': async (e, m) => {
-    const p = e.payload;
-    await ensureRow(m, p.dossierId);
-    await caseDimensions(m, p);
-    await m.query(
-      `UPDATE ${TABLE} SET received_at = $2, received_day = $3
-       WHERE dossier_id = $1 AND (received_at IS NULL OR received_at > $2)`,
-      [p.dossierId, p.receivedAt, vnDay(p.receivedAt)],
-    );
-    await dueAsOf(m, p.dossierId, p.dueAt, p.receivedAt);
-  },
-  'case.status-changed.v1': async (e, m) => {
-    const p = e.payload;
-    await ensureRow(m, p.dossierId);
-    await m.query(
-      `UPDATE ${TABLE} SET case_status = $2, status_at = $3
-       WHERE dossier_id = $1 AND (status_at IS NULL OR status_at < $3)`,
-      [p.dossierId, p.to, p.changedAt],
-    );
-    await dueAsOf(m, p.dossierId, p.dueAt, p.changedAt);
-    if (p.to === 'WITHDRAWN') {
-      await m.query(`UPDATE ${TABLE} SET withdrawn_at = LEAST(COALESCE(withdrawn_at, $2), $2) WHERE dossier_id = $1`, [
-        p.dossierId,
-        p.changedAt,
-      ]);
-    }
-  },
-  'case.completed.v1': async (e, m) => {
-    const p = e.payload;
-    await ensureRow(m, p.dossierId);
-    await caseDimensions(m, p);
-    // A case completes once; should two completions ever be seen, the earliest wins in any arrival order.
-    await m.query(
-      `UPDATE ${TABLE} SET completed_at = $2, completed_day = $3, outcome = $4, on_time = $5, result_digital = $6
-       WHERE dossier_id = $1 AND (completed_at IS NULL OR completed_at > $2)`,
-      [p.dossierId, p.completedAt, vnDay(p.completedAt), p.outcome, p.onTime, p.resultDocument !== null],
-    );
-  },
-  'case.rated.v1': async (e, m) => {
-    const p = e.payload;
-    await ensureRow(m, p.dossierId);
-    await caseDimensions(m, p);
-    await m.query(
-      `UPDATE ${TABLE} SET rating = $2, rated_at = $3, rated_day = $4
-       WHERE dossier_id = $1 AND (rated_at IS NULL OR rated_at < $3)`,
-      [p.dossierId, p.score, p.ratedAt, vnDay(p.ratedAt)],
-    );
-  },
+const caseDimensions = (p: { agencyCode: string; provinceCode: string; procedureCode: string }) => ({
+  case_agency_code: p.agencyCode,
+  case_province_code: p.provinceCode,
+  case_procedure_code: p.procedureCode,
+});
+
+const patchers: { [T in ConsumedTopic]: (event: Ev<T>) => FactPatch } = {
+  'dossier.submitted.v1': ({ payload: p }) => ({
+    dossier_id: p.dossierId,
+    submitted: true,
+    agency_code: p.agencyCode,
+    province_code: p.provinceCode,
+    procedure_code: p.procedureCode,
+    service_level: p.serviceLevel,
+    channel: p.channel,
+    submitted_at: p.submittedAt,
+    submitted_day: vnDay(p.submittedAt),
+    fee_vnd: p.feeVnd,
+    has_attachments: p.attachments.length > 0,
+  }),
+  'dossier.withdrawn.v1': ({ payload: p }) => ({ dossier_id: p.dossierId, withdrawn_at: p.withdrawnAt }),
+  'identity.verified.v1': ({ payload: p }) => ({ dossier_id: p.dossierId, identity_status: 'VERIFIED' }),
+  'identity.rejected.v1': ({ payload: p }) => ({ dossier_id: p.dossierId, identity_status: 'REJECTED' }),
+  'payment.requested.v1': ({ payload: p }) => ({ dossier_id: p.dossierId, fee_charged: true }),
+  'payment.waived.v1': ({ payload: p }) => ({ dossier_id: p.dossierId, waived: true }),
+  'payment.completed.v1': ({ payload: p }) => ({
+    dossier_id: p.dossierId,
+    fee_charged: true,
+    ...(p.online ? { paid_online: true } : { paid_offline: true }),
+  }),
+  'payment.failed.v1': ({ payload: p }) => ({
+    dossier_id: p.dossierId,
+    ...(p.final ? { payment_failed_final: true } : {}),
+  }),
+  'payment.refunded.v1': ({ payload: p }) => ({ dossier_id: p.dossierId, refunded: true }),
+  'case.received.v1': ({ payload: p }) => ({
+    dossier_id: p.dossierId,
+    ...caseDimensions(p),
+    received_at: p.receivedAt,
+    received_day: vnDay(p.receivedAt),
+    due_at: p.dueAt,
+    due_as_of: p.receivedAt,
+  }),
+  'case.status-changed.v1': ({ payload: p }) => ({
+    dossier_id: p.dossierId,
+    case_status: p.to,
+    status_at: p.changedAt,
+    due_at: p.dueAt,
+    due_as_of: p.changedAt,
+    ...(p.to === 'WITHDRAWN' ? { withdrawn_at: p.changedAt } : {}),
+  }),
+  'case.completed.v1': ({ payload: p }) => ({
+    dossier_id: p.dossierId,
+    ...caseDimensions(p),
+    completed_at: p.completedAt,
+    completed_day: vnDay(p.completedAt),
+    outcome: p.outcome,
+    on_time: p.onTime,
+    result_digital: p.resultDocument !== null,
+  }),
+  'case.rated.v1': ({ payload: p }) => ({
+    dossier_id: p.dossierId,
+    ...caseDimensions(p),
+    rating: p.score,
+    rated_at: p.ratedAt,
+    rated_day: vnDay(p.ratedAt),
+  }),
 };
 
-/** Applies one event to the fact table with `m` (the consumer's transaction): the live consumer and the replay share it. */
-export async function projectEvent<T extends ConsumedTopic>(topic: T, event: Ev<T>, m: EntityManager): Promise<void> {
-  // One dossier's events arrive on several topics, whose partitions are consumed side by side, each batch in one
-  // transaction touching many dossiers in its own order: two batches could lock the same fact rows in opposite
-  // orders and deadlock again and again (until the events are dead-lettered). One transaction-scoped lock,
-  // taken before any fact row, serialises the projection's batches instead; they are short (one UPDATE or two
-  // per event), and decoding, inbox and Kafka I/O still run in parallel.
-  await m.query(`SELECT pg_advisory_xact_lock($1)`, [PROJECTION_LOCK]);
-  await (projectors[topic] as Projector<T>)(event, m);
+/**
+ * Applies a topic's events to the fact table with `m` (the consumer's flush transaction; the replay's own): one
+ * statement creating the rows not seen yet, then one multi-row UPDATE per "round". An UPDATE … FROM applies at most
+ * one patch row to a fact row, so a dossier's second event in the same set goes into the next round: rounds =
+ * the most events one dossier has in the set (usually 1), each round in the events' own order.
+ *
+ * No lock is taken beyond the rows themselves: a consumer applies its flushes one after another, so the former
+ * global advisory lock (which serialised partition batches applied side by side) guarded nothing any more. Two
+ * instances that ever lock the same rows in opposite orders deadlock, and PostgreSQL aborts one: the consumer
+ * redoes that flush whole.
+ */
+export async function projectEvents<T extends ConsumedTopic>(
+  topic: T,
+  events: readonly Ev<T>[],
+  m: EntityManager,
+): Promise<void> {
+  if (events.length === 0) return;
+  const patch = patchers[topic] as (event: Ev<T>) => FactPatch;
+  const rounds: FactPatch[][] = [];
+  const seen = new Map<string, number>();
+  for (const event of events) {
+    const p = patch(event);
+    const round = seen.get(p.dossier_id) ?? 0;
+    seen.set(p.dossier_id, round + 1);
+    (rounds[round] ??= []).push(p);
+  }
+  // Sorted: concurrent writers of new rows wait on each other's keys in one order.
+  await m.query(
+    `INSERT INTO ${TABLE} (dossier_id) SELECT id FROM unnest($1::uuid[]) AS id ORDER BY id ON CONFLICT DO NOTHING`,
+    [[...seen.keys()]],
+  );
+  for (const round of rounds) {
+    await m.query(
+      `UPDATE ${TABLE} AS f SET
+  ${MERGE}
+       FROM jsonb_to_recordset($1::jsonb) AS p(${PATCH_RECORD})
+       WHERE f.dossier_id = p.dossier_id`,
+      [JSON.stringify(round)],
+    );
+  }
 }
-
-/** Arbitrary constant key of the projection's advisory lock (in this service's own database). */
-const PROJECTION_LOCK = 0x6d657472; // "metr"
 
 export function isConsumedTopic(topic: string): topic is ConsumedTopic {
   return (consumedTopics as readonly string[]).includes(topic);
