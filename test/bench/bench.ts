@@ -58,6 +58,7 @@ const USAGE = `usage: npm run bench [-- options]
   --no-profile         no CPU profiles of the services
   --quick              a smoke run: steps 2,5 of 10 s, small raw measurements
   --pipeline           the pipeline benchmark instead (npm run bench -- --pipeline --help)
+  --replay             the metrics replay benchmark instead (npm run bench -- --replay --help)
   -h, --help`;
 
 class UsageError extends Error {}
@@ -629,11 +630,13 @@ async function main(): Promise<number> {
   }
 }
 
-// `--pipeline`: the pipeline benchmark (test/bench/pipeline.ts) with the remaining options.
+// `--pipeline`: the pipeline benchmark (test/bench/pipeline.ts); `--replay`: the metrics replay one (replay.bench.ts).
 const argv = process.argv.slice(2);
 (argv.includes('--pipeline')
   ? import('./pipeline').then((m) => m.runPipeline(argv.filter((a) => a !== '--pipeline')))
-  : main()
+  : argv.includes('--replay')
+    ? import('./replay.bench').then((m) => m.runReplayBench(argv))
+    : main()
 ).then(
   (code) => process.exit(code),
   (e: unknown) => {

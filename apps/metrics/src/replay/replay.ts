@@ -107,6 +107,8 @@ async function readAll(
   const stats = { applied: 0, read: 0, skippedInvalid: 0, readMs: 0 };
   if (remaining.size === 0) return stats;
   let firstBatchAt: number | null = null;
+  let chain: Promise<void> = Promise.resolve();
+  const queued: Promise<void>[] = [];
   const groupId = `metrics-replay-${Date.now()}-${randomBytes(4).toString('hex')}`;
   const consumer = o.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
   await consumer.connect();
@@ -136,35 +138,45 @@ async function readAll(
               if (decoded.ok) valid.push({ event: decoded.event, offset: message.offset });
               else stats.skippedInvalid++;
             }
-            if (valid.length) {
-              await ds.transaction(async (m) => {
-                // The replay database is thrown away if the replay fails: its commits need not wait for fsync.
-                await m.query(`SET LOCAL synchronous_commit = off`);
-                // The live consumer's set-based path: one multi-row inbox INSERT, then the topic's events at once.
-                const fresh = new Set(
-                  (
-                    await m.query<{ event_id: string }[]>(
-                      `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
-                       SELECT 'metrics', e, $2, $3, o FROM unnest($1::uuid[], $4::bigint[]) AS u(e, o)
-                       ON CONFLICT DO NOTHING RETURNING event_id`,
-                      [valid.map((v) => v.event.eventId), topic, batch.partition, valid.map((v) => v.offset)],
-                    )
-                  ).map((r) => r.event_id),
-                );
-                const todo = valid.filter((v) => fresh.delete(v.event.eventId)).map((v) => v.event);
-                await projectEvents(topic, todo as never[], m);
-                stats.applied += todo.length;
-              });
-            }
             const last = batch.messages[batch.messages.length - 1];
+            const apply = async () => {
+              if (valid.length) {
+                await ds.transaction(async (m) => {
+                  // The replay database is thrown away if the replay fails: its commits need not wait for fsync.
+                  await m.query(`SET LOCAL synchronous_commit = off`);
+                  // The live consumer's set-based path: one multi-row inbox INSERT, then the topic's events at once.
+                  const fresh = new Set(
+                    (
+                      await m.query<{ event_id: string }[]>(
+                        `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
+                         SELECT 'metrics', e, $2, $3, o FROM unnest($1::uuid[], $4::bigint[]) AS u(e, o)
+                         ON CONFLICT DO NOTHING RETURNING event_id`,
+                        [valid.map((v) => v.event.eventId), topic, batch.partition, valid.map((v) => v.offset)],
+                      )
+                    ).map((r) => r.event_id),
+                  );
+                  const todo = valid.filter((v) => fresh.delete(v.event.eventId)).map((v) => v.event);
+                  await projectEvents(topic, todo as never[], m);
+                  stats.applied += todo.length;
+                });
+              }
+              if (last && BigInt(last.offset) + 1n >= end) remaining.delete(`${batch.topic}/${batch.partition}`);
+              if (remaining.size === 0) {
+                stats.readMs = Date.now() - (firstBatchAt ?? Date.now());
+                clearTimeout(timer);
+                resolve();
+              }
+            };
+            // Pipelined: while PostgreSQL applies one batch, the next is fetched and decoded. Batches are applied
+            // one after another (one transaction at a time, so two never lock the same fact rows in opposite
+            // orders); at most two wait, so memory stays bounded.
+            const applied = chain.then(apply);
+            chain = applied.catch(() => undefined);
+            applied.catch(reject);
+            queued.push(applied);
+            if (queued.length > 2) await queued.shift()?.catch(() => undefined);
             if (last) payload.resolveOffset(last.offset);
             await payload.heartbeat();
-            if (last && BigInt(last.offset) + 1n >= end) remaining.delete(`${batch.topic}/${batch.partition}`);
-            if (remaining.size === 0) {
-              stats.readMs = Date.now() - firstBatchAt;
-              clearTimeout(timer);
-              resolve();
-            }
           },
         })
         .catch(reject);
