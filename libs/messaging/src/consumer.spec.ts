@@ -1,4 +1,4 @@
-import { byKey } from './consumer';
+import { byKey, parseLsn } from './consumer';
 
 const m = (key: string | null, n: number) => ({ message: { key: key === null ? null : Buffer.from(key) }, n });
 
@@ -19,5 +19,17 @@ describe('byKey (the order a batch is applied in)', () => {
     const a = byKey([m('k9', 1), m('k2', 2), m('k5', 3)]).map((x) => x.message.key?.toString());
     const b = byKey([m('k5', 1), m('k9', 2), m('k2', 3)]).map((x) => x.message.key?.toString());
     expect(a).toEqual(b);
+  });
+});
+
+describe('parseLsn (WAL positions that wait for asynchronous commits compare as numbers)', () => {
+  it('orders positions across the 32-bit boundary and within a segment', () => {
+    expect(parseLsn('0/16B3748') < parseLsn('0/16B3749')).toBe(true);
+    expect(parseLsn('0/FFFFFFFF') < parseLsn('1/0')).toBe(true);
+    expect(parseLsn('16/B374D848')).toBe((0x16n << 32n) | 0xb374d848n);
+  });
+
+  it('refuses what is not an LSN', () => {
+    expect(() => parseLsn('16B374D848')).toThrow('not an LSN');
   });
 });

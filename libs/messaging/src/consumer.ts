@@ -101,6 +101,35 @@ export interface ConsumerOptions<C extends TopicCatalog> {
   maxWaitTimeMs?: number;
   /** The broker answers a fetch once this many bytes are ready (default 1: at once). */
   minBytes?: number;
+  /**
+   * Commit flushes with `synchronous_commit = off` (no fsync wait; PostgreSQL writes the WAL within a few hundred
+   * ms). Only for state rebuilt from Kafka (projections, read models): a PostgreSQL crash can lose the last
+   * flushes, so their Kafka offsets are committed only once the WAL holding them is flushed to disk, and a server
+   * restart seen while offsets wait makes the consumer read again from the committed ones. Nothing whose offset
+   * is committed can be lost.
+   */
+  asyncCommit?: boolean;
+}
+
+/** Where a committed flush's transaction lies in the WAL, and the server run it committed on. */
+interface CommitPoint {
+  lsn: bigint;
+  flushed: bigint;
+  serverStarted: string;
+}
+
+/** Offsets of asynchronously committed flushes, waiting for their WAL to reach the disk. */
+interface WaitingOffsets {
+  lsn: bigint;
+  serverStarted: string;
+  offsets: { topic: string; partition: number; offset: string }[];
+}
+
+/** `16/B374D848` → a number that orders like the WAL position. */
+export function parseLsn(lsn: string): bigint {
+  const [hi, lo] = lsn.split('/');
+  if (hi === undefined || lo === undefined) throw new Error(`not an LSN: ${lsn}`);
+  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
 }
 
 export interface ConsumerStats {
@@ -208,6 +237,11 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   /** Flushes run one after another: one transaction at a time per consumer. */
   private chain: Promise<void> = Promise.resolve();
   private commitOffsets: (() => Promise<void>) | null = null;
+  private readonly asyncCommit: boolean;
+  private lastCommit: CommitPoint | null = null;
+  private waiting: WaitingOffsets[] = [];
+  private durableTimer: NodeJS.Timeout | null = null;
+  private runConfig: Parameters<Consumer['run']>[0] = {};
   readonly stats: ConsumerStats = { processed: 0, duplicates: 0, deadLettered: 0, skipped: 0, retries: 0, batches: 0 };
 
   constructor(private readonly opts: ConsumerOptions<C>) {
@@ -217,6 +251,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     this.maxBackoffMs = opts.maxBackoffMs ?? 2000;
     this.lingerMs = opts.flushLingerMs ?? 5;
     this.maxEvents = opts.flushMaxEvents ?? 2000;
+    this.asyncCommit = opts.asyncCommit ?? false;
     for (const [topic, h] of Object.entries(opts.handlers)) {
       if (h) this.handlers.set(topic, normalise(h as TopicHandler<C, TopicOf<C>>));
     }
@@ -270,17 +305,26 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.physicalTopics, fromBeginning: this.opts.fromBeginning ?? true });
     this.running = true;
-    await this.consumer.run({
-      autoCommit: true,
+    this.runConfig = {
+      // Asynchronous commits: offsets are committed by hand once durable (see asyncCommit), never by kafkajs.
+      autoCommit: !this.asyncCommit,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 256,
       eachBatch: (payload) => this.collect(payload),
-    });
+    };
+    await this.consumer.run(this.runConfig);
   }
 
   /** Waits for the flush in flight (its transaction commits and its offsets are committed), then leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
+    if (this.asyncCommit) {
+      // Commit what is durable while still a member; anything applied after this is read again by the next owner.
+      await this.chain;
+      await this.commitDurable(true);
+    }
+    if (this.durableTimer) clearTimeout(this.durableTimer);
+    this.durableTimer = null;
     await this.consumer.disconnect();
   }
 
@@ -300,6 +344,100 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         resolve();
       });
     });
+  }
+
+  /**
+   * After an asynchronously committed flush: its offsets wait until the WAL is flushed past its commit. The wait
+   * does not hold the next flush (the fetch positions have moved on); a timer looks again while offsets wait.
+   */
+  private async awaitDurable(parts: Part[]): Promise<void> {
+    const point = this.lastCommit;
+    this.lastCommit = null;
+    const prefix = this.opts.topicPrefix ?? '';
+    const offsets = parts.flatMap((p) =>
+      p.lastDone === null
+        ? []
+        : [{ topic: `${prefix}${p.topic}`, partition: p.partition, offset: (BigInt(p.lastDone) + 1n).toString() }],
+    );
+    if (offsets.length === 0) return;
+    if (!point) throw new Error('asynchronous commit without its WAL position');
+    this.waiting.push({ lsn: point.lsn, serverStarted: point.serverStarted, offsets });
+    await this.releaseUpTo(point.flushed, point.serverStarted);
+  }
+
+  /** Commits the waiting offsets whose WAL is on disk; `final`: wait (up to 5 s) until all of them are. */
+  private async commitDurable(final = false): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      if (this.waiting.length === 0) return;
+      let now: { flushed: string; started: string } | undefined;
+      try {
+        [now] = await this.opts.dataSource.query<{ flushed: string; started: string }[]>(
+          `SELECT pg_current_wal_flush_lsn()::text AS flushed, pg_postmaster_start_time()::text AS started`,
+        );
+      } catch (e) {
+        this.opts.logger.warn({ err: e }, 'cannot read the WAL position; committed offsets wait');
+      }
+      if (now) await this.releaseUpTo(parseLsn(now.flushed), now.started);
+      if (!final) {
+        this.scheduleDurableCheck();
+        return;
+      }
+      if (this.waiting.length === 0 || Date.now() > deadline) return;
+      await sleep(50);
+    }
+  }
+
+  private async releaseUpTo(flushed: bigint, serverStarted: string): Promise<void> {
+    if (this.waiting.some((w) => w.serverStarted !== serverStarted)) {
+      // PostgreSQL restarted while offsets waited: flushes whose WAL was not on disk are gone, and their events
+      // are behind this consumer's fetch positions. Reading again from the committed offsets redoes them (the
+      // inbox rows of the flushes that survived make those a no-op).
+      this.waiting = [];
+      this.opts.logger.warn({ groupId: this.opts.groupId }, 'database restarted; reading again from committed offsets');
+      // Not awaited: stopping waits for the batches in flight, which wait for the flush chain this may run in.
+      void this.rejoin();
+      return;
+    }
+    const ready = this.waiting.filter((w) => w.lsn <= flushed);
+    if (ready.length > 0) {
+      this.waiting = this.waiting.filter((w) => w.lsn > flushed);
+      const latest = new Map<string, { topic: string; partition: number; offset: string }>();
+      for (const o of ready.flatMap((w) => w.offsets)) {
+        const key = `${o.topic}/${o.partition}`;
+        const had = latest.get(key);
+        if (!had || BigInt(had.offset) < BigInt(o.offset)) latest.set(key, o);
+      }
+      try {
+        await this.consumer.commitOffsets([...latest.values()]);
+      } catch (e) {
+        // E.g. a rebalance took the partitions: the new owner reads from the last committed offsets again, and
+        // the inbox makes what it reads again a no-op.
+        this.opts.logger.warn({ err: e }, 'could not commit durable offsets');
+      }
+    }
+    this.scheduleDurableCheck();
+  }
+
+  /** While offsets wait, look again (also when the database could not be asked: it may be restarting). */
+  private scheduleDurableCheck(): void {
+    if (this.waiting.length === 0 || this.durableTimer || !this.running) return;
+    // PostgreSQL's WAL writer flushes asynchronous commits within 3 × wal_writer_delay (200 ms by default).
+    this.durableTimer = setTimeout(() => {
+      this.durableTimer = null;
+      this.chain = this.chain.then(() => this.commitDurable());
+    }, 200);
+  }
+
+  /** Leaves the group and joins again: consumption restarts from the committed offsets. */
+  private async rejoin(): Promise<void> {
+    try {
+      await this.consumer.stop();
+      if (this.running) await this.consumer.run(this.runConfig);
+    } catch (e) {
+      this.opts.logger.error({ err: e }, 'could not restart consumption');
+      this.opts.onFatal?.(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   /** kafkajs hands each topic-partition batch here; it waits until the flush that takes it has committed. */
@@ -356,7 +494,8 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       this.stats.batches++;
       if (wroteOutbox) this.opts.onCommitted?.();
       for (const p of live) if (p.lastDone !== null) p.resolveOffset(p.lastDone);
-      await this.commitOffsets?.();
+      if (this.asyncCommit) await this.awaitDurable(live);
+      else await this.commitOffsets?.();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       for (const p of live) {
         this.stats.processed += p.processed;
@@ -427,9 +566,20 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     await qr.connect();
     try {
       await qr.startTransaction('READ COMMITTED');
+      if (this.asyncCommit) await qr.query('SET LOCAL synchronous_commit = off');
       const result = await work(qr);
       const wroteOutbox = outboxWritten(qr);
       await qr.commitTransaction();
+      if (this.asyncCommit) {
+        // The insert position after our commit is at or past its commit record: once flushed, so is the commit.
+        const [row] = (await qr.query(
+          `SELECT pg_current_wal_insert_lsn()::text AS lsn, pg_current_wal_flush_lsn()::text AS flushed,
+                  pg_postmaster_start_time()::text AS started`,
+        )) as { lsn: string; flushed: string; started: string }[];
+        if (row) {
+          this.lastCommit = { lsn: parseLsn(row.lsn), flushed: parseLsn(row.flushed), serverStarted: row.started };
+        }
+      }
       return { result, wroteOutbox };
     } catch (e) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);

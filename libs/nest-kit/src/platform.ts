@@ -46,6 +46,8 @@ export interface PlatformOptions {
     groupId: string;
     /** The consumer's fetch (KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_WAIT_MS); default: 1 byte, 500 ms. */
     fetch?: { minBytes: number; maxWaitMs: number };
+    /** Only for a consumer whose state is rebuilt from Kafka (see ConsumerOptions.asyncCommit). */
+    asyncCommit?: boolean;
   };
   redisUrl: string;
 }
@@ -79,6 +81,7 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
           groupId: o.kafka.groupId,
           observer: metrics.consumerObserver,
           ...(o.kafka.fetch ? { minBytes: o.kafka.fetch.minBytes, maxWaitTimeMs: o.kafka.fetch.maxWaitMs } : {}),
+          ...(o.kafka.asyncCommit ? { asyncCommit: true } : {}),
         },
       }),
     }),
