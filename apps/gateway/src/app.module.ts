@@ -19,6 +19,7 @@ import { ApiGateway } from './api-gateway';
 import type { Config } from './config';
 import { DocsController } from './docs/docs.controller';
 import { DocsService } from './docs/docs.service';
+import { matchRoute } from './domain/route-table';
 import { GatewayMetrics } from './gateway-metrics';
 import { Portal } from './portal';
 import { sendProblem } from './problem';
@@ -29,6 +30,8 @@ import { Upstreams } from './upstreams';
 const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 /** The gateway's own Redis client (rate-limit counters; readiness). */
 const LIMITER_REDIS = Symbol('LIMITER_REDIS');
+/** Whether development-only routes are forwarded (HOSO_DEV_MODE). */
+const DEV_MODE = Symbol('DEV_MODE');
 
 const REDIS_READY_WAIT_MS = 5000;
 
@@ -82,6 +85,11 @@ class Closer implements OnApplicationShutdown {
   }
 }
 
+function isDevOnly(req: Request): boolean {
+  const match = matchRoute(req.method, req.originalUrl);
+  return match.kind === 'route' && match.rule.devOnly === true;
+}
+
 /** Sends each request where it belongs: the API, the portal, or on to Nest (health, metrics, API docs). */
 @Injectable()
 class EdgeMiddleware implements NestMiddleware {
@@ -89,6 +97,7 @@ class EdgeMiddleware implements NestMiddleware {
     @Inject(ApiGateway) private readonly gateway: ApiGateway,
     @Inject(Portal) private readonly portal: Portal,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(DEV_MODE) private readonly devMode: boolean,
   ) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
@@ -99,6 +108,11 @@ class EdgeMiddleware implements NestMiddleware {
     }
     const correlationId = typeof req.id === 'string' ? req.id : '';
     if (path === '/api' || path.startsWith('/api/')) {
+      if (!this.devMode && isDevOnly(req)) {
+        // The same answer as a path the table does not know: outside development mode the route does not exist.
+        sendProblem(res, 404, `no API endpoint ${req.method} ${path}`, correlationId);
+        return;
+      }
       this.gateway.handle(req, res).catch((err: unknown) => {
         this.logger.error({ err, correlationId }, 'gateway failed');
         sendProblem(res, 500, 'Internal server error', correlationId);
@@ -118,6 +132,7 @@ class CoreModule {
       global: true,
       providers: [
         { provide: ROOT_LOGGER, useValue: logger },
+        { provide: DEV_MODE, useValue: config.devMode },
         { provide: LIMITER_REDIS, useFactory: () => createLimiterRedis(config.REDIS_URL, logger) },
         {
           provide: ReadinessWatcher,
@@ -129,7 +144,7 @@ class CoreModule {
           },
         },
       ],
-      exports: [ROOT_LOGGER, LIMITER_REDIS, ReadinessWatcher],
+      exports: [ROOT_LOGGER, DEV_MODE, LIMITER_REDIS, ReadinessWatcher],
     };
   }
 }

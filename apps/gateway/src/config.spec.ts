@@ -15,7 +15,10 @@ describe('gateway config', () => {
     expect(c.AUTH_JWKS_URL).toBe('http://127.0.0.1:3002/.well-known/jwks.json');
     expect(c.PORTAL_DIR).toBe('dist/apps/portal');
     expect(c.CORS_ORIGINS).toEqual([]);
-    expect(c.TRUST_PROXY).toBe(false);
+    expect(c.TRUST_PROXY).toBe(0);
+    // Development mode is an explicit opt-in: without it, production behaviour.
+    expect(c.devMode).toBe(false);
+    expect(c.production).toBe(true);
     expect(c.rateLimits['sign-in']).toEqual({ points: 20, durationSec: 60 });
     expect(c.rateLimits.read).toEqual({ points: 300, durationSec: 60 });
     expect(c.JSON_BODY_LIMIT_BYTES).toBe(256 * 1024);
@@ -38,7 +41,6 @@ describe('gateway config', () => {
     expect(c.rateLimits.read).toEqual({ points: 1000, durationSec: 1 });
     expect(c.CORS_ORIGINS).toEqual(['https://portal.example.vn', 'http://localhost:5173']);
     expect(c.TRUST_PROXY).toBe(1);
-    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
     expect(c.rateLimitKeyPrefix).toBe('stack-a:gateway:rate-limit');
   });
 
@@ -60,5 +62,32 @@ describe('gateway config', () => {
       for (const name of Object.keys(bad)) expect(problems).toContain(name);
       expect(problems).toMatch(/RATE_LIMIT_SUBMIT: expected <requests>\/<seconds>/);
     }
+  });
+
+  it('takes TRUST_PROXY as a hop count only, and refuses `true` saying why', () => {
+    expect(loadConfig({ TRUST_PROXY: '0' }).TRUST_PROXY).toBe(0);
+    expect(loadConfig({ TRUST_PROXY: ' 2 ' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '' }).TRUST_PROXY).toBe(0);
+    for (const value of ['true', 'TRUE']) {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(
+        /TRUST_PROXY: `true` would believe any X-Forwarded-For a client sends; give the number of proxies/,
+      );
+    }
+    for (const value of ['false', '-1', '1.5', 'loopback, 10.0.0.0/8']) {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(
+        /TRUST_PROXY: expected the number of proxies in front of the gateway, a non-negative integer/,
+      );
+    }
+  });
+
+  it('forwards development-only routes and leaves HSTS off in development mode only', () => {
+    const dev = loadConfig({ HOSO_DEV_MODE: '1' });
+    expect(dev.devMode).toBe(true);
+    expect(dev.production).toBe(false);
+    for (const nodeEnv of ['development', 'test']) expect(loadConfig({ NODE_ENV: nodeEnv }).devMode).toBe(false);
+    expect(() => loadConfig({ HOSO_DEV_MODE: '1', NODE_ENV: 'production' })).toThrow(
+      /HOSO_DEV_MODE: development mode is refused with NODE_ENV=production/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanFlag, parseEnv, port, positiveInt, redisUrl } from '@hoso/config';
+import { assertDevModeSettings, booleanFlag, devModeShape, parseEnv, port, positiveInt, redisUrl } from '@hoso/config';
 import type { RouteGroup } from './domain/route-table';
 
 /** `<points>/<seconds>`: at most `points` requests per client in a window of `seconds`. */
@@ -24,13 +24,28 @@ const originList = z
     ),
   );
 
-/** Express's `trust proxy`: empty (trust nobody), `true`, a hop count, or addresses/subnets/`loopback`. */
+/**
+ * Express's `trust proxy` as a hop count: how many proxies in front of the gateway append to X-Forwarded-For, so the
+ * client address is the one that many hops back (0 or empty: none, the TCP peer is the client). `true` is refused:
+ * it believes the left-most X-Forwarded-For entry, which any client writes itself, and with a forged address per
+ * request a client gets a fresh rate-limit budget per request.
+ */
 const trustProxy = z
   .string()
   .trim()
-  .transform((raw): boolean | number | string =>
-    raw === '' || raw === 'false' ? false : raw === 'true' ? true : /^\d+$/.test(raw) ? Number(raw) : raw,
-  );
+  .transform((raw, ctx): number => {
+    if (raw === '') return 0;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        raw.toLowerCase() === 'true'
+          ? '`true` would believe any X-Forwarded-For a client sends; give the number of proxies in front of the ' +
+            'gateway instead (0 = none)'
+          : 'expected the number of proxies in front of the gateway, a non-negative integer (0 = none)',
+    });
+    return z.NEVER;
+  });
 
 const upstreamUrl = (port: number) => z.url().default(`http://127.0.0.1:${port}`);
 
@@ -49,7 +64,7 @@ const RATE_LIMIT_DEFAULTS: Record<RouteGroup, string> = {
 };
 
 export const configSchema = z.object({
-  NODE_ENV: z.string().default('development'),
+  ...devModeShape,
   PORT: port.default(3000),
   /** Listen address; a container sets 0.0.0.0. */
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -66,7 +81,7 @@ export const configSchema = z.object({
   /** The payment provider's checkout origin: the portal's forms post there (CSP form-action). */
   PAYMENT_GATEWAY_PUBLIC_URL: z.url().default('http://127.0.0.1:3006'),
   CORS_ORIGINS: originList.default([]),
-  TRUST_PROXY: trustProxy.default(false),
+  TRUST_PROXY: trustProxy.default(0),
   /** Redis key prefix, as the services' BullMQ queues: parallel test runs and stacks never share counters. */
   QUEUE_PREFIX: z
     .string()
@@ -100,6 +115,8 @@ export type Config = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
+  // No secrets here; only a development mode asked for in a production process is refused.
+  assertDevModeSettings(c, {});
   const rateLimits: Record<RouteGroup, RateLimitSetting> = {
     'sign-in': c.RATE_LIMIT_SIGN_IN,
     read: c.RATE_LIMIT_READ,
@@ -110,7 +127,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   return Object.freeze({
     ...c,
-    production: c.NODE_ENV === 'production',
+    /** Development-only routes (the one-time-code inbox) are forwarded in development mode only. */
+    devMode: c.HOSO_DEV_MODE,
+    /** Production headers (HSTS) unless in development mode, which serves plain http on localhost. */
+    production: !c.HOSO_DEV_MODE,
     upstreams: Object.freeze({
       identity: c.IDENTITY_URL,
       intake: c.INTAKE_URL,

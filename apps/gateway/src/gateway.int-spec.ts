@@ -69,6 +69,8 @@ describe('gateway in front of identity and intake', () => {
       AUTH_JWKS_URL: `http://127.0.0.1:${pIdentity}/.well-known/jwks.json`,
       LOG_LEVEL: 'info',
       NODE_ENV: 'test',
+      // Identity's development inbox exists, so the gateway's own hiding of it is what the tests see.
+      HOSO_DEV_MODE: '1',
     };
     [identity, intake] = await Promise.all([
       startService('identity', pIdentity, {
@@ -242,6 +244,36 @@ describe('gateway in front of identity and intake', () => {
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('forwards the development code inbox in development mode only (404 before identity otherwise)', async () => {
+    const citizen = citizens[1] as CitizenRecord;
+    const { challengeId } = await json<{ challengeId: string }>(
+      await postJson(`${gw.url}/api/identity/auth/citizen/challenges`, null, { personalId: citizen.personalId }),
+      202,
+    );
+    const path = `/api/identity/auth/citizen/challenges/${challengeId}/dev-code`;
+    // Identity (in development mode) serves the code…
+    const direct = await json<{ code: string }>(
+      await fetch(`${identity.url}/auth/citizen/challenges/${challengeId}/dev-code`),
+    );
+    expect(direct.code).toMatch(/^\d{6}$/);
+    // …but a gateway outside development mode (the default) does not know the route, as for any unknown path.
+    expect(gw.config.devMode).toBe(false);
+    expect((await problem(await fetch(`${gw.url}${path}`), 404)).message).toBe(`no API endpoint GET ${path}`);
+    const dev = await startGateway({
+      ...baseEnv,
+      HOSO_DEV_MODE: '1',
+      QUEUE_PREFIX: `dev${randomBytes(4).toString('hex')}`,
+    });
+    try {
+      expect(await json<{ code: string }>(await fetch(`${dev.url}${path}`))).toMatchObject({
+        challengeId,
+        code: direct.code,
+      });
+    } finally {
+      await dev.close();
     }
   });
 

@@ -1,18 +1,18 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { MessagingTables1764115200000 } from '@hoso/messaging';
 import { platformModules } from '@hoso/nest-kit';
 import { CitizenSignInHandler } from './auth/citizen/citizen-sign-in.handler';
 import { CitizenSignInHttpController } from './auth/citizen/citizen-sign-in.http.controller';
 import { DevOtpInboxHttpController } from './auth/citizen/dev-otp-inbox.http.controller';
 import { DevFileOtpDelivery, OTP_DELIVERY, type OtpDelivery } from './auth/citizen/otp-delivery';
+import { HttpSmsOtpDelivery } from './auth/citizen/sms-otp-delivery';
 import { StaffAccountsService } from './auth/staff/staff-accounts.service';
 import { StaffHttpController } from './auth/staff/staff.http.controller';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { CoreModule } from './core';
-import { IdentitySchema1764201600000 } from './migrations/1764201600000-identity-schema';
+import { IDENTITY_MIGRATIONS } from './migrations';
 import { PrefillHttpController } from './prefill/prefill.http.controller';
 import { CitizensHttpController } from './registry/citizens.http.controller';
 import { RegistrySeederService } from './registry/registry-seeder.service';
@@ -25,8 +25,19 @@ import { DossierSubmittedConsumer } from './verification/dossier-submitted.consu
 export interface AppOverrides {
   /** Tests move time with their own clock. */
   clock?: Clock;
-  /** Another channel for one-time codes (SMS gateway, VNeID push). */
+  /** Another channel for one-time codes (VNeID push…) than the configured one. */
   otpDelivery?: OtpDelivery;
+}
+
+/** The configured channel: the SMS gateway, or in development mode the file inbox (config refuses anything else). */
+function otpDeliveryOf(config: Config, logger: Logger): OtpDelivery {
+  const setting = config.otpDelivery;
+  switch (setting.kind) {
+    case 'sms':
+      return new HttpSmsOtpDelivery(setting, logger);
+    case 'dev-file':
+      return new DevFileOtpDelivery(setting.dir, logger);
+  }
 }
 
 @Module({})
@@ -34,6 +45,7 @@ export class AppModule {
   static forRoot(config: Config, logger: Logger, overrides: AppOverrides = {}): DynamicModule {
     // The identity service verifies its own tokens with its own keys, held in memory (no HTTP round trip to itself).
     const keys = new SigningKeyStore();
+    const delivery = overrides.otpDelivery ?? otpDeliveryOf(config, logger);
     return {
       module: AppModule,
       imports: [
@@ -44,7 +56,7 @@ export class AppModule {
           auth: { jwks: keys.getKey },
           database: {
             url: config.databaseUrl,
-            migrations: [MessagingTables1764115200000, IdentitySchema1764201600000],
+            migrations: IDENTITY_MIGRATIONS,
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,
@@ -63,8 +75,9 @@ export class AppModule {
         StaffHttpController,
         CitizensHttpController,
         PrefillHttpController,
-        // The development OTP inbox does not exist in production, not even as a route answering 404.
-        ...(config.production ? [] : [DevOtpInboxHttpController]),
+        // The development OTP inbox exists only in development mode with the file delivery: otherwise there is not
+        // even a route answering 404.
+        ...(config.devMode && delivery instanceof DevFileOtpDelivery ? [DevOtpInboxHttpController] : []),
       ],
       providers: [
         {
@@ -75,10 +88,7 @@ export class AppModule {
             return keys;
           },
         },
-        {
-          provide: OTP_DELIVERY,
-          useValue: overrides.otpDelivery ?? new DevFileOtpDelivery(config.OTP_DEV_DIR, logger),
-        },
+        { provide: OTP_DELIVERY, useValue: delivery },
         RegistrySeederService,
         TokenSigner,
         SessionService,

@@ -1,35 +1,98 @@
 import { ConfigError } from '@hoso/config';
 import { loadConfig } from './config';
 
+const DEV = { HOSO_DEV_MODE: '1' };
+
+/** Everything a process outside development mode must be given. */
+const PRODUCTION = {
+  OTP_SECRET: 's'.repeat(32),
+  SEED_STAFF_PASSWORD: 'Long-enough-2026',
+  SMS_GATEWAY_URL: 'https://sms.example.vn/v1/messages',
+  SMS_GATEWAY_API_KEY: 'k'.repeat(24),
+};
+
+const problemsOf = (env: Record<string, string | undefined>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  return [];
+};
+
 describe('identity config', () => {
-  it('has development defaults', () => {
-    const c = loadConfig({});
+  it('has development defaults in development mode: secrets, and one-time codes written to files', () => {
+    const c = loadConfig(DEV);
     expect(c).toMatchObject({
       PORT: 3002,
       KAFKA_GROUP_ID: 'identity',
       REGISTRY_SEED_COUNT: 200_000,
       OTP_TTL_SEC: 300,
       ACCESS_TOKEN_TTL_SEC: 900,
-      OTP_DEV_DIR: '.data/otp',
+      REFRESH_TOKEN_TTL_SEC: 14 * 24 * 3600,
+      SESSION_MAX_LIFETIME_SEC: 30 * 24 * 3600,
+      devMode: true,
       seedStaffPassword: 'hoso-dev-password',
+      otpDelivery: { kind: 'dev-file', dir: '.data/otp' },
     });
     expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/hoso_identity');
   });
 
-  it('refuses to start in production without its secrets, naming them', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/OTP_SECRET.*\n.*SEED_STAFF_PASSWORD/s);
-    const c = loadConfig({
-      NODE_ENV: 'production',
-      OTP_SECRET: 's'.repeat(32),
-      SEED_STAFF_PASSWORD: 'Long-enough-2026',
-    });
+  it('refuses to start outside development mode with any default secret, naming it and HOSO_DEV_MODE', () => {
+    // NODE_ENV alone changes nothing: without HOSO_DEV_MODE=1 a development NODE_ENV is no excuse.
+    for (const nodeEnv of [undefined, 'development', 'test', 'production']) {
+      const env = nodeEnv ? { NODE_ENV: nodeEnv } : {};
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(problemsOf(env)).toEqual([
+        'OTP_SECRET: required (its development default applies only with HOSO_DEV_MODE=1)',
+        'SEED_STAFF_PASSWORD: required (its development default applies only with HOSO_DEV_MODE=1)',
+        expect.stringMatching(/^SMS_GATEWAY_URL: required; .*OTP_DEV_DIR.* only with HOSO_DEV_MODE=1$/),
+      ]);
+    }
+    for (const name of Object.keys(PRODUCTION)) {
+      const env = Object.fromEntries(Object.entries(PRODUCTION).filter(([n]) => n !== name));
+      expect(problemsOf(env).join('\n')).toContain(`${name}: required`);
+    }
+  });
+
+  it('refuses the development file delivery outside development mode, even with every secret set', () => {
+    const { SMS_GATEWAY_URL: _, ...noSms } = PRODUCTION;
+    expect(problemsOf(noSms)).toEqual([expect.stringMatching(/^SMS_GATEWAY_URL: required.*HOSO_DEV_MODE=1/)]);
+  });
+
+  it('starts outside development mode with its secrets and the SMS gateway', () => {
+    const c = loadConfig({ ...PRODUCTION, NODE_ENV: 'production' });
+    expect(c.devMode).toBe(false);
     expect(c.otpSecret).toBe('s'.repeat(32));
-    expect(c.production).toBe(true);
+    expect(c.seedStaffPassword).toBe('Long-enough-2026');
+    expect(c.otpDelivery).toEqual({
+      kind: 'sms',
+      url: PRODUCTION.SMS_GATEWAY_URL,
+      apiKey: PRODUCTION.SMS_GATEWAY_API_KEY,
+      timeoutMs: 5000,
+      maxAttempts: 3,
+      backoffMs: 300,
+    });
+  });
+
+  it('uses the SMS gateway in development mode too when one is configured, and wants its key', () => {
+    expect(loadConfig({ ...DEV, ...PRODUCTION }).otpDelivery.kind).toBe('sms');
+    expect(problemsOf({ ...DEV, SMS_GATEWAY_URL: PRODUCTION.SMS_GATEWAY_URL })).toEqual([
+      'SMS_GATEWAY_API_KEY: required with SMS_GATEWAY_URL',
+    ]);
+  });
+
+  it('refuses development mode in a NODE_ENV=production process', () => {
+    expect(problemsOf({ ...DEV, ...PRODUCTION, NODE_ENV: 'production' })).toEqual([
+      'HOSO_DEV_MODE: development mode is refused with NODE_ENV=production',
+    ]);
   });
 
   it('names bad values', () => {
-    expect(() => loadConfig({ OTP_SECRET: 'short' })).toThrow(/OTP_SECRET/);
-    expect(() => loadConfig({ REGISTRY_SEED_COUNT: '-1' })).toThrow(/REGISTRY_SEED_COUNT/);
+    expect(() => loadConfig({ ...DEV, OTP_SECRET: 'short' })).toThrow(/OTP_SECRET/);
+    expect(() => loadConfig({ ...DEV, REGISTRY_SEED_COUNT: '-1' })).toThrow(/REGISTRY_SEED_COUNT/);
+    expect(() => loadConfig({ ...DEV, SMS_GATEWAY_URL: 'ftp://sms.example.vn' })).toThrow(/SMS_GATEWAY_URL/);
+    expect(() => loadConfig({ ...DEV, SMS_GATEWAY_MAX_ATTEMPTS: '0' })).toThrow(/SMS_GATEWAY_MAX_ATTEMPTS/);
   });
 });

@@ -1,45 +1,93 @@
 import { z } from 'zod';
-import { infraEnvShape, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
+import {
+  ConfigError,
+  DEV_MODE_VAR,
+  devModeProblems,
+  devModeShape,
+  infraEnvShape,
+  parseEnv,
+  port,
+  positiveInt,
+  postgresUrl,
+  withDatabase,
+} from '@hoso/config';
 import { REGISTRY_DEFAULT_SEED, REGISTRY_MAX_CITIZENS } from '@hoso/population';
 
 const DEV_OTP_SECRET = 'hoso-dev-otp-secret-not-for-production';
 const DEV_STAFF_PASSWORD = 'hoso-dev-password';
 
-export const configSchema = z
-  .object({
-    ...infraEnvShape,
-    NODE_ENV: z.string().default('development'),
-    PORT: port.default(3002),
-    IDENTITY_DATABASE_URL: postgresUrl.optional(),
-    KAFKA_TOPIC_PREFIX: z.string().default(''),
-    KAFKA_GROUP_ID: z.string().default('identity'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    REGISTRY_SEED_COUNT: z.coerce.number().int().min(0).max(REGISTRY_MAX_CITIZENS).default(200_000),
-    REGISTRY_SEED: z.coerce.number().int().default(REGISTRY_DEFAULT_SEED),
-    OTP_SECRET: z.string().min(32, 'OTP_SECRET must be at least 32 characters').optional(),
-    OTP_TTL_SEC: positiveInt.default(300),
-    OTP_DEV_DIR: z.string().min(1).default('.data/otp'),
-    ACCESS_TOKEN_TTL_SEC: positiveInt.default(900),
-    REFRESH_TOKEN_TTL_SEC: positiveInt.default(14 * 24 * 3600),
-    SEED_STAFF_PASSWORD: z.string().min(12, 'SEED_STAFF_PASSWORD must be at least 12 characters').optional(),
-  })
-  // Secrets have development defaults only: a production process without them must not start.
-  .superRefine((c, ctx) => {
-    if (c.NODE_ENV !== 'production') return;
-    for (const name of ['OTP_SECRET', 'SEED_STAFF_PASSWORD'] as const) {
-      if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is required in production` });
-    }
-  });
+export const configSchema = z.object({
+  ...infraEnvShape,
+  ...devModeShape,
+  PORT: port.default(3002),
+  IDENTITY_DATABASE_URL: postgresUrl.optional(),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  KAFKA_GROUP_ID: z.string().default('identity'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REGISTRY_SEED_COUNT: z.coerce.number().int().min(0).max(REGISTRY_MAX_CITIZENS).default(200_000),
+  REGISTRY_SEED: z.coerce.number().int().default(REGISTRY_DEFAULT_SEED),
+  OTP_SECRET: z.string().min(32, 'OTP_SECRET must be at least 32 characters').optional(),
+  OTP_TTL_SEC: positiveInt.default(300),
+  /** Development delivery only: where each citizen's latest code is written. */
+  OTP_DEV_DIR: z.string().min(1).default('.data/otp'),
+  /** The SMS gateway one-time codes are sent through; without it only development mode may start (file delivery). */
+  SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Sent as `Authorization: Bearer <key>`; required with SMS_GATEWAY_URL. */
+  SMS_GATEWAY_API_KEY: z.string().min(16, 'SMS_GATEWAY_API_KEY must be at least 16 characters').optional(),
+  /** One attempt's limit (connect to last byte). */
+  SMS_GATEWAY_TIMEOUT_MS: positiveInt.default(5000),
+  /** Attempts per code, the first included: retried on 429, 5xx, timeouts and network errors. */
+  SMS_GATEWAY_MAX_ATTEMPTS: positiveInt.max(10).default(3),
+  /** Wait before the second attempt; doubled before each further one. */
+  SMS_GATEWAY_BACKOFF_MS: positiveInt.default(300),
+  ACCESS_TOKEN_TTL_SEC: positiveInt.default(900),
+  /** Idle lifetime of a refresh token: each refresh issues a new one, valid this long (but see the next one). */
+  REFRESH_TOKEN_TTL_SEC: positiveInt.default(14 * 24 * 3600),
+  /** Absolute lifetime of a session: no refresh extends it past this long after the sign-in that began it. */
+  SESSION_MAX_LIFETIME_SEC: positiveInt.default(30 * 24 * 3600),
+  SEED_STAFF_PASSWORD: z.string().min(12, 'SEED_STAFF_PASSWORD must be at least 12 characters').optional(),
+});
+
+/** How one-time codes reach citizens. */
+export type OtpDeliverySetting =
+  | { kind: 'sms'; url: string; apiKey: string; timeoutMs: number; maxAttempts: number; backoffMs: number }
+  | { kind: 'dev-file'; dir: string };
 
 export type Config = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
+  const otpDelivery: OtpDeliverySetting | null = c.SMS_GATEWAY_URL
+    ? c.SMS_GATEWAY_API_KEY
+      ? {
+          kind: 'sms',
+          url: c.SMS_GATEWAY_URL,
+          apiKey: c.SMS_GATEWAY_API_KEY,
+          timeoutMs: c.SMS_GATEWAY_TIMEOUT_MS,
+          maxAttempts: c.SMS_GATEWAY_MAX_ATTEMPTS,
+          backoffMs: c.SMS_GATEWAY_BACKOFF_MS,
+        }
+      : null
+    : c.HOSO_DEV_MODE
+      ? { kind: 'dev-file', dir: c.OTP_DEV_DIR }
+      : null;
+  // Secrets have development defaults only in development mode: any other process without them must not start.
+  const problems = devModeProblems(c, { OTP_SECRET: c.OTP_SECRET, SEED_STAFF_PASSWORD: c.SEED_STAFF_PASSWORD });
+  if (!otpDelivery) {
+    problems.push(
+      c.SMS_GATEWAY_URL
+        ? 'SMS_GATEWAY_API_KEY: required with SMS_GATEWAY_URL'
+        : `SMS_GATEWAY_URL: required; without it one-time codes would only be written to files (OTP_DEV_DIR), ` +
+            `which is allowed only with ${DEV_MODE_VAR}=1`,
+    );
+  }
+  if (problems.length || !otpDelivery) throw new ConfigError(problems);
   return Object.freeze({
     ...c,
-    production: c.NODE_ENV === 'production',
+    devMode: c.HOSO_DEV_MODE,
     databaseUrl: c.IDENTITY_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_identity'),
     otpSecret: c.OTP_SECRET ?? DEV_OTP_SECRET,
     seedStaffPassword: c.SEED_STAFF_PASSWORD ?? DEV_STAFF_PASSWORD,
+    otpDelivery,
   });
 }

@@ -3,10 +3,9 @@
  * (REGISTRY_SEED_COUNT citizens of REGISTRY_SEED), printing how long it took. Does nothing to a registry with rows.
  */
 import { createDataSource, runMigrations } from '@hoso/persistence';
-import { MessagingTables1764115200000 } from '@hoso/messaging';
 import { createRootLogger } from '@hoso/nest-kit';
 import { loadConfig } from './config';
-import { IdentitySchema1764201600000 } from './migrations/1764201600000-identity-schema';
+import { IDENTITY_MIGRATIONS } from './migrations';
 import { seedRegistry } from './registry/registry-seeder';
 
 async function main(): Promise<void> {
@@ -15,7 +14,7 @@ async function main(): Promise<void> {
   const ds = createDataSource({
     url: config.databaseUrl,
     applicationName: 'identity-seed',
-    migrations: [MessagingTables1764115200000, IdentitySchema1764201600000],
+    migrations: IDENTITY_MIGRATIONS,
   });
   await ds.initialize();
   try {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import {
+  assertDevModeSettings,
   booleanFlag,
-  ConfigError,
+  devModeShape,
   infraEnvShape,
   parseEnv,
   port,
@@ -12,7 +13,7 @@ import {
 
 export const configSchema = z.object({
   ...infraEnvShape,
-  NODE_ENV: z.string().default('development'),
+  ...devModeShape,
   PORT: port.default(3001),
   /** Own database; default: DATABASE_URL's server, database hoso_intake. */
   INTAKE_DATABASE_URL: postgresUrl.optional(),
@@ -35,15 +36,12 @@ export const configSchema = z.object({
 
 export type Config = ReturnType<typeof loadConfig>;
 
-/** Variables that carry credentials: never defaulted in production. */
-const SECRET_VARS = ['DATABASE_URL'] as const;
-
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
-  if (c.NODE_ENV === 'production') {
-    const missing = SECRET_VARS.filter((name) => !env[name]).filter(() => !env['INTAKE_DATABASE_URL']);
-    if (missing.length) throw new ConfigError(missing.map((name) => `${name}: required in production`));
-  }
+  // The database URL carries credentials: its local default is for development mode only.
+  assertDevModeSettings(c, {
+    'DATABASE_URL (or INTAKE_DATABASE_URL)': env['INTAKE_DATABASE_URL'] || env['DATABASE_URL'],
+  });
   return Object.freeze({
     ...c,
     databaseUrl: c.INTAKE_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_intake'),

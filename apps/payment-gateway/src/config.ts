@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
+import {
+  ConfigError,
+  DEV_MODE_VAR,
+  devModeProblems,
+  devModeShape,
+  parseEnv,
+  port,
+  positiveInt,
+  postgresUrl,
+  withDatabase,
+} from '@hoso/config';
 
 export const callbackModes = ['normal', 'delay', 'duplicate', 'drop'] as const;
 export type CallbackMode = (typeof callbackModes)[number];
@@ -9,10 +19,11 @@ const DEV_WEBHOOK_SECRET = 'dev-payment-gateway-webhook-secret';
 
 /**
  * The simulator stands for the national payment platform: it is outside hoso, so it needs no Kafka
- * or Redis, only its own database and the two secrets it shares with the payment service.
+ * or Redis, only its own database and the two secrets it shares with the payment service. It takes payments that
+ * never happened, so it starts in development mode only.
  */
 export const configSchema = z.object({
-  NODE_ENV: z.string().default('development'),
+  ...devModeShape,
   PORT: port.default(3006),
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
   PAYMENT_GATEWAY_DATABASE_URL: postgresUrl.optional(),
@@ -32,15 +43,11 @@ export type Config = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
-  const production = c.NODE_ENV === 'production';
-  const missing = [
-    ...(c.PAYMENT_GATEWAY_API_KEY ? [] : ['PAYMENT_GATEWAY_API_KEY']),
-    ...(c.PAYMENT_GATEWAY_WEBHOOK_SECRET ? [] : ['PAYMENT_GATEWAY_WEBHOOK_SECRET']),
-  ];
-  // Development defaults exist so `nx serve` works out of the box; a production start without real secrets is refused.
-  if (production && missing.length) {
-    throw new ConfigError(missing.map((name) => `${name}: required when NODE_ENV=production`));
-  }
+  // A simulator that confirms payments nobody made must never stand in for the real platform by mistake.
+  const problems = c.HOSO_DEV_MODE
+    ? devModeProblems(c, {})
+    : [`${DEV_MODE_VAR}: the payment-gateway simulator starts only in development mode (${DEV_MODE_VAR}=1)`];
+  if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     ...c,
     apiKey: c.PAYMENT_GATEWAY_API_KEY ?? DEV_API_KEY,

@@ -1,13 +1,22 @@
 import { z } from 'zod';
 import { originOf } from './intents/domain/return-url';
-import { ConfigError, infraEnvShape, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
+import {
+  assertDevModeSettings,
+  devModeShape,
+  infraEnvShape,
+  parseEnv,
+  port,
+  positiveInt,
+  postgresUrl,
+  withDatabase,
+} from '@hoso/config';
 
 const DEV_API_KEY = 'dev-payment-gateway-api-key';
 const DEV_WEBHOOK_SECRET = 'dev-payment-gateway-webhook-secret';
 
 export const configSchema = z.object({
   ...infraEnvShape,
-  NODE_ENV: z.string().default('development'),
+  ...devModeShape,
   PORT: port.default(3003),
   PAYMENT_DATABASE_URL: postgresUrl.optional(),
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
@@ -55,14 +64,11 @@ export type Config = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
-  const missing = [
-    ...(c.PAYMENT_GATEWAY_API_KEY ? [] : ['PAYMENT_GATEWAY_API_KEY']),
-    ...(c.PAYMENT_GATEWAY_WEBHOOK_SECRET ? [] : ['PAYMENT_GATEWAY_WEBHOOK_SECRET']),
-  ];
-  // Development defaults let `nx serve` work out of the box; production must bring its own secrets.
-  if (c.NODE_ENV === 'production' && missing.length) {
-    throw new ConfigError(missing.map((name) => `${name}: required when NODE_ENV=production`));
-  }
+  // Development defaults exist for HOSO_DEV_MODE=1 only (the demo, the tests); every other process brings its own.
+  assertDevModeSettings(c, {
+    PAYMENT_GATEWAY_API_KEY: c.PAYMENT_GATEWAY_API_KEY,
+    PAYMENT_GATEWAY_WEBHOOK_SECRET: c.PAYMENT_GATEWAY_WEBHOOK_SECRET,
+  });
   return Object.freeze({
     ...c,
     databaseUrl: c.PAYMENT_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_payment'),

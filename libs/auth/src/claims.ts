@@ -7,6 +7,22 @@ export type Role = (typeof roles)[number];
 export const TOKEN_ISSUER = 'hoso-identity';
 export const TOKEN_AUDIENCE = 'hoso';
 
+/** The one algorithm identity signs with (Ed25519); verifiers accept no other. */
+export const TOKEN_ALGORITHM = 'EdDSA';
+
+/**
+ * The `typ` header of each kind of token identity signs (RFC 8725 §3.11 explicit typing): a token of one kind is
+ * never accepted as another, even where audiences would overlap. Access tokens use RFC 9068's `at+jwt`.
+ */
+export const TOKEN_TYPES = {
+  access: 'at+jwt',
+  /** E-form prefill grants (audience PREFILL_TOKEN_AUDIENCE), verified by intake. */
+  prefill: 'prefill+jwt',
+} as const;
+
+/** Who accepts prefill grants: intake, when a citizen submits values the registry vouched for. */
+export const PREFILL_TOKEN_AUDIENCE = 'hoso-prefill';
+
 /**
  * Claims of a hoso access token beyond iss/aud/exp/iat. A citizen token carries the personal ID
  * (`pid`) that scopes what they may read; an officer token carries the one agency they work for.

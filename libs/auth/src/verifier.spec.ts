@@ -1,5 +1,5 @@
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from './claims';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey, type KeyLike } from 'jose';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_TYPES } from './claims';
 import { VerifiedTokenCache } from './token-cache';
 import { InvalidTokenError, JwtVerifier } from './verifier';
 
@@ -19,7 +19,7 @@ describe('JwtVerifier with its verified-token cache', () => {
     localKeys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA' }] });
     sign = (sub, expSec, audience = TOKEN_AUDIENCE) =>
       new SignJWT({ role: 'operator' })
-        .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+        .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: TOKEN_TYPES.access })
         .setSubject(sub)
         .setIssuer(TOKEN_ISSUER)
         .setAudience(audience)
@@ -108,6 +108,87 @@ describe('JwtVerifier with its verified-token cache', () => {
     expect(keyLookups).toBe(4);
     await verifier.verify(t2);
     expect(keyLookups).toBe(5);
+  });
+});
+
+describe('JwtVerifier: what it accepts', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  let edKey: KeyLike;
+  let rsaKey: KeyLike;
+  let verifier: JwtVerifier;
+
+  interface Shape {
+    alg?: string;
+    kid?: string;
+    /** null: no typ header. */
+    typ?: string | null;
+    iss?: string;
+    aud?: string;
+    /** null: no such claim. */
+    iat?: number | null;
+    exp?: number | null;
+  }
+
+  /** A token like identity's access tokens, with one thing changed. */
+  const token = (shape: Shape = {}): Promise<string> => {
+    const alg = shape.alg ?? 'EdDSA';
+    const typ = shape.typ === undefined ? TOKEN_TYPES.access : shape.typ;
+    const jwt = new SignJWT({ role: 'operator' })
+      .setProtectedHeader({ alg, kid: shape.kid ?? (alg === 'EdDSA' ? 'ed' : 'rsa'), ...(typ === null ? {} : { typ }) })
+      .setSubject('operator:1')
+      .setIssuer(shape.iss ?? TOKEN_ISSUER)
+      .setAudience(shape.aud ?? TOKEN_AUDIENCE);
+    const iat = shape.iat === undefined ? now() : shape.iat;
+    const exp = shape.exp === undefined ? now() + 900 : shape.exp;
+    if (iat !== null) jwt.setIssuedAt(iat);
+    if (exp !== null) jwt.setExpirationTime(exp);
+    return jwt.sign(alg === 'EdDSA' ? edKey : rsaKey);
+  };
+
+  beforeAll(async () => {
+    const ed = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const rsa = await generateKeyPair('RS256', { modulusLength: 2048 });
+    edKey = ed.privateKey;
+    rsaKey = rsa.privateKey;
+    // The key set holds an RSA key too: the algorithm must be refused by the verifier, not by a missing key.
+    const keys = createLocalJWKSet({
+      keys: [
+        { ...(await exportJWK(ed.publicKey)), kid: 'ed', alg: 'EdDSA' },
+        { ...(await exportJWK(rsa.publicKey)), kid: 'rsa', alg: 'RS256' },
+      ],
+    });
+    verifier = new JwtVerifier({ jwks: keys, cache: false });
+  });
+
+  it('accepts a token shaped like identity access tokens', async () => {
+    expect(await verifier.verify(await token())).toEqual({ sub: 'operator:1', role: 'operator' });
+  });
+
+  it('accepts typ in its media-type form (application/at+jwt), which means the same', async () => {
+    expect(await verifier.verify(await token({ typ: 'application/at+jwt' }))).toMatchObject({ sub: 'operator:1' });
+  });
+
+  it('refuses RS256, even signed by a key of the published set', async () => {
+    await expect(verifier.verify(await token({ alg: 'RS256' }))).rejects.toThrow(/"alg" .* not allowed/);
+  });
+
+  it.each([
+    ['no typ', { typ: null }],
+    ['typ JWT', { typ: 'JWT' }],
+    ['a prefill token', { typ: TOKEN_TYPES.prefill }],
+  ] as const)('refuses %s', async (_, shape) => {
+    await expect(verifier.verify(await token(shape))).rejects.toThrow(/unexpected "typ"/);
+  });
+
+  it('refuses a token without exp, or without iat', async () => {
+    await expect(verifier.verify(await token({ exp: null }))).rejects.toThrow(/"exp"/);
+    await expect(verifier.verify(await token({ iat: null }))).rejects.toThrow(/"iat"/);
+  });
+
+  it('refuses another issuer or audience, and an expired token', async () => {
+    await expect(verifier.verify(await token({ iss: 'someone-else' }))).rejects.toThrow(/"iss"/);
+    await expect(verifier.verify(await token({ aud: 'hoso-prefill' }))).rejects.toThrow(/"aud"/);
+    await expect(verifier.verify(await token({ iat: now() - 120, exp: now() - 60 }))).rejects.toThrow(/"exp"/);
   });
 });
 

@@ -1,5 +1,13 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { accessClaims, toAuthUser, TOKEN_AUDIENCE, TOKEN_ISSUER, type AuthUser } from './claims';
+import {
+  accessClaims,
+  toAuthUser,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  TOKEN_TYPES,
+  type AuthUser,
+} from './claims';
 import { VerifiedTokenCache } from './token-cache';
 
 export class InvalidTokenError extends Error {
@@ -23,7 +31,10 @@ export interface VerifierOptions {
   cache?: false | { maxEntries?: number; maxAgeMs?: number; now?: () => number };
 }
 
-/** Verifies hoso access tokens (EdDSA or RS256) against the identity service's published keys. */
+/**
+ * Verifies hoso access tokens against the identity service's published keys: EdDSA only (the one algorithm identity
+ * signs with), `typ` at+jwt (not a prefill or any other token), issuer and audience, and `exp` and `iat` present.
+ */
 export class JwtVerifier {
   private readonly keys: JWTVerifyGetKey;
   private readonly cache: VerifiedTokenCache<AuthUser> | null;
@@ -55,7 +66,10 @@ export class JwtVerifier {
       ({ payload } = await jwtVerify(token, this.keys, {
         issuer: this.opts.issuer ?? TOKEN_ISSUER,
         audience: this.opts.audience ?? TOKEN_AUDIENCE,
-        algorithms: ['EdDSA', 'RS256'],
+        algorithms: [TOKEN_ALGORITHM],
+        typ: TOKEN_TYPES.access,
+        // Identity sets all three; a token without an expiry would be valid for ever.
+        requiredClaims: ['exp', 'iat', 'sub'],
         clockTolerance: this.opts.clockToleranceSec ?? 5,
       }));
     } catch (e) {

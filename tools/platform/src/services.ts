@@ -79,6 +79,9 @@ export function serviceEnv(name: ServiceName, w: WiringInput): Record<string, st
   const common: Record<string, string> = {
     PORT: String(w.ports[name]),
     NODE_ENV: 'development',
+    // The platform is the demo, the benchmarks and the browser tests: development secrets, one-time codes written
+    // to OTP_DEV_DIR (the simulator reads them there) and the payment-gateway simulator. Nothing else turns it on.
+    HOSO_DEV_MODE: '1',
     LOG_LEVEL: w.logLevel,
     DATABASE_URL: w.databaseUrl,
     KAFKA_BROKERS: w.brokers,

@@ -28,6 +28,8 @@ export interface RouteRule {
   upload?: boolean;
   /** Long-lived streamed response (Server-Sent Events): the long idle timeout. */
   stream?: boolean;
+  /** Exists only in development mode (HOSO_DEV_MODE=1): any other gateway answers 404 without forwarding. */
+  devOnly?: boolean;
 }
 
 const R = (
@@ -36,7 +38,7 @@ const R = (
   pattern: string,
   access: Access,
   group: RouteGroup,
-  extra: Pick<RouteRule, 'upload' | 'stream'> = {},
+  extra: Pick<RouteRule, 'upload' | 'stream' | 'devOnly'> = {},
 ): RouteRule => ({ service, methods, pattern, access, group, ...extra });
 
 const GET = ['GET'] as const;
@@ -52,7 +54,7 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   // identity — sign-in and token endpoints are public (the one-time code, password or refresh token is the
   // credential); they share the strict sign-in budget.
   R('identity', POST, 'auth/citizen/challenges', 'public', 'sign-in'),
-  R('identity', GET, 'auth/citizen/challenges/:id/dev-code', 'public', 'sign-in'),
+  R('identity', GET, 'auth/citizen/challenges/:id/dev-code', 'public', 'sign-in', { devOnly: true }),
   R('identity', POST, 'auth/citizen/tokens', 'public', 'sign-in'),
   R('identity', POST, 'auth/staff/tokens', 'public', 'sign-in'),
   R('identity', POST, 'auth/refresh', 'public', 'sign-in'),

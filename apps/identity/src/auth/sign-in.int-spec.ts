@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
 import { JwtVerifier, TOKEN_ISSUER } from '@hoso/auth';
 import { findCitizenByPersonalId, unregisteredPersonalId } from '@hoso/population';
 import { PREFILL_SOURCES } from '@hoso/population';
 import { startIdentity, TEST_REGISTRY_SIZE, type IdentityTestApp } from '../testing/identity-test-app';
+import { startSmsGatewayStub, type SmsGatewayStub } from '../testing/sms-gateway-stub';
+import { hashRefreshToken } from '../tokens/session.service';
 
 const PASSWORD = 'hoso-dev-password';
 
 describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
   let t: IdentityTestApp;
+  let sms: SmsGatewayStub;
   let eligible: string[];
   let levelZero: string;
   let deceased: string;
@@ -44,10 +47,12 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
   }
 
   beforeAll(async () => {
-    t = await startIdentity();
+    [t, sms] = await Promise.all([startIdentity(), startSmsGatewayStub()]);
+    // With a phone number: some tests send the code by SMS.
     eligible = (
       await t.ds.query<{ personal_id: string }[]>(
-        'SELECT personal_id FROM citizens WHERE NOT deceased AND vneid_level = 2 ORDER BY personal_id LIMIT 30',
+        `SELECT personal_id FROM citizens WHERE NOT deceased AND vneid_level = 2 AND phone IS NOT NULL
+          ORDER BY personal_id LIMIT 30`,
       )
     ).map((r) => r.personal_id);
     const pick = async (where: string) =>
@@ -59,6 +64,7 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
 
   afterAll(async () => {
     await t.close();
+    await sms.close();
   });
 
   it('seeds the registry and the staff at start-up', async () => {
@@ -93,6 +99,7 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
     const user = await new JwtVerifier({ jwks: t.jwksUrl }).verify(tokens.accessToken);
     expect(user).toMatchObject({ role: 'citizen', personalId: pid, vneidLevel: 2, name: registry.fullName });
     const claims = decodeJwt(tokens.accessToken);
+    expect(decodeProtectedHeader(tokens.accessToken)).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt' });
     expect(claims.iss).toBe(TOKEN_ISSUER);
     expect(claims.exp! - claims.iat!).toBe(900);
 
@@ -142,7 +149,7 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
     expect((await challenge(pid)).status).toBe(202);
   });
 
-  it('shows the development code of a challenge to whoever holds its id, and never in production', async () => {
+  it('shows the development code of a challenge to whoever holds its id, and never outside development mode', async () => {
     const devCode = (app: Parameters<typeof request>[0], id: string) =>
       request(app).get(`/auth/citizen/challenges/${id}/dev-code`);
     const pid = nextCitizen();
@@ -169,11 +176,7 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
     const none = (await challenge(unknown)).body as { challengeId: string };
     await devCode(t.app.getHttpServer() as Server, none.challengeId).expect(404);
 
-    const production = await t.startAnother({
-      NODE_ENV: 'production',
-      OTP_SECRET: 'a-production-otp-secret-of-32-chars!',
-      SEED_STAFF_PASSWORD: 'a-production-password',
-    });
+    const production = await t.startAnother(productionEnv());
     const prodChallenge = (
       await request(production.getHttpServer() as Server)
         .post('/auth/citizen/challenges')
@@ -182,6 +185,45 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
     ).body as { challengeId: string };
     await devCode(production.getHttpServer() as Server, prodChallenge.challengeId).expect(404);
     await devCode(production.getHttpServer() as Server, second.challengeId).expect(404);
+  });
+
+  /** A second instance outside development mode: its own secrets, codes sent through the stub SMS gateway. */
+  const productionEnv = () => ({
+    HOSO_DEV_MODE: '0',
+    NODE_ENV: 'production',
+    OTP_SECRET: 'a-production-otp-secret-of-32-chars!',
+    SEED_STAFF_PASSWORD: 'a-production-password',
+    SMS_GATEWAY_URL: sms.url,
+    SMS_GATEWAY_API_KEY: 'sms-gateway-test-key-0123',
+    SMS_GATEWAY_BACKOFF_MS: '10',
+  });
+
+  it('outside development mode sends the code through the SMS gateway, retrying it, and signs in with it', async () => {
+    const production = request((await t.startAnother(productionEnv())).getHttpServer() as Server);
+    const pid = nextCitizen();
+    const [citizen] = await t.ds.query<{ phone: string }[]>('SELECT phone FROM citizens WHERE personal_id = $1', [pid]);
+    sms.requests.length = 0;
+    sms.script(503);
+    const c = (await production.post('/auth/citizen/challenges').send({ personalId: pid }).expect(202)).body as {
+      challengeId: string;
+    };
+    // Nothing in the development inbox: the code went to the gateway, on the second attempt.
+    expect(await t.otpFor(pid)).toBeNull();
+    expect(sms.requests).toHaveLength(2);
+    const sent = sms.requests[1]!;
+    expect(sent.headers['authorization']).toBe('Bearer sms-gateway-test-key-0123');
+    expect(sent.body).toMatchObject({ to: `+84${citizen!.phone.slice(1)}`, reference: c.challengeId });
+    const code = /ma xac thuc cua ban la (\d{6})/.exec(sent.body.text)?.[1];
+    expect(code).toMatch(/^\d{6}$/);
+    await production.post('/auth/citizen/tokens').send({ challengeId: c.challengeId, code }).expect(200);
+
+    // A gateway that keeps failing: the citizen is told to try again (503), without the gateway's details.
+    sms.script(503, 503, 503);
+    const failed = await production.post('/auth/citizen/challenges').send({ personalId: nextCitizen() });
+    expect(failed.status).toBe(503);
+    expect((failed.body as { message: string }).message).toBe(
+      'the one-time code could not be sent; try again in a moment',
+    );
   });
 
   it('refuses citizens without a VNeID account, deceased or unknown, without saying which', async () => {
@@ -254,6 +296,40 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
     expect(stored.some((r) => r.token_hash === citizen.refreshToken)).toBe(false);
   });
 
+  it('ends a session 30 days after its sign-in however often it is refreshed', async () => {
+    const day = 24 * 3600;
+    const signIn = (await signInStaff('officer.p48')).body as { refreshToken: string };
+    const [started] = await t.ds.query<{ session_started_at: Date }[]>(
+      'SELECT session_started_at FROM refresh_tokens WHERE token_hash = $1',
+      [hashRefreshToken(signIn.refreshToken)],
+    );
+    let token = signIn.refreshToken;
+    // Each refresh within the 14-day idle lifetime succeeds…
+    for (const days of [13, 13]) {
+      t.clock.advance(days * day);
+      const r = await t.http().post('/auth/refresh').send({ refreshToken: token });
+      expect(r.status).toBe(200);
+      token = (r.body as { refreshToken: string }).refreshToken;
+    }
+    // …but the token of day 26 expires with the session on day 30, not 14 days later.
+    const [latest] = await t.ds.query<{ expires_at: Date; session_started_at: Date }[]>(
+      'SELECT expires_at, session_started_at FROM refresh_tokens WHERE token_hash = $1',
+      [hashRefreshToken(token)],
+    );
+    expect(latest!.session_started_at).toEqual(started!.session_started_at);
+    expect(latest!.expires_at.getTime()).toBe(
+      started!.session_started_at.getTime() + t.config.SESSION_MAX_LIFETIME_SEC * 1000,
+    );
+    t.clock.advance(4 * day + 1);
+    const ended = await t.http().post('/auth/refresh').send({ refreshToken: token });
+    expect(ended.status).toBe(401);
+    expect((ended.body as { message: string }).message).toBe(
+      'the session has reached its maximum lifetime, sign in again',
+    );
+    // A new sign-in starts a new session.
+    expect((await signInStaff('officer.p48')).status).toBe(200);
+  });
+
   it('lets only operators create officers, with validated input', async () => {
     const body = { username: 'officer.c00004', password: 'Cán-bộ-xã-2026', agencyCode: 'C00004', name: 'Cán bộ xã' };
     await t.http().post('/staff').send(body).expect(401);
@@ -321,7 +397,7 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
       issuer: TOKEN_ISSUER,
       audience: 'hoso-prefill',
     });
-    expect(protectedHeader.alg).toBe('EdDSA');
+    expect(protectedHeader).toMatchObject({ alg: 'EdDSA', typ: 'prefill+jwt' });
     expect(payload).toMatchObject({ sub: `citizen:${pid}`, pid, values });
     expect(payload.exp! - payload.iat!).toBe(7200);
     // A prefill token is not an access token.

@@ -52,6 +52,8 @@ export async function startIdentity(): Promise<IdentityTestApp> {
   const clock = new TestClock();
   const baseEnv: Record<string, string | undefined> = {
     NODE_ENV: 'test',
+    // The development delivery writes each code where `otpFor` reads it; `startAnother` can turn the mode off.
+    HOSO_DEV_MODE: '1',
     DATABASE_URL: testEnv.DATABASE_URL,
     IDENTITY_DATABASE_URL: env.databases['identity'],
     KAFKA_BROKERS: env.brokers.join(','),

@@ -34,6 +34,7 @@ interface RefreshRow {
   subject_id: string;
   expires_at: Date;
   revoked_at: Date | null;
+  session_started_at: Date;
 }
 
 /** Refresh tokens are 256 random bits, so a plain SHA-256 is enough to make a stolen table useless. */
@@ -69,7 +70,8 @@ export async function claimsFor(sql: Sql, subject: Subject): Promise<AccessClaim
 /**
  * Sign-in sessions: a short-lived access JWT plus an opaque refresh token. Refresh tokens rotate on every use and
  * belong to a family (one sign-in); presenting one that was already rotated means it was copied, so the whole family
- * is revoked and both the thief and the citizen must sign in again.
+ * is revoked and both the thief and the citizen must sign in again. Each token lives REFRESH_TOKEN_TTL_SEC, but never
+ * past SESSION_MAX_LIFETIME_SEC after the sign-in: a stolen token kept fresh by refreshing dies with the session.
  */
 @Injectable()
 export class SessionService {
@@ -83,7 +85,7 @@ export class SessionService {
 
   /** Opens a session; `manager` is the sign-in's transaction, so the refresh token exists only if it commits. */
   async open(manager: EntityManager, subject: Subject, claims: AccessClaims): Promise<TokenPair> {
-    const refreshToken = await this.insertRefreshToken(manager, subject, uuidv7());
+    const refreshToken = await this.insertRefreshToken(manager, subject, uuidv7(), this.clock.now());
     return this.pair(claims, refreshToken);
   }
 
@@ -91,7 +93,7 @@ export class SessionService {
     const now = this.clock.now();
     const outcome = await this.ds.transaction(async (m) => {
       const rows: RefreshRow[] = await m.query(
-        `SELECT id, family_id, subject_type, subject_id, expires_at, revoked_at
+        `SELECT id, family_id, subject_type, subject_id, expires_at, revoked_at, session_started_at
            FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
         [hashRefreshToken(token)],
       );
@@ -102,13 +104,18 @@ export class SessionService {
         await this.revokeFamily(m, row.family_id, now);
         return { kind: 'reused' as const, subject };
       }
+      // Before expires_at (which never passes the session's end): the answer says that signing in again is the way,
+      // and a SESSION_MAX_LIFETIME_SEC shortened since the token was issued applies to it too.
+      if (this.sessionEnd(row.session_started_at).getTime() <= now.getTime()) {
+        return { kind: 'session-ended' as const, subject };
+      }
       if (row.expires_at.getTime() <= now.getTime()) return { kind: 'expired' as const, subject };
       const claims = await claimsFor(m, subject);
       if (!claims) {
         await this.revokeFamily(m, row.family_id, now);
         return { kind: 'ineligible' as const, subject };
       }
-      const next = await this.insertRefreshToken(m, subject, row.family_id);
+      const next = await this.insertRefreshToken(m, subject, row.family_id, row.session_started_at);
       await m.query(
         `UPDATE refresh_tokens SET revoked_at = $2, replaced_by = (SELECT id FROM refresh_tokens WHERE token_hash = $3)
           WHERE id = $1`,
@@ -129,14 +136,21 @@ export class SessionService {
       action: 'token.refresh',
       outcome: 'denied',
       actor: null,
-      reason: outcome.kind === 'reused' ? 'refresh token reused: session revoked' : outcome.kind,
+      reason:
+        outcome.kind === 'reused'
+          ? 'refresh token reused: session revoked'
+          : outcome.kind === 'session-ended'
+            ? 'session past its absolute lifetime'
+            : outcome.kind,
       ...(outcome.kind !== 'unknown' ? { resource: `${outcome.subject.type}-session` } : {}),
       correlationId,
     });
     throw new UnauthorizedException(
       outcome.kind === 'reused'
         ? 'refresh token already used: the session has been revoked, sign in again'
-        : 'invalid or expired refresh token',
+        : outcome.kind === 'session-ended'
+          ? 'the session has reached its maximum lifetime, sign in again'
+          : 'invalid or expired refresh token',
     );
   }
 
@@ -163,12 +177,24 @@ export class SessionService {
     ]);
   }
 
-  private async insertRefreshToken(m: EntityManager, subject: Subject, familyId: string): Promise<string> {
+  /** When a session begun at `startedAt` ends, refreshes or not. */
+  private sessionEnd(startedAt: Date): Date {
+    return new Date(startedAt.getTime() + this.config.SESSION_MAX_LIFETIME_SEC * 1000);
+  }
+
+  private async insertRefreshToken(
+    m: EntityManager,
+    subject: Subject,
+    familyId: string,
+    sessionStartedAt: Date,
+  ): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
+    const idleEnd = now.getTime() + this.config.REFRESH_TOKEN_TTL_SEC * 1000;
     await m.query(
-      `INSERT INTO refresh_tokens (id, token_hash, family_id, subject_type, subject_id, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      `INSERT INTO refresh_tokens
+         (id, token_hash, family_id, subject_type, subject_id, created_at, expires_at, session_started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         uuidv7(),
         hashRefreshToken(token),
@@ -176,7 +202,8 @@ export class SessionService {
         subject.type,
         subject.id,
         now,
-        new Date(now.getTime() + this.config.REFRESH_TOKEN_TTL_SEC * 1000),
+        new Date(Math.min(idleEnd, this.sessionEnd(sessionStartedAt).getTime())),
+        sessionStartedAt,
       ],
     );
     return token;

@@ -9,8 +9,10 @@ import {
   type KeyLike,
 } from 'jose';
 import type { DataSource } from 'typeorm';
+import { TOKEN_ALGORITHM } from '@hoso/auth';
 
-export const SIGNING_ALG = 'EdDSA';
+/** What the verifiers pin (TOKEN_ALGORITHM): a change here is a change of every verifier too. */
+export const SIGNING_ALG = TOKEN_ALGORITHM;
 
 interface LoadedKey {
   kid: string;

@@ -42,6 +42,8 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   const env = await createTestEnvironment(['payment', 'paygw']);
   const quiet = pino({ level: 'silent' });
   const gatewayConfig = loadGatewayConfig({
+    // The simulator starts in development mode only; the payment service below runs without it, on its own secrets.
+    HOSO_DEV_MODE: '1',
     DATABASE_URL: testEnv.DATABASE_URL,
     PAYMENT_GATEWAY_DATABASE_URL: env.databases['paygw'],
     PAYMENT_GATEWAY_API_KEY: API_KEY,

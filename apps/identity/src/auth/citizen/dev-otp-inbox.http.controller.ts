@@ -13,7 +13,7 @@ const ChallengeParams = z.object({ challengeId: z.uuid() });
 const NO_CODE = 'no development code for this challenge';
 
 /**
- * Development only (not even routed when NODE_ENV=production): shows the one-time code the development delivery
+ * Development only (not even routed without HOSO_DEV_MODE=1): shows the one-time code the development delivery
  * wrote for a challenge, so the portal can be tried without a phone. Public, because the challenge id is random and
  * known only to whoever started the challenge; it names the code of that challenge and nothing else.
  */
@@ -29,11 +29,11 @@ export class DevOtpInboxHttpController {
   @Public()
   @Get(':challengeId/dev-code')
   @ApiOperation({
-    summary: 'Development inbox: the one-time code sent for a challenge (404 in production or with a real channel)',
+    summary: 'Development inbox: the one-time code sent for a challenge (absent outside development mode)',
   })
   async devCode(@Param(zodParams(ChallengeParams)) p: z.output<typeof ChallengeParams>): Promise<DeliveredOtp> {
     // Checked again here, not only when routing: a real delivery channel (an override) has no readable inbox.
-    if (this.config.production || !(this.delivery instanceof DevFileOtpDelivery)) throw new NotFoundException();
+    if (!this.config.devMode || !(this.delivery instanceof DevFileOtpDelivery)) throw new NotFoundException();
     const [challenge] = await this.ds.query<{ personal_id: string }[]>(
       'SELECT personal_id FROM otp_challenges WHERE id = $1',
       [p.challengeId],

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
+import { TOKEN_ALGORITHM, TOKEN_TYPES } from '@hoso/auth';
 import { PREFILL_SOURCES, type PrefillSource } from '../../catalog/data/types';
 
 export const PREFILL_ISSUER = 'hoso-identity';
@@ -35,7 +36,10 @@ export class PrefillVerifier {
       ({ payload } = await jwtVerify(token, this.keys, {
         issuer: PREFILL_ISSUER,
         audience: PREFILL_AUDIENCE,
-        algorithms: ['EdDSA', 'RS256'],
+        // As for access tokens: identity's one algorithm, its typ for prefill grants, and an expiry.
+        algorithms: [TOKEN_ALGORITHM],
+        typ: TOKEN_TYPES.prefill,
+        requiredClaims: ['exp', 'iat'],
         clockTolerance: 5,
       }));
     } catch (e) {
