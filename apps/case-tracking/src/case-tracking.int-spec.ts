@@ -69,7 +69,7 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     url = `http://127.0.0.1:${(app.getHttpServer() as { address(): { port: number } }).address().port}`;
     tap = await new EventTap(env, [
       'case.received.v1',
-      'case.status-changed.v1',
+      'case.status-changed.v2',
       'case.completed.v1',
       'case.rated.v1',
     ]).start();
@@ -263,7 +263,9 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     expect(
       (await db.query<{ n: string }>(`SELECT count(*) AS n FROM case_history WHERE case_id = $1`, [caseId])).rows[0]?.n,
     ).toBe('1');
-    expect(tap.matching('case.status-changed.v1', (e) => e.dossierId === s.dossierId)).toHaveLength(1);
+    // The reception is announced once (case.received.v1); the refused actions moved nothing.
+    expect(tap.matching('case.received.v1', (e) => e.dossierId === s.dossierId)).toHaveLength(1);
+    expect(tap.matching('case.status-changed.v2', (e) => e.dossierId === s.dossierId)).toHaveLength(0);
   });
 
   it('a supplement request pauses the clock; supplying shifts the due date by the paused working days', async () => {
@@ -287,7 +289,7 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
       now = MONDAY;
     }
     const moved = await tap.waitFor(
-      'case.status-changed.v1',
+      'case.status-changed.v2',
       (e) =>
         e.dossierId === s.dossierId && e.payload['to'] === 'IN_PROCESS' && e.payload['from'] === 'SUPPLEMENT_REQUESTED',
     );
@@ -410,7 +412,7 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     });
     expect(moved.body).toMatchObject({ status: 'TRANSFERRED', agencyCode: 'BTP', dueAt: '2026-03-05T10:00:00.000Z' });
     const ev = await tap.waitFor(
-      'case.status-changed.v1',
+      'case.status-changed.v2',
       (e) => e.dossierId === s.dossierId && e.payload['to'] === 'TRANSFERRED',
     );
     expect(ev.payload['toAgencyCode']).toBe('BTP');
@@ -418,6 +420,6 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     expect((await api('POST', `/cases/${caseId}/claim`, officerA)).status).toBe(404);
     expect((await api('POST', `/cases/${caseId}/claim`, btp)).body).toMatchObject({ status: 'IN_PROCESS' });
     await publish('dossier.withdrawn.v1', { ...samplePayloads['dossier.withdrawn.v1'], dossierId: s.dossierId });
-    await tap.waitFor('case.status-changed.v1', (e) => e.dossierId === s.dossierId && e.payload['to'] === 'WITHDRAWN');
+    await tap.waitFor('case.status-changed.v2', (e) => e.dossierId === s.dossierId && e.payload['to'] === 'WITHDRAWN');
   });
 });

@@ -29,11 +29,12 @@ export function buildAsyncApi(cat: TopicCatalog = catalog, version = '1.0.0'): R
   };
   for (const def of Object.values(cat)) {
     const id = pascal(def.name);
-    schemas[`${id}Payload`] = jsonSchema(def.schema);
+    const summary = def.deprecated ? `Deprecated (${def.deprecated}). ${def.summary}` : def.summary;
+    schemas[`${id}Payload`] = { ...jsonSchema(def.schema), ...(def.deprecated ? { deprecated: true } : {}) };
     messages[id] = {
       name: def.name,
       title: `${def.type} (v${def.version})`,
-      summary: def.summary,
+      summary,
       contentType: 'application/json',
       payload: {
         allOf: [
@@ -55,7 +56,7 @@ export function buildAsyncApi(cat: TopicCatalog = catalog, version = '1.0.0'): R
     };
     channels[id] = {
       address: def.name,
-      summary: def.summary,
+      summary,
       messages: { [id]: { $ref: `#/components/messages/${id}` } },
       bindings: { kafka: { topic: def.name, partitions: PARTITIONS, replicas: 1 } },
     };

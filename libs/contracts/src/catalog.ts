@@ -1,4 +1,5 @@
 import { CaseCompletedV1, CaseRatedV1, CaseReceivedV1, CaseStatusChangedV1 } from './events/case.v1';
+import { CaseStatusChangedV2 } from './events/case.v2';
 import { DossierSubmittedV1, DossierWithdrawnV1 } from './events/dossier.v1';
 import { IdentityRejectedV1, IdentityVerifiedV1 } from './events/identity.v1';
 import { MetricsCompletionRateV1 } from './events/metrics.v1';
@@ -92,6 +93,18 @@ export const catalog = defineCatalog([
     producer: 'case-tracking',
     summary: 'Every move of the case state machine, with actor and reason.',
     schema: CaseStatusChangedV1,
+    deprecated:
+      'no longer produced: case.status-changed.v2 carries the moves, case.received.v1 and case.completed.v1 the ' +
+      'reception and the completion that v1 repeated as moves',
+  }),
+  defineTopic({
+    type: 'case.status-changed',
+    version: 2,
+    producer: 'case-tracking',
+    summary:
+      'Every move of the case state machine between its reception (case.received) and its completion ' +
+      '(case.completed), with actor and reason.',
+    schema: CaseStatusChangedV2,
   }),
   defineTopic({
     type: 'case.completed',

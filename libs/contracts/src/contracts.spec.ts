@@ -30,6 +30,7 @@ describe('catalog', () => {
         'case.rated.v1',
         'case.received.v1',
         'case.status-changed.v1',
+        'case.status-changed.v2',
         'dossier.submitted.v1',
         'dossier.withdrawn.v1',
         'identity.rejected.v1',
@@ -42,7 +43,7 @@ describe('catalog', () => {
         'payment.waived.v1',
       ].sort(),
     );
-    expect(allTopicNames()).toHaveLength(28);
+    expect(allTopicNames()).toHaveLength(30);
     expect(allTopicNames()).toContain('dossier.submitted.v1.dlq');
     expect(PARTITIONS).toBeGreaterThanOrEqual(6);
   });

@@ -6,6 +6,7 @@ export * from './events/dossier.v1';
 export * from './events/identity.v1';
 export * from './events/payment.v1';
 export * from './events/case.v1';
+export * from './events/case.v2';
 export * from './events/metrics.v1';
 export { buildAsyncApi, renderAsyncApiYaml } from './asyncapi';
 export * from './samples';

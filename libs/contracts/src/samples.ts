@@ -97,6 +97,17 @@ export const samplePayloads: { [T in Topic]: Payload<T> } = {
     changedAt: at,
     dueAt: '2026-12-01T17:00:00.000+07:00',
   },
+  'case.status-changed.v2': {
+    dossierId,
+    caseId,
+    agencyCode: 'H33.01',
+    from: 'RECEIVED',
+    to: 'IN_PROCESS',
+    actor: { kind: 'officer', id: 'officer-h33-01-1' },
+    reason: null,
+    changedAt: at,
+    dueAt: '2026-12-01T17:00:00.000+07:00',
+  },
   'case.completed.v1': {
     dossierId,
     caseId,

@@ -22,6 +22,11 @@ export interface TopicDefinition<S extends z.ZodType = z.ZodType, N extends stri
    * Otherwise the key is the envelope's `dossierId`, so one dossier's events stay ordered.
    */
   readonly keyOf?: (payload: z.output<S>) => string;
+  /**
+   * Set when the topic is no longer produced (superseded by a newer version): why, and what replaces it. Its
+   * consumers keep reading it for the events already in the log.
+   */
+  readonly deprecated?: string;
 }
 
 export type TopicCatalog = Readonly<Record<string, TopicDefinition>>;
@@ -38,6 +43,7 @@ export function defineTopic<S extends z.ZodType, const Ty extends string, const 
   summary: string;
   schema: S;
   keyOf?: (payload: z.output<S>) => string;
+  deprecated?: string;
 }): TopicDefinition<S, `${Ty}.v${V}`> {
   if (!/^[a-z]+(\.[a-z][a-z-]*)+$/.test(def.type)) {
     throw new Error(`topic type "${def.type}" must look like "area.past-tense-verb"`);

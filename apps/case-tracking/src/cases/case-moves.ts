@@ -90,23 +90,27 @@ export class CaseMoves {
       fromAgencyCode: c.agency_code,
       toAgencyCode: d.to === 'TRANSFERRED' ? d.agencyCode : null,
     });
-    await this.messaging.outbox.add(
-      m,
-      'case.status-changed.v1',
-      {
-        dossierId: c.dossier_id,
-        caseId: c.id,
-        agencyCode: d.agencyCode,
-        from: c.status,
-        to: d.to,
-        actor: ctx.actor,
-        reason: ctx.reason,
-        changedAt: now.toISOString(),
-        dueAt: sla.dueAt.toISOString(),
-        ...(d.to === 'TRANSFERRED' ? { toAgencyCode: d.agencyCode } : {}),
-      },
-      { dossierId: c.dossier_id, correlationId: ctx.correlationId, causationId: ctx.causationId },
-    );
+    // The completion is stated by case.completed.v1, written by the caller in this transaction; v2 does not repeat
+    // it as a move (nor the reception: case.received.v1).
+    if (d.to !== 'COMPLETED' && d.to !== 'RECEIVED') {
+      await this.messaging.outbox.add(
+        m,
+        'case.status-changed.v2',
+        {
+          dossierId: c.dossier_id,
+          caseId: c.id,
+          agencyCode: d.agencyCode,
+          from: c.status,
+          to: d.to,
+          actor: ctx.actor,
+          reason: ctx.reason,
+          changedAt: now.toISOString(),
+          dueAt: sla.dueAt.toISOString(),
+          ...(d.to === 'TRANSFERRED' ? { toAgencyCode: d.agencyCode } : {}),
+        },
+        { dossierId: c.dossier_id, correlationId: ctx.correlationId, causationId: ctx.causationId },
+      );
+    }
     // Last step before commit: the jobs follow the clock (stale versions also no-op in the worker).
     if (effect === 'pause' || effect === 'stop') await this.queues.cancelSla(c.id, c.clock_version);
     if (effect === 'resume') {

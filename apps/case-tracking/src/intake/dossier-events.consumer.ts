@@ -211,6 +211,7 @@ export class DossierEventsConsumer {
       toAgencyCode: null,
     });
     const meta = { dossierId: s.dossierId, correlationId: e.correlationId, causationId: e.eventId };
+    // The reception is one event: case.received.v1 (case.status-changed.v2 carries the moves after it).
     await this.messaging.outbox.addMany(m, [
       {
         topic: 'case.received.v1',
@@ -224,21 +225,6 @@ export class DossierEventsConsumer {
           receivedAt: now.toISOString(),
           dueAt: sla.dueAt.toISOString(),
           processingWorkingDays: s.processingWorkingDays,
-        },
-        meta,
-      },
-      {
-        topic: 'case.status-changed.v1',
-        payload: {
-          dossierId: s.dossierId,
-          caseId,
-          agencyCode: s.agencyCode,
-          from: null,
-          to: 'RECEIVED',
-          actor,
-          reason: null,
-          changedAt: now.toISOString(),
-          dueAt: sla.dueAt.toISOString(),
         },
         meta,
       },

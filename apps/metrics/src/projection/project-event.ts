@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Catalog, EventOf, Topic } from '@hoso/contracts';
+import type { Catalog, EventOf, Payload, Topic } from '@hoso/contracts';
 import { vnDay } from '../rates/domain/period';
 
 /** Every topic of the catalog except the metrics service's own snapshots. */
@@ -15,6 +15,7 @@ export const consumedTopics = [
   'payment.refunded.v1',
   'case.received.v1',
   'case.status-changed.v1',
+  'case.status-changed.v2',
   'case.completed.v1',
   'case.rated.v1',
 ] as const satisfies readonly Topic[];
@@ -148,6 +149,16 @@ const caseDimensions = (p: { agencyCode: string; provinceCode: string; procedure
   case_procedure_code: p.procedureCode,
 });
 
+/** A move of the case (v1, read for the events already in the log, and v2: the same payload). */
+const statusMove = (p: Payload<'case.status-changed.v1'> | Payload<'case.status-changed.v2'>): FactPatch => ({
+  dossier_id: p.dossierId,
+  case_status: p.to,
+  status_at: p.changedAt,
+  due_at: p.dueAt,
+  due_as_of: p.changedAt,
+  ...(p.to === 'WITHDRAWN' ? { withdrawn_at: p.changedAt } : {}),
+});
+
 const patchers: { [T in ConsumedTopic]: (event: Ev<T>) => FactPatch } = {
   'dossier.submitted.v1': ({ payload: p }) => ({
     dossier_id: p.dossierId,
@@ -182,17 +193,14 @@ const patchers: { [T in ConsumedTopic]: (event: Ev<T>) => FactPatch } = {
     ...caseDimensions(p),
     received_at: p.receivedAt,
     received_day: vnDay(p.receivedAt),
+    // The reception is the case's first status (v1 also stated it as a move; the same status at the same instant).
+    case_status: 'RECEIVED',
+    status_at: p.receivedAt,
     due_at: p.dueAt,
     due_as_of: p.receivedAt,
   }),
-  'case.status-changed.v1': ({ payload: p }) => ({
-    dossier_id: p.dossierId,
-    case_status: p.to,
-    status_at: p.changedAt,
-    due_at: p.dueAt,
-    due_as_of: p.changedAt,
-    ...(p.to === 'WITHDRAWN' ? { withdrawn_at: p.changedAt } : {}),
-  }),
+  'case.status-changed.v1': ({ payload }) => statusMove(payload),
+  'case.status-changed.v2': ({ payload }) => statusMove(payload),
   'case.completed.v1': ({ payload: p }) => ({
     dossier_id: p.dossierId,
     ...caseDimensions(p),
@@ -201,6 +209,9 @@ const patchers: { [T in ConsumedTopic]: (event: Ev<T>) => FactPatch } = {
     outcome: p.outcome,
     on_time: p.onTime,
     result_digital: p.resultDocument !== null,
+    // The completion is the case's last status (v1 also stated it as a move; the same status at the same instant).
+    case_status: 'COMPLETED',
+    status_at: p.completedAt,
   }),
   'case.rated.v1': ({ payload: p }) => ({
     dossier_id: p.dossierId,

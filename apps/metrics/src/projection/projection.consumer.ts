@@ -63,9 +63,15 @@ export class ProjectionConsumer {
     return projectEvents('case.received.v1', e, ctx.manager);
   }
 
+  /** Deprecated topic, no longer produced: read for the events already in the log (and by the replay). */
   @EventPattern('case.status-changed.v1', { batch: true })
-  onStatusChanged(@Payload() e: readonly Ev<'case.status-changed.v1'>[], @Ctx() ctx: EventContext) {
+  onStatusChangedV1(@Payload() e: readonly Ev<'case.status-changed.v1'>[], @Ctx() ctx: EventContext) {
     return projectEvents('case.status-changed.v1', e, ctx.manager);
+  }
+
+  @EventPattern('case.status-changed.v2', { batch: true })
+  onStatusChanged(@Payload() e: readonly Ev<'case.status-changed.v2'>[], @Ctx() ctx: EventContext) {
+    return projectEvents('case.status-changed.v2', e, ctx.manager);
   }
 
   @EventPattern('case.completed.v1', { batch: true })

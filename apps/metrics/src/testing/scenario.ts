@@ -81,7 +81,7 @@ export function scenario(now: Date): { ids: string[]; events: ScriptedEvent[] } 
       dueAt,
       processingWorkingDays: 3,
     });
-    push('case.status-changed.v1', {
+    push('case.status-changed.v2', {
       dossierId: c.dossierId,
       caseId: c.caseId,
       agencyCode: c.agencyCode,

@@ -7,21 +7,17 @@ import { RefundPayment } from './refund.handler';
 type Ev<T extends Topic> = EventOf<Catalog, T>;
 
 /**
- * A paid dossier that ends without the service (rejected, withdrawn) is refunded. Both case events may
- * announce the same rejection; the refund is keyed by payment, so the second finds it done.
+ * A paid dossier that ends without the service (rejected, withdrawn) is refunded: when a rejected case completes
+ * (its result delivered), or when the dossier is withdrawn. Payment does not follow the case's intermediate moves.
+ * The refund is keyed by payment, so a second announcement finds it done.
  */
 @Controller()
 export class RefundTriggersConsumer {
   constructor(private readonly refunds: RefundPayment) {}
 
-  // Only rejections matter here: every other completion or move costs no inbox row and no statement.
+  // Only rejections matter here: every other completion costs no inbox row and no statement.
   @EventPattern('case.completed.v1', { when: (e) => e.payload.outcome === 'REJECTED' })
   async onCaseCompleted(@Payload() event: Ev<'case.completed.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.refunds.refundIfPaid(ctx.manager, event.payload.dossierId, 'case rejected', event);
-  }
-
-  @EventPattern('case.status-changed.v1', { when: (e) => e.payload.to === 'REJECTED' })
-  async onCaseStatusChanged(@Payload() event: Ev<'case.status-changed.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.refunds.refundIfPaid(ctx.manager, event.payload.dossierId, 'case rejected', event);
   }
 

@@ -126,12 +126,12 @@ describe('intake: supplement documents linked to the dossier', () => {
     for (const move of moves) {
       ids.push(
         await t.publisher.publish(
-          'case.status-changed.v1',
+          'case.status-changed.v2',
           {
             dossierId,
             caseId,
             agencyCode: AGENCY,
-            from: null,
+            from: move.to === 'IN_PROCESS' ? 'RECEIVED' : 'IN_PROCESS',
             to: move.to,
             actor: { kind: 'officer', id: `officer:${AGENCY}` },
             reason: move.to === 'SUPPLEMENT_REQUESTED' ? 'Bổ sung bản sao giấy khai sinh' : null,

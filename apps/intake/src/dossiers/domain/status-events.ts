@@ -12,6 +12,7 @@ export type StatusTopic =
   | 'payment.refunded.v1'
   | 'case.received.v1'
   | 'case.status-changed.v1'
+  | 'case.status-changed.v2'
   | 'case.completed.v1';
 
 export interface StatusEffect {
@@ -51,8 +52,10 @@ export function statusEffectOf<T extends StatusTopic>(topic: T, payload: Payload
     }
     case 'case.received.v1':
       return { status: 'RECEIVED', reason: `due ${(payload as Payload<'case.received.v1'>).dueAt}` };
-    case 'case.status-changed.v1': {
-      const p = payload as Payload<'case.status-changed.v1'>;
+    // v1 (read for the events already in the log; it also repeated reception and completion) and v2 alike.
+    case 'case.status-changed.v1':
+    case 'case.status-changed.v2': {
+      const p = payload as Payload<'case.status-changed.v1'> | Payload<'case.status-changed.v2'>;
       return {
         status: p.to,
         reason: p.reason,

@@ -60,9 +60,15 @@ export class StatusProjectionConsumer {
     return this.apply('case.received.v1', e, ctx);
   }
 
+  /** Deprecated topic, no longer produced: read for the events already in the log. */
   @EventPattern('case.status-changed.v1')
-  onCaseStatusChanged(@Payload() e: EventOf<Catalog, 'case.status-changed.v1'>, @Ctx() ctx: EventContext) {
+  onCaseStatusChangedV1(@Payload() e: EventOf<Catalog, 'case.status-changed.v1'>, @Ctx() ctx: EventContext) {
     return this.apply('case.status-changed.v1', e, ctx);
+  }
+
+  @EventPattern('case.status-changed.v2')
+  onCaseStatusChanged(@Payload() e: EventOf<Catalog, 'case.status-changed.v2'>, @Ctx() ctx: EventContext) {
+    return this.apply('case.status-changed.v2', e, ctx);
   }
 
   @EventPattern('case.completed.v1')

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --replay`: how fast the metrics projection is rebuilt from offset 0 (the replay command's
+ * `npm run bench -- --replay` (or `npm run bench:replay`): how fast the metrics projection is rebuilt from offset 0 (the replay command's
  * path), on the real servers.
  *
  * Writes a whole flow of events per synthetic dossier (submitted, identity verified, payment requested and
@@ -25,8 +25,8 @@ import {
 import { withDatabase } from '@hoso/config';
 import { createDataSource, createTestDatabase, dropDatabase, runMigrations } from '@hoso/persistence';
 import { testEnv } from '@hoso/testing';
-import { METRICS_MIGRATIONS } from '../../apps/metrics/src/migrations';
-import { compareProjections, replayAndCompare } from '../../apps/metrics/src/replay/replay';
+import { METRICS_MIGRATIONS } from '../migrations';
+import { compareProjections, replayAndCompare } from './replay';
 
 const MINUTE = 60_000;
 
@@ -40,8 +40,11 @@ function flow(now: number): { topic: Topic; payload: Payload<Topic> }[] {
     ['payment.requested.v1', { ...s['payment.requested.v1'], requestedAt: at(48) }],
     ['payment.completed.v1', { ...s['payment.completed.v1'], completedAt: at(47) }],
     ['case.received.v1', { ...s['case.received.v1'], receivedAt: at(46) }],
-    ['case.status-changed.v1', { ...s['case.status-changed.v1'], changedAt: at(46) }],
-    ['case.status-changed.v1', { ...s['case.status-changed.v1'], changedAt: at(30) }],
+    ['case.status-changed.v2', { ...s['case.status-changed.v2'], changedAt: at(45) }],
+    [
+      'case.status-changed.v2',
+      { ...s['case.status-changed.v2'], from: 'IN_PROCESS', to: 'APPROVED', changedAt: at(30) },
+    ],
     ['case.completed.v1', { ...s['case.completed.v1'], receivedAt: at(46), completedAt: at(20) }],
     ['case.rated.v1', { ...s['case.rated.v1'], ratedAt: at(10) }],
   ];
