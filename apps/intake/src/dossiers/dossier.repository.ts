@@ -89,10 +89,27 @@ export class DossierRepository {
   }
 
   async addHistory(m: EntityManager, e: NewHistoryEntry): Promise<void> {
+    await this.addHistoryMany(m, [e]);
+  }
+
+  /** History entries in one statement, their ids in the order given. */
+  async addHistoryMany(m: EntityManager, entries: readonly NewHistoryEntry[]): Promise<void> {
+    if (entries.length === 0) return;
     await m.query(
       `INSERT INTO dossier_status_history (dossier_id, status, applied, source, event_id, reason, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [e.dossierId, e.status, e.applied, e.source, e.eventId, e.reason, e.occurredAt],
+       SELECT d, s, a, src, e, r, o
+       FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::text[], $5::uuid[], $6::text[], $7::timestamptz[])
+         WITH ORDINALITY AS u(d, s, a, src, e, r, o, n)
+       ORDER BY n`,
+      [
+        entries.map((e) => e.dossierId),
+        entries.map((e) => e.status),
+        entries.map((e) => e.applied),
+        entries.map((e) => e.source),
+        entries.map((e) => e.eventId),
+        entries.map((e) => e.reason),
+        entries.map((e) => e.occurredAt.toISOString()),
+      ],
     );
   }
 
@@ -103,12 +120,43 @@ export class DossierRepository {
     at: Date,
     handlingAgencyCode?: string,
   ): Promise<void> {
+    await this.setStatuses(m, [{ id, status, at, handlingAgencyCode: handlingAgencyCode ?? null }]);
+  }
+
+  /**
+   * Current statuses (and the handling agency where it changed) of several dossiers in one statement; `status`
+   * null keeps the status (only the handling agency moves).
+   */
+  async setStatuses(
+    m: EntityManager,
+    updates: readonly { id: string; status: DossierStatus | null; at: Date; handlingAgencyCode: string | null }[],
+  ): Promise<void> {
+    if (updates.length === 0) return;
     await m.query(
-      `UPDATE dossiers SET status = $2, status_at = $3, updated_at = now(),
-         handling_agency_code = COALESCE($4, handling_agency_code)
-       WHERE id = $1`,
-      [id, status, at, handlingAgencyCode ?? null],
+      `UPDATE dossiers AS d SET status = COALESCE(u.s, d.status),
+         status_at = CASE WHEN u.s IS NULL THEN d.status_at ELSE u.at END, updated_at = now(),
+         handling_agency_code = COALESCE(u.h, d.handling_agency_code)
+       FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS u(id, s, at, h)
+       WHERE d.id = u.id`,
+      [
+        updates.map((u) => u.id),
+        updates.map((u) => u.status),
+        updates.map((u) => u.at.toISOString()),
+        updates.map((u) => u.handlingAgencyCode),
+      ],
     );
+  }
+
+  /** Status and status time of the given dossiers, rows locked in id order (one global order: no deadlocks). */
+  async lockStatuses(
+    m: EntityManager,
+    ids: readonly string[],
+  ): Promise<Map<string, { status: DossierStatus; at: Date }>> {
+    const rows = await m.query<{ id: string; status: DossierStatus; status_at: Date }[]>(
+      `SELECT id, status, status_at FROM dossiers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, { status: r.status, at: new Date(r.status_at) }]));
   }
 
   async list(filter: {
