@@ -239,6 +239,7 @@ async function run(opts: DemoOptions): Promise<number> {
         metrics: metrics.metrics,
         lag: metrics.lag,
         submitRate,
+        services: platform.supervision(),
       }),
     );
   }, 1000);

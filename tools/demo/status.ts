@@ -18,6 +18,19 @@ export interface StatusInput {
   lag: number | null;
   /** Dossiers submitted per second over the last seconds. */
   submitRate: number | null;
+  /** The supervisor's view of each service (only those restarted, restarting or given up are shown). */
+  services?: readonly { name: string; state: string; restarts: number }[];
+}
+
+/** `restarts intake 2, metrics 1 (restarting), payment ✘ given up`; empty when every service runs as started. */
+export function formatServices(services: StatusInput['services']): string {
+  const shown = (services ?? []).filter((s) => s.restarts > 0 || s.state === 'restarting' || s.state === 'given-up');
+  if (shown.length === 0) return '';
+  const one = (s: { name: string; state: string; restarts: number }) =>
+    s.state === 'given-up'
+      ? `${s.name} ✘ given up`
+      : `${s.name} ${s.restarts}${s.state === 'restarting' ? ' (restarting)' : ''}`;
+  return `restarts ${shown.map(one).join(', ')}`;
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
@@ -60,6 +73,8 @@ export function formatStatus(s: StatusInput): string {
   const r = s.metrics?.rates;
   parts.push(`completion ${pct(r?.completion)} · on-time ${pct(r?.onTime)} · end-to-end ${pct(r?.endToEnd)}`);
   parts.push(`lag ${s.lag === null ? '—' : s.lag}`);
+  const services = formatServices(s.services);
+  if (services) parts.push(services);
   return parts.join(' │ ');
 }
 

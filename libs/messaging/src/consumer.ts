@@ -1,8 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { decodeEvent, type EventOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
-import { deadLetterMessage } from './dlq';
+import { decodeEvent, keyOf, type EventOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
+import { deadLetterMessage, headerString, REPLAY_TARGET_HEADER } from './dlq';
 import type { Logger } from './logger';
+import { isServerUnavailable } from './outage';
 import { outboxWritten } from './outbox';
 import type { EventProducer } from './producer';
 
@@ -86,9 +87,19 @@ export interface ConsumerOptions<C extends TopicCatalog> {
   flushLingerMs?: number;
   /** Events in one flush transaction at most (default 2,000). */
   flushMaxEvents?: number;
-  /** Restarts after a crash (broker gone, …) before the consumer gives up and calls onFatal. */
+  /**
+   * Restarts in a row after a crash that is not a server outage (e.g. the inbox cannot be written) before the
+   * consumer gives up and calls onFatal. A broker or database outage is retried for as long as it lasts.
+   */
   maxRestarts?: number;
+  /** Pause before a restart after a crash: doubles from `initialMs` (default 1 s) up to `maxMs` (default 30 s). */
+  restartBackoff?: { initialMs?: number; maxMs?: number };
+  /** kafkajs' own retries inside one run, before it crashes (default 8, from 300 ms up to 10 s). */
+  kafkaRetry?: { retries?: number; initialRetryTime?: number; maxRetryTime?: number };
+  /** The consumer stopped for good (it will not consume again in this process). */
   onFatal?: (error: Error) => void;
+  /** Every crash kafkajs reports, with whether it restarts (for tests and metrics). */
+  onCrash?: (crash: { error: Error; restart: boolean; outage: boolean }) => void;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   observer?: BatchObserver;
@@ -257,6 +268,11 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     }
     this.topicOrder = Object.keys(opts.catalog).filter((t) => this.handlers.has(t));
     const maxRestarts = opts.maxRestarts ?? 10;
+    const backoffInitial = opts.restartBackoff?.initialMs ?? 1_000;
+    const backoffMax = opts.restartBackoff?.maxMs ?? 30_000;
+    // Crashes in a row that were not outages: only those count against maxRestarts (an outage's crashes are many).
+    let failures = 0;
+    const restartPause = () => Math.min(backoffMax, backoffInitial * 2 ** Math.min(20, Math.max(0, this.restarts - 1)));
     this.consumer = opts.kafka.consumer({
       groupId: opts.groupId,
       allowAutoTopicCreation: false,
@@ -267,26 +283,62 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       maxWaitTimeInMs: opts.maxWaitTimeMs ?? 500,
       minBytes: opts.minBytes ?? 1,
       retry: {
-        retries: 8,
-        initialRetryTime: 300,
-        maxRetryTime: 10_000,
-        // kafkajs would otherwise restart forever against a dead broker; give up loudly instead.
-        restartOnFailure: (e: Error) => {
+        retries: opts.kafkaRetry?.retries ?? 8,
+        initialRetryTime: opts.kafkaRetry?.initialRetryTime ?? 300,
+        maxRetryTime: opts.kafkaRetry?.maxRetryTime ?? 10_000,
+        // kafkajs asks this only for a crash it deems retriable. A broker (or database) outage is not a poison
+        // message: it is retried for as long as it lasts, with a capped pause, since giving up left a live
+        // process that consumed nothing once the broker was back. Any other crash is retried a few times, then
+        // the consumer stops and onFatal lets the process exit to be restarted.
+        restartOnFailure: async (e: Error) => {
+          if (!this.running) return false;
           this.restarts++;
-          this.opts.logger.error({ err: e, restarts: this.restarts }, 'consumer crashed');
-          return Promise.resolve(this.restarts <= maxRestarts);
+          const outage = isServerUnavailable(e);
+          if (!outage) failures++;
+          const restart = outage || failures <= maxRestarts;
+          this.opts.logger.error({ err: e, restarts: this.restarts, outage, restart }, 'consumer crashed');
+          if (!restart) return false;
+          await sleep(restartPause());
+          // stop() may have been called during the pause.
+          return this.running;
         },
       },
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) {
-        this.running = false;
-        this.opts.logger.fatal({ err: e.payload.error, groupId: opts.groupId }, 'consumer stopped for good');
-        this.opts.onFatal?.(e.payload.error);
+      const error = e.payload.error;
+      const outage = isServerUnavailable(error);
+      this.opts.onCrash?.({ error, restart: e.payload.restart, outage });
+      // Restarting (kafkajs does it), or stopped on purpose: nothing to do.
+      if (e.payload.restart || !this.running) return;
+      if (outage) {
+        // Some outage errors are non-retriable to kafkajs (e.g. no group coordinator found), so it has left the
+        // consumer disconnected: connect and run again ourselves, with the same capped pause, until it takes.
+        void (async () => {
+          while (this.running) {
+            this.restarts++;
+            this.opts.logger.error({ err: error, restarts: this.restarts }, 'consumer crashed; reconnecting');
+            await sleep(restartPause());
+            // stop() may have been called during the pause (a method call: the field's narrowing does not see that).
+            if (!this.isRunning()) return;
+            try {
+              await this.consumer.connect();
+              // A failure from here on reaches this handler again as a crash.
+              await this.consumer.run(this.runConfig);
+              return;
+            } catch (err) {
+              this.opts.logger.warn({ err }, 'consumer could not reconnect yet');
+            }
+          }
+        })();
+        return;
       }
+      this.running = false;
+      this.opts.logger.fatal({ err: error, groupId: opts.groupId }, 'consumer stopped for good');
+      this.opts.onFatal?.(error);
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.restarts = 0;
+      failures = 0;
     });
   }
 
@@ -538,13 +590,45 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     for (const part of parts) {
       const handler = this.handlers.get(part.topic);
       for (const message of part.messages) {
+        // A replayed dead letter is meant for the consumer that failed it: every other group on the topic
+        // applied (or dead-lettered) the original already, and must neither apply nor dead-letter it again.
+        const target = headerString(message.headers, REPLAY_TARGET_HEADER);
+        if (target !== undefined && target !== this.name) {
+          skipped++;
+          continue;
+        }
         const r = decodeEvent(this.opts.catalog, part.topic as TopicOf<C>, message.value);
-        if (!r.ok) poison.push({ part, message, reason: r.reason, error: r.error });
+        if (!r.ok) {
+          poison.push({ part, message, reason: r.reason, error: r.error });
+          continue;
+        }
+        const mismatch = this.keyMismatch(part.topic, message, r.event);
+        if (mismatch) poison.push({ part, message, reason: 'key-mismatch', error: mismatch });
         else if (handler?.accepts(r.event)) valid.push({ part, message, event: r.event });
         else skipped++;
       }
     }
     return { valid, poison, skipped };
+  }
+
+  /**
+   * Why an event's dossier is not the one its record claims, or null. The key routes a dossier's events to one
+   * partition (their only order) and the handlers trust the envelope's dossierId: an envelope that names another
+   * dossier than the key, or than its own payload, would be applied out of order or to the wrong dossier.
+   */
+  private keyMismatch(topic: string, message: KafkaMessage, event: EventOf<C, TopicOf<C>>): string | null {
+    const key = message.key?.toString('utf8') ?? null;
+    const payloadDossier = (event.payload as { dossierId?: unknown }).dossierId;
+    if (event.dossierId !== null && payloadDossier !== undefined && payloadDossier !== event.dossierId) {
+      return `envelope dossierId ${event.dossierId} but payload dossierId ${JSON.stringify(payloadDossier)}`;
+    }
+    let expected: string;
+    try {
+      expected = keyOf(this.opts.catalog, topic as TopicOf<C>, event);
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+    return key === expected ? null : `record key ${key ?? '(none)'} but the event's key is ${expected}`;
   }
 
   /** Valid items grouped by topic in catalog order, each group in key order. */

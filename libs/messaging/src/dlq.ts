@@ -17,6 +17,12 @@ export const DLQ_HEADERS = {
 
 export const REPLAYED_FROM_HEADER: ReplayedFromHeader = 'hoso-replayed-from';
 
+/**
+ * On a replayed dead letter: the consumer (inbox name) it is meant for, the one that dead-lettered it. Every other
+ * consumer of the topic skips it — they handled the original, and a malformed one would be dead-lettered by each.
+ */
+export const REPLAY_TARGET_HEADER = 'hoso-replay-target';
+
 export interface DeadLetter {
   topic: string;
   partition: number;
@@ -41,7 +47,8 @@ export function deadLetterMessage(d: DeadLetter): OutgoingMessage {
   return {
     topic: dlqTopicOf(d.topic),
     key: d.message.key?.toString('utf8') ?? '',
-    value: d.message.value?.toString('utf8') ?? '',
+    // The original bytes, whatever they are (not JSON, not UTF-8); a tombstone stays a null.
+    value: d.message.value,
     headers,
   };
 }
@@ -221,7 +228,8 @@ export async function readDlq(
 
 /**
  * Replays a DLQ topic to the topic each message came from, with its original key, value and headers
- * (plus `hoso-replayed-from`). Progress is committed under `groupId`, so a replay resumes and never sends a
+ * (plus `hoso-replayed-from`, and `hoso-replay-target` naming the consumer that failed it: only that one applies
+ * it again, so the other groups of the topic add no effect and no dead letter). Progress is committed under `groupId`, so a replay resumes and never sends a
  * dead letter twice in normal operation; if it does, the consumers' inboxes drop the duplicate.
  *
  * With `select`, only the messages it accepts are sent. The committed position then moves only past a partition's
@@ -244,11 +252,13 @@ export async function replayDlq(
   await consumeRanges(kafka, dlqTopic, groupId, ranges, opts, true, async (partition, m) => {
     if (select && !select(toEntry(partition, m))) return false;
     const target = headerString(m.headers, DLQ_HEADERS.originalTopic) ?? dlqTopic.slice(0, -DLQ_SUFFIX.length);
-    const headers = withoutDlqHeaders(m.headers ?? {});
+    let headers = withoutDlqHeaders(m.headers ?? {});
     headers[REPLAYED_FROM_HEADER] = `${dlqTopic}/${partition}/${m.offset}`;
-    await producer.sendBatch([
-      { topic: target, key: m.key?.toString() ?? '', value: m.value?.toString() ?? '', headers },
-    ]);
+    // Only the consumer that failed it applies it again (a dead letter of before this header reaches every one).
+    const failedBy = headerString(m.headers, DLQ_HEADERS.consumer);
+    if (failedBy) headers[REPLAY_TARGET_HEADER] = failedBy;
+    else headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k !== REPLAY_TARGET_HEADER));
+    await producer.sendBatch([{ topic: target, key: m.key?.toString() ?? '', value: m.value, headers }]);
     byTopic[target] = (byTopic[target] ?? 0) + 1;
     replayed++;
     return true;

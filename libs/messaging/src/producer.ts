@@ -4,7 +4,8 @@ import { createEvent, keyOf, type EventMeta, type PayloadOf, type TopicCatalog, 
 export interface OutgoingMessage {
   topic: string;
   key: string;
-  value: string;
+  /** Null: a tombstone (a dead letter keeps its original's null). */
+  value: string | Buffer | null;
   headers?: IHeaders;
 }
 
@@ -33,7 +34,7 @@ export class EventProducer {
   async sendBatch(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.connect();
-    const byTopic = new Map<string, { key: string; value: string; headers?: IHeaders }[]>();
+    const byTopic = new Map<string, { key: string; value: string | Buffer | null; headers?: IHeaders }[]>();
     for (const m of messages) {
       let list = byTopic.get(m.topic);
       if (!list) byTopic.set(m.topic, (list = []));

@@ -49,7 +49,7 @@ class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: database, Kafka and Redis answer (503 with the failing ones otherwise). */
+  /** Readiness: database, Kafka and Redis answer, and the consumer runs (503 with the failing ones otherwise). */
   @Public()
   @Get(['', 'ready'])
   @HealthCheck()

@@ -90,6 +90,8 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
       useFactory: (ds: DataSource, m: MessagingService, redis: Redis) => ({
         database: () => ds.query('SELECT 1'),
         kafka: () => m.ping(),
+        // A consuming service whose consumer stopped is not ready, even with the broker answering.
+        consumer: () => m.consumerReady(),
         redis: () => redis.ping(),
       }),
     }),

@@ -5,4 +5,5 @@ export * from './platform';
 export * from './proc-stats';
 export * from './process';
 export * from './services';
+export * from './supervisor';
 export * from './service';

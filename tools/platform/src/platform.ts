@@ -14,6 +14,7 @@ import { deleteTopics, ensureTopics, waitForTopicsServed } from '@hoso/messaging
 import { createTestDatabase } from '@hoso/persistence';
 import { buildPortal, buildServices, serviceCommand, type Runtime } from './build';
 import { ensureInfra, type InfraHandle } from './infra';
+import { Supervisor, type SupervisedStatus, type SupervisorOptions } from './supervisor';
 import {
   freePort,
   killManaged,
@@ -78,7 +79,13 @@ export interface PlatformOptions {
   nodeArgs?: Partial<Record<ServiceName, string[]>>;
   readyTimeoutMs?: number;
   stopGraceMs?: number;
-  /** One line per step (infra, build, each service ready). */
+  /**
+   * Once every service is ready, one that exits on its own is started again after a pause (doubling per crash,
+   * capped) and given up when it crash-loops (default: 5 crashes within 60 s); `kill` and `stop` are deliberate
+   * and never restarted. false: a service that exits stays down. Default: on.
+   */
+  supervise?: false | Pick<SupervisorOptions, 'backoffMs' | 'maxBackoffMs' | 'maxCrashes' | 'windowMs'>;
+  /** One line per step (infra, build, each service ready, each automatic restart or give-up). */
   progress?: (line: string) => void;
   /** Aborting during start-up stops what was started and rejects. */
   signal?: AbortSignal;
@@ -99,7 +106,8 @@ export interface Platform {
   logDir: string | null;
   /**
    * Sends `signal` (default SIGKILL: no shutdown hook runs, as in a crash) to one service's process group and
-   * resolves once it has exited. The service stays down until `restart`.
+   * resolves once it has exited. A deliberate stop: the supervisor does not restart it; it stays down until
+   * `restart`.
    */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<ExitInfo>;
   /**
@@ -109,6 +117,8 @@ export interface Platform {
   restart(name: ServiceName, options?: RestartOptions): Promise<{ pid: number; ms: number; attempts: number }>;
   /** Stops every service (then cleans an isolated run up, then stops what infra up started); idempotent. */
   stop(): Promise<{ stopped: number }>;
+  /** Per service: running, restarting, stopped (by kill) or given up (with why), and its automatic restarts. */
+  supervision(): SupervisedStatus[];
 }
 
 /**
@@ -183,9 +193,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   let stopping: Promise<{ stopped: number }> | null = null;
+  let supervisor: Supervisor | null = null;
   const isStopping = () => stopping !== null;
   const stop = () =>
     (stopping ??= (async () => {
+      // Before the processes are stopped: their exits are not crashes.
+      supervisor?.close();
       await stopAll(managed, options.stopGraceMs ?? 15_000);
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
       const infraStopped = infra && options.stopInfra !== false ? await infra.stop() : 0;
@@ -329,16 +342,45 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       if (i < 0) throw new Error(`${name} is not a service of this platform (${services.join(', ')})`);
       return i;
     };
+    if (options.supervise !== false) {
+      const sup = new Supervisor({
+        ...(options.supervise ?? {}),
+        progress,
+        // The same slots: stop() reaches the new process, and `processes` shows its pid.
+        onRestarted: (name, proc) => {
+          const i = indexOf(name as ServiceName);
+          managed[i] = proc;
+          processes[i] = { name: name as ServiceName, pid: proc.pid };
+          const url = `${urls[name as ServiceName] ?? ''}/health/ready`;
+          waitReady(proc, url, options.readyTimeoutMs ?? 180_000).then(
+            (ms) => {
+              progress(`  ✔ ${name.padEnd(width)} ready again in ${(ms / 1000).toFixed(1)} s (pid ${proc.pid})`);
+            },
+            // Not ready: it exits (the supervisor sees that) or stays unready (its probe says why).
+            () => undefined,
+          );
+        },
+      });
+      for (const p of managed) sup.watch(p);
+      supervisor = sup;
+    }
     return {
       urls,
       ports,
       otpDir,
       processes,
       managed,
-      kill: async (name, signal = 'SIGKILL') => killManaged(managed[indexOf(name)] as ManagedProcess, signal),
+      kill: async (name, signal = 'SIGKILL') => {
+        const i = indexOf(name);
+        supervisor?.markStopped(name);
+        return killManaged(managed[i] as ManagedProcess, signal);
+      },
       restart: async (name, restartOptions) => {
         if (isStopping()) throw new Error(`the platform is stopping: ${name} is not restarted`);
         const i = indexOf(name);
+        // Restarted by hand: the old process's exit is no crash, and a give-up or crash history is forgotten.
+        supervisor?.markStopped(name);
+        supervisor?.reset(name);
         const done = await restartManaged(managed[i] as ManagedProcess, `${urls[name] ?? ''}/health/ready`, {
           timeoutMs: options.readyTimeoutMs ?? 180_000,
           ...restartOptions,
@@ -351,6 +393,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         // The same slots: stop() reaches the new process, and `processes` shows its pid.
         managed[i] = done.proc;
         processes[i] = { name, pid: done.proc.pid };
+        supervisor?.watch(done.proc);
         progress(
           `  ↻ ${name.padEnd(width)} restarted, ready in ${(done.ms / 1000).toFixed(1)} s (pid ${done.proc.pid})`,
         );
@@ -364,6 +407,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       infraStarted: infra?.started ?? [],
       logDir,
       stop,
+      supervision: () => supervisor?.status() ?? [],
     };
   } catch (e) {
     const { stopped } = await stop();

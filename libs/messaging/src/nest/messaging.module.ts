@@ -36,8 +36,16 @@ export interface MessagingOptions<C extends TopicCatalog = Catalog> {
    */
   consumer?: Omit<
     ConsumerOptions<C>,
-    'kafka' | 'catalog' | 'dataSource' | 'producer' | 'logger' | 'handlers' | 'topicPrefix'
+    'kafka' | 'catalog' | 'dataSource' | 'producer' | 'logger' | 'handlers' | 'topicPrefix' | 'onFatal'
   >;
+  /**
+   * Ends the process once the consumer has stopped for good (default: `process.exit`). A service whose consumer
+   * is gone would otherwise stay up and answer its probes while consuming nothing; exiting non-zero hands it to
+   * its supervisor, which restarts it.
+   */
+  exit?: (code: number) => void;
+  /** How long the release of Kafka resources may take before `exit` is called anyway (default 5 s). */
+  fatalExitGraceMs?: number;
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
@@ -63,6 +71,8 @@ export class MessagingService<C extends TopicCatalog = Catalog>
   private readonly catalog: C;
   private admin: Promise<Admin> | null = null;
   private starting: Promise<void> | null = null;
+  /** Why the consumer stopped for good; readiness fails from then on. */
+  private fatalError: Error | null = null;
 
   constructor(@Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions<C>) {
     this.catalog = options.catalog ?? (platformCatalog as unknown as C);
@@ -115,6 +125,18 @@ export class MessagingService<C extends TopicCatalog = Catalog>
     }
   }
 
+  /**
+   * Readiness probe of a consuming service: its consumer runs. (The admin ping alone answered 200 after the consumer
+   * had given up, while new events waited unconsumed.) Resolves for a service that consumes nothing.
+   */
+  consumerReady(): Promise<void> {
+    if (this.fatalError) {
+      return Promise.reject(new Error(`consumer stopped for good: ${this.fatalError.message}`));
+    }
+    if (this.consumer && !this.consumer.isRunning()) return Promise.reject(new Error('consumer not running'));
+    return Promise.resolve();
+  }
+
   async lag(): Promise<PartitionLag[]> {
     return this.options.consumer ? consumerLag(this.kafka, this.options.consumer.groupId) : [];
   }
@@ -146,10 +168,35 @@ export class MessagingService<C extends TopicCatalog = Catalog>
         onCommitted: () => {
           this.relay?.wake();
         },
+        onFatal: (error) => {
+          this.fatal(error);
+        },
       });
       await this.consumer.start();
     })();
     return this.starting;
+  }
+
+  /**
+   * The consumer will not consume again in this process: readiness fails at once, the relay's rows in flight and
+   * the producer are released (bounded: the broker may be what failed), then the process exits non-zero.
+   */
+  private fatal(error: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = error;
+    this.options.logger.fatal(
+      { err: error, groupId: this.options.consumer?.groupId },
+      'consumer stopped for good; exiting so that the service is restarted',
+    );
+    const exit = this.options.exit ?? ((code: number) => process.exit(code));
+    const graceMs = this.options.fatalExitGraceMs ?? 5_000;
+    const release = (async () => {
+      await this.relay?.stop();
+      await this.producer.disconnect();
+    })().catch(() => undefined);
+    void Promise.race([release, new Promise((r) => setTimeout(r, graceMs))]).then(() => {
+      exit(1);
+    });
   }
 
   private async stopConsumer(): Promise<void> {
