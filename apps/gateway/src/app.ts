@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import { CORRELATION_HEADER, HttpErrorFilter } from '@hoso/nest-kit';
+import { answerClientErrors, CORRELATION_HEADER, HttpErrorFilter } from '@hoso/nest-kit';
 import { gatewayApp } from './app.module';
 import type { Config } from './config';
 import { securityHeaders } from './security';
@@ -40,6 +40,7 @@ export async function createGatewayApp(config: Config, logger: Logger): Promise<
     });
   }
   app.useGlobalFilters(new HttpErrorFilter(logger));
+  answerClientErrors(app.getHttpServer());
   return app;
 }
 

@@ -4,6 +4,7 @@
  * timeouts, body limits on streamed bodies, the portal's static files, CORS, and a Redis outage.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import {
   createServer,
@@ -12,7 +13,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestIssuer, type TestIssuer } from '@hoso/auth/testing';
@@ -187,6 +188,36 @@ function chunkedPost(
   });
 }
 
+/**
+ * A chunked request that writes every piece whatever comes back (as curl or a simple client does): it succeeds only
+ * when the whole body was written and the whole answer read, so a connection reset on either side fails it.
+ */
+async function chunkedPostAll(url: string, headers: Record<string, string>, totalBytes: number): Promise<RawExchange> {
+  const piece = Buffer.alloc(64 * 1024, 0x20);
+  const req = httpRequest(url, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } });
+  const answer = new Promise<RawExchange>((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+  });
+  const written = (async () => {
+    // once() rejects when the request emits 'error' (EPIPE, ECONNRESET) while it waits.
+    for (let sent = 0; sent < totalBytes; sent += piece.length) {
+      if (!req.write(piece)) await once(req, 'drain');
+    }
+    req.end();
+    await once(req, 'finish');
+  })();
+  const [exchange] = await Promise.all([answer, written]);
+  return exchange;
+}
+
 describe('gateway: streaming, limits and headers against a recording upstream', () => {
   let issuer: TestIssuer;
   let upstream: RecordingUpstream;
@@ -316,6 +347,36 @@ describe('gateway: streaming, limits and headers against a recording upstream', 
     );
     expect(res.status).toBe(413);
     expect(upstream.seen.length).toBe(seenBefore);
+  });
+
+  it('answers a chunked 20 MB JSON body with 413 in the error shape every time, without resetting the connection', async () => {
+    const token = await issuer.operator();
+    const seenBefore = upstream.seen.length;
+    for (let i = 0; i < 5; i++) {
+      const res = await chunkedPostAll(
+        `${gw.url}/api/metrics/snapshots`,
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-correlation-id': `big-${i}` },
+        20 * 1024 * 1024,
+      );
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.body)).toEqual({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: 'request body larger than 262144 bytes',
+        correlationId: `big-${i}`,
+      });
+    }
+    expect(upstream.seen.length).toBe(seenBefore);
+  });
+
+  it('answers a request the HTTP parser refuses (headers too large) in the error shape, not a bare status line', async () => {
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    socket.write(`GET /api/intake/procedures HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    const [head = '', body = ''] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(body)).toMatchObject({ statusCode: 431, error: 'Request Header Fields Too Large' });
   });
 
   it('answers 504 when the upstream is silent longer than the timeout', async () => {

@@ -5,7 +5,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { MessagingService } from '@hoso/messaging';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jsonBodyParser } from './body';
+import { answerClientErrors } from './client-error';
+import { correlationIdOf } from './correlation';
 import { HttpErrorFilter } from './errors';
+import { RequestInputInterceptor } from './input';
 import { MetricsService } from './metrics';
 
 export interface ServiceAppOptions {
@@ -30,10 +35,18 @@ export async function createServiceApp(
     abortOnError: false,
   });
   app.useLogger(app.get(NestPinoLogger));
-  app.useBodyParser('json', { limit: opts.bodyLimit ?? '256kb' });
+  // The correlation id first: a refusal of the body itself (malformed, too large) carries it like any other answer.
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    correlationIdOf(req, res);
+    next();
+  });
+  app.use(jsonBodyParser(opts.bodyLimit ?? '256kb'));
   app.disable('x-powered-by');
   app.use(app.get(MetricsService).httpMiddleware);
   app.useGlobalFilters(new HttpErrorFilter(opts.logger));
+  // After the guards, before every pipe: no handler sees a body it does not read or text that cannot be stored.
+  app.useGlobalInterceptors(new RequestInputInterceptor());
+  answerClientErrors(app.getHttpServer());
   // The controllers' @EventPattern handlers register with the messaging transport now; its consumer starts when
   // the application bootstraps (app.init / app.listen), after the database and the producer are ready.
   const messaging = optional(() => app.get(MessagingService, { strict: false }));
