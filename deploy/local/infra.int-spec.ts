@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { allTopicNames } from '@hoso/contracts';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -25,7 +26,10 @@ describe('npm run infra', () => {
     expect(second.code).toBe(0);
     expect(second.out).toMatch(/✔ kafka\s+up\s+127\.0\.0\.1:\d+/);
     expect(second.out).not.toMatch(/✔ \w+\s+started/);
-    expect(second.out).toMatch(/✔ topics\s+ready\s+28 topics \(0 created, 0 grown\)/);
+    // Every contract topic and its DLQ.
+    expect(second.out).toMatch(
+      new RegExp(`✔ topics\\s+ready\\s+${allTopicNames().length} topics \\(0 created, 0 grown\\)`),
+    );
     expect(second.out).toMatch(
       /✔ postgres\s+up .*hoso_intake, hoso_identity, hoso_payment, hoso_paygw, hoso_case, hoso_metrics$/m,
     );
