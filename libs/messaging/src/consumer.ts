@@ -122,16 +122,13 @@ export interface ConsumerOptions<C extends TopicCatalog> {
   asyncCommit?: boolean;
 }
 
-/** Where a committed flush's transaction lies in the WAL, and the server run it committed on. */
-interface CommitPoint {
-  lsn: bigint;
-  flushed: bigint;
-  serverStarted: string;
-}
-
-/** Offsets of asynchronously committed flushes, waiting for their WAL to reach the disk. */
+/**
+ * Offsets of an asynchronously committed flush, waiting for its WAL to reach the disk. `lsn` is null until a probe
+ * (run after the commit, on the same server run) has read an insert position at or past its commit record.
+ */
 interface WaitingOffsets {
-  lsn: bigint;
+  lsn: bigint | null;
+  /** The server run the flush committed on (pg_postmaster_start_time, read inside its transaction). */
   serverStarted: string;
   offsets: { topic: string; partition: number; offset: string }[];
 }
@@ -249,7 +246,8 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   private chain: Promise<void> = Promise.resolve();
   private commitOffsets: (() => Promise<void>) | null = null;
   private readonly asyncCommit: boolean;
-  private lastCommit: CommitPoint | null = null;
+  /** The server run of the last asynchronously committed flush (read inside its transaction). */
+  private lastCommitServer: string | null = null;
   private waiting: WaitingOffsets[] = [];
   private durableTimer: NodeJS.Timeout | null = null;
   private runConfig: Parameters<Consumer['run']>[0] = {};
@@ -399,12 +397,14 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   }
 
   /**
-   * After an asynchronously committed flush: its offsets wait until the WAL is flushed past its commit. The wait
-   * does not hold the next flush (the fetch positions have moved on); a timer looks again while offsets wait.
+   * After an asynchronously committed flush: its offsets wait until the WAL is flushed past its commit. Nothing is
+   * asked of the database here (a flush costs no extra round trip): the next probe places every flush committed
+   * before it in the WAL, and a later one sees that position flushed. The wait does not hold the next flush (the
+   * fetch positions have moved on).
    */
-  private async awaitDurable(parts: Part[]): Promise<void> {
-    const point = this.lastCommit;
-    this.lastCommit = null;
+  private awaitDurable(parts: Part[]): void {
+    const serverStarted = this.lastCommitServer;
+    this.lastCommitServer = null;
     const prefix = this.opts.topicPrefix ?? '';
     const offsets = parts.flatMap((p) =>
       p.lastDone === null
@@ -412,25 +412,36 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         : [{ topic: `${prefix}${p.topic}`, partition: p.partition, offset: (BigInt(p.lastDone) + 1n).toString() }],
     );
     if (offsets.length === 0) return;
-    if (!point) throw new Error('asynchronous commit without its WAL position');
-    this.waiting.push({ lsn: point.lsn, serverStarted: point.serverStarted, offsets });
-    await this.releaseUpTo(point.flushed, point.serverStarted);
+    if (serverStarted === null) throw new Error('asynchronous commit without its server run');
+    this.waiting.push({ lsn: null, serverStarted, offsets });
+    this.scheduleDurableCheck();
   }
 
-  /** Commits the waiting offsets whose WAL is on disk; `final`: wait (up to 5 s) until all of them are. */
+  /**
+   * One probe: the insert position now is at or past the commit record of every flush committed before it (on
+   * this server run), and the flushed position says which of those are on disk. Commits the offsets that are;
+   * `final`: probes again (up to 5 s) until all of them are.
+   */
   private async commitDurable(final = false): Promise<void> {
     const deadline = Date.now() + 5_000;
     for (;;) {
       if (this.waiting.length === 0) return;
-      let now: { flushed: string; started: string } | undefined;
+      const placed = this.waiting.filter((w) => w.lsn === null);
+      let now: { inserted: string; flushed: string; started: string } | undefined;
       try {
-        [now] = await this.opts.dataSource.query<{ flushed: string; started: string }[]>(
-          `SELECT pg_current_wal_flush_lsn()::text AS flushed, pg_postmaster_start_time()::text AS started`,
+        [now] = await this.opts.dataSource.query<{ inserted: string; flushed: string; started: string }[]>(
+          `SELECT pg_current_wal_insert_lsn()::text AS inserted, pg_current_wal_flush_lsn()::text AS flushed,
+                  pg_postmaster_start_time()::text AS started`,
         );
       } catch (e) {
         this.opts.logger.warn({ err: e }, 'cannot read the WAL position; committed offsets wait');
       }
-      if (now) await this.releaseUpTo(parseLsn(now.flushed), now.started);
+      if (now) {
+        const inserted = parseLsn(now.inserted);
+        // Only the flushes that committed before this probe was sent; later ones wait for the next probe.
+        for (const w of placed) if (w.serverStarted === now.started) w.lsn = inserted;
+        await this.releaseUpTo(parseLsn(now.flushed), now.started);
+      }
       if (!final) {
         this.scheduleDurableCheck();
         return;
@@ -451,9 +462,10 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       void this.rejoin();
       return;
     }
-    const ready = this.waiting.filter((w) => w.lsn <= flushed);
+    const isReady = (w: WaitingOffsets) => w.lsn !== null && w.lsn <= flushed;
+    const ready = this.waiting.filter(isReady);
     if (ready.length > 0) {
-      this.waiting = this.waiting.filter((w) => w.lsn > flushed);
+      this.waiting = this.waiting.filter((w) => !isReady(w));
       const latest = new Map<string, { topic: string; partition: number; offset: string }>();
       for (const o of ready.flatMap((w) => w.offsets)) {
         const key = `${o.topic}/${o.partition}`;
@@ -468,7 +480,6 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         this.opts.logger.warn({ err: e }, 'could not commit durable offsets');
       }
     }
-    this.scheduleDurableCheck();
   }
 
   /** While offsets wait, look again (also when the database could not be asked: it may be restarting). */
@@ -546,7 +557,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       this.stats.batches++;
       if (wroteOutbox) this.opts.onCommitted?.();
       for (const p of live) if (p.lastDone !== null) p.resolveOffset(p.lastDone);
-      if (this.asyncCommit) await this.awaitDurable(live);
+      if (this.asyncCommit) this.awaitDurable(live);
       else await this.commitOffsets?.();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       for (const p of live) {
@@ -650,20 +661,19 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     await qr.connect();
     try {
       await qr.startTransaction('READ COMMITTED');
-      if (this.asyncCommit) await qr.query('SET LOCAL synchronous_commit = off');
+      let serverStarted: string | null = null;
+      if (this.asyncCommit) {
+        // One statement: no fsync wait for this transaction, and the server run it commits on (a probe on another
+        // run means the server restarted in between, and this commit may be lost).
+        const [row] = (await qr.query(
+          `SELECT set_config('synchronous_commit', 'off', true), pg_postmaster_start_time()::text AS started`,
+        )) as { started: string }[];
+        serverStarted = row?.started ?? null;
+      }
       const result = await work(qr);
       const wroteOutbox = outboxWritten(qr);
       await qr.commitTransaction();
-      if (this.asyncCommit) {
-        // The insert position after our commit is at or past its commit record: once flushed, so is the commit.
-        const [row] = (await qr.query(
-          `SELECT pg_current_wal_insert_lsn()::text AS lsn, pg_current_wal_flush_lsn()::text AS flushed,
-                  pg_postmaster_start_time()::text AS started`,
-        )) as { lsn: string; flushed: string; started: string }[];
-        if (row) {
-          this.lastCommit = { lsn: parseLsn(row.lsn), flushed: parseLsn(row.flushed), serverStarted: row.started };
-        }
-      }
+      if (this.asyncCommit) this.lastCommitServer = serverStarted;
       return { result, wroteOutbox };
     } catch (e) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
