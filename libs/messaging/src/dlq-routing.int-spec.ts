@@ -55,29 +55,38 @@ describe('a replayed dead letter reaches only the consumer that failed it', () =
     b = makeConsumer(h, `b-${h.id}`);
     await Promise.all([a.start(), b.start()]);
 
-    // A dead-letters the refused event; both dead-letter the poison one: three dead letters.
-    await eventually('three dead letters', async () => (await messagesIn(h, h.dlq)) === 3);
+    // A dead-letters the refused event; both dead-letter the poison one: three dead letters. (A consumer that
+    // restarts before committing its offsets dead-letters a record again — at least once, by design — so the
+    // assertions below take the letters as a set.)
+    await eventually('three dead letters', async () => (await messagesIn(h, h.dlq)) >= 3);
     expect(await effectsOf(`b-${h.id}`, refused.eventId)).toBe(1);
     const letters = await readDlq(h.kafka, h.dlq);
-    expect(letters.map((l) => `${l.headers[DLQ_HEADERS.consumer]}/${l.headers[DLQ_HEADERS.reason]}`).sort()).toEqual(
-      [`a-${h.id}/not-json`, `a-${h.id}/rejected`, `b-${h.id}/not-json`].sort(),
-    );
+    expect(
+      [...new Set(letters.map((l) => `${l.headers[DLQ_HEADERS.consumer]}/${l.headers[DLQ_HEADERS.reason]}`))].sort(),
+    ).toEqual([`a-${h.id}/not-json`, `a-${h.id}/rejected`, `b-${h.id}/not-json`].sort());
 
     aRefuses = false;
     const skippedBefore = { a: a.stats.skipped, b: b.stats.skipped };
-    expect(await replayDlq(h.kafka, h.producer, h.dlq)).toEqual({ replayed: 3, byTopic: { [h.topic]: 3 } });
+    const replayed = await replayDlq(h.kafka, h.producer, h.dlq);
+    expect(replayed.replayed).toBeGreaterThanOrEqual(3);
+    expect(replayed.byTopic).toEqual({ [h.topic]: replayed.replayed });
 
     await eventually('A applied the replayed event', async () => (await effectsOf(`a-${h.id}`, refused.eventId)) === 1);
     // Each consumer skips the replays meant for the other: B the refused event and A's poison, A B's poison.
     await eventually('each group skipped the replays of the other', () =>
-      Promise.resolve(a.stats.skipped - skippedBefore.a === 1 && b.stats.skipped - skippedBefore.b === 2),
+      Promise.resolve(a.stats.skipped - skippedBefore.a >= 1 && b.stats.skipped - skippedBefore.b >= 2),
     );
-    // Each poison letter comes back once, from its own consumer: five in all (with every group seeing every
-    // replay it was seven).
-    await eventually('the two poison letters back once each', async () => (await messagesIn(h, h.dlq)) === 5);
-    const again = (await readDlq(h.kafka, h.dlq)).slice(3);
-    expect(again.map((l) => l.headers[DLQ_HEADERS.consumer]).sort()).toEqual([`a-${h.id}`, `b-${h.id}`].sort());
+    // Each poison letter comes back from its own consumer only (with every group seeing every replay, the other
+    // group dead-lettered it too): the dead letters of replayed records all name their target as the consumer.
+    const replayedLetters = async () =>
+      (await readDlq(h.kafka, h.dlq)).filter((l) => l.headers[REPLAY_TARGET_HEADER] !== undefined);
+    await eventually('the two poison letters back', async () => {
+      const consumers = new Set((await replayedLetters()).map((l) => l.headers[DLQ_HEADERS.consumer]));
+      return consumers.has(`a-${h.id}`) && consumers.has(`b-${h.id}`);
+    });
+    const again = await replayedLetters();
     for (const l of again) expect(l.headers[REPLAY_TARGET_HEADER]).toBe(l.headers[DLQ_HEADERS.consumer]);
+    expect(again.every((l) => l.headers[DLQ_HEADERS.reason] === 'not-json')).toBe(true);
     expect(await effectsOf(`b-${h.id}`, refused.eventId)).toBe(1);
     expect(await countRows(h.ds, 'SELECT count(*) AS n FROM effects')).toBe(2);
     // B wrote no inbox row for the replay it skipped (nor a second one for the original).
