@@ -290,6 +290,14 @@ const END = '<!-- bench:end -->';
  * Puts the tables between the bench markers of docs/performance.md (a section is added the first time); the
  * analysis written below the end marker stays.
  */
+/** A run's result as `.data/bench/<runId>.json` and its Markdown as `.md` (both benches write the same pair). */
+export function writeRunFiles(runId: string, result: unknown, md: string): void {
+  // Infinity (a dossier that never got there) is not JSON: written as the string "Infinity".
+  const json = JSON.stringify(result, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 2);
+  writeFileSync(join(REPO_ROOT, '.data/bench', `${runId}.json`), `${json}\n`);
+  writeFileSync(join(REPO_ROOT, '.data/bench', `${runId}.md`), md);
+}
+
 export async function updatePerformanceDoc(file: string, markdown: string): Promise<void> {
   const doc = readFileSync(file, 'utf8');
   const block = `${BEGIN}\n\n${markdown.trim()}\n\n${END}`;

@@ -10,7 +10,7 @@
  * then the sustained maximum and its ratio to the raw limits. Writes .data/bench/<timestamp>.json and .md and
  * the "End-to-end flow" section of docs/performance.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -44,6 +44,7 @@ import {
   formatMarkdown,
   renderMarkdown,
   updatePerformanceDoc,
+  writeRunFiles,
   type BenchResult,
   type StepResult,
 } from './bench-report';
@@ -609,10 +610,7 @@ async function main(): Promise<number> {
     };
     result.elapsedSec = round((Date.now() - started) / 1000) ?? 0;
     const md = await formatMarkdown(renderMarkdown(result));
-    // Infinity (a dossier that never got there) is not JSON: written as the string "Infinity".
-    const json = JSON.stringify(result, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 2);
-    writeFileSync(join(REPO_ROOT, '.data/bench', `${runId}.json`), `${json}\n`);
-    writeFileSync(join(REPO_ROOT, '.data/bench', `${runId}.md`), md);
+    writeRunFiles(runId, result, md);
     if (!o.quick) await updatePerformanceDoc(join(REPO_ROOT, 'docs/performance.md'), md);
     console.log(`\n${md}`);
     say(`wrote .data/bench/${runId}.json and .md${o.quick ? '' : ', and docs/performance.md'}`);

@@ -10,7 +10,7 @@
  *       freshness, and per dossier: HTTP requests, commits, rows, Kafka records, CPU ms of every process.
  * Writes .data/bench/pipeline-<timestamp>.json and .md and the Pipeline section of docs/performance.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,7 +47,7 @@ import {
   type PipelineStep,
   type Variant,
 } from './pipeline-report';
-import { formatMarkdown, type Percentiles } from './bench-report';
+import { formatMarkdown, writeRunFiles, type Percentiles } from './bench-report';
 
 export const PIPELINE_USAGE = `usage: npm run bench:pipeline [-- options]     (or: npm run bench -- --pipeline [options])
 
@@ -595,9 +595,7 @@ export async function runPipeline(argv: string[]): Promise<number> {
     };
     result.elapsedSec = round((Date.now() - started) / 1000);
     const md = await formatMarkdown(renderPipelineMarkdown(result));
-    const json = JSON.stringify(result, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 2);
-    writeFileSync(join(REPO_ROOT, '.data/bench', `${runId}.json`), `${json}\n`);
-    writeFileSync(join(REPO_ROOT, '.data/bench', `${runId}.md`), md);
+    writeRunFiles(runId, result, md);
     if (o.doc) await updatePipelineSection(join(REPO_ROOT, 'docs/performance.md'), md);
     console.log(`\n${md}`);
     say(`wrote .data/bench/${runId}.json and .md${o.doc ? ', and the Pipeline section of docs/performance.md' : ''}`);

@@ -9,6 +9,32 @@ import type { EventProducer } from './producer';
 
 export const INBOX_TABLE = 'messaging_inbox';
 
+/**
+ * The set-based inbox step: one multi-row INSERT of `(consumer, event_id)` rows; returns the ids that were new
+ * (an id already there was handled before and must be skipped). Used by the consumer's flush and by projections'
+ * replays, so both claim events the same way.
+ */
+export async function claimInbox(
+  m: Pick<EntityManager, 'query'>,
+  consumer: string,
+  rows: readonly { eventId: string; topic: string; partition: number; offset: string }[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const fresh = await m.query<{ event_id: string }[]>(
+    `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
+     SELECT $1, e, t, p, o FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS u(e, t, p, o)
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    [
+      consumer,
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.partition),
+      rows.map((r) => r.offset),
+    ],
+  );
+  return new Set(fresh.map((r) => r.event_id));
+}
+
 export interface HandlerContext {
   /** The flush transaction's manager: write the effect with it, so effect and inbox row commit together. */
   manager: EntityManager;
@@ -689,22 +715,16 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     const heartbeat = parts[0]?.heartbeat ?? (() => Promise.resolve());
     try {
       const { wroteOutbox } = await this.inTransaction(async (qr) => {
-        const fresh = new Set<string>();
-        if (valid.length) {
-          const rows = (await qr.query(
-            `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
-             SELECT $1, e, t, p, o FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS u(e, t, p, o)
-             ON CONFLICT DO NOTHING RETURNING event_id`,
-            [
-              this.name,
-              valid.map((v) => v.event.eventId),
-              valid.map((v) => v.part.topic),
-              valid.map((v) => v.part.partition),
-              valid.map((v) => v.message.offset),
-            ],
-          )) as { event_id: string }[];
-          for (const r of rows) fresh.add(r.event_id);
-        }
+        const fresh = await claimInbox(
+          qr.manager,
+          this.name,
+          valid.map((v) => ({
+            eventId: v.event.eventId,
+            topic: v.part.topic,
+            partition: v.part.partition,
+            offset: v.message.offset,
+          })),
+        );
         for (const [topic, items] of this.byTopic(valid)) {
           // `delete`: the same event twice in one flush is applied once.
           const todo = items.filter((i) => fresh.delete(i.event.eventId));

@@ -263,7 +263,3 @@ export async function projectEvents<T extends ConsumedTopic>(
     );
   }
 }
-
-export function isConsumedTopic(topic: string): topic is ConsumedTopic {
-  return (consumedTopics as readonly string[]).includes(topic);
-}

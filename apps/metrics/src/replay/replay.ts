@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { catalog, decodeEvent } from '@hoso/contracts';
-import { consumerLag, INBOX_TABLE, type Logger } from '@hoso/messaging';
+import { claimInbox, consumerLag, type Logger } from '@hoso/messaging';
 import { createDataSource, createTestDatabase, runMigrations } from '@hoso/persistence';
 import { COUNT_NAMES } from '@hoso/rates';
 import { consumedTopics, projectEvents, type ConsumedTopic } from '../projection/project-event';
@@ -145,15 +145,15 @@ async function readAll(
                   // The replay database is thrown away if the replay fails: its commits need not wait for fsync.
                   await m.query(`SET LOCAL synchronous_commit = off`);
                   // The live consumer's set-based path: one multi-row inbox INSERT, then the topic's events at once.
-                  const fresh = new Set(
-                    (
-                      await m.query<{ event_id: string }[]>(
-                        `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
-                         SELECT 'metrics', e, $2, $3, o FROM unnest($1::uuid[], $4::bigint[]) AS u(e, o)
-                         ON CONFLICT DO NOTHING RETURNING event_id`,
-                        [valid.map((v) => v.event.eventId), topic, batch.partition, valid.map((v) => v.offset)],
-                      )
-                    ).map((r) => r.event_id),
+                  const fresh = await claimInbox(
+                    m,
+                    'metrics',
+                    valid.map((v) => ({
+                      eventId: v.event.eventId,
+                      topic,
+                      partition: batch.partition,
+                      offset: v.offset,
+                    })),
                   );
                   const todo = valid.filter((v) => fresh.delete(v.event.eventId)).map((v) => v.event);
                   await projectEvents(topic, todo as never[], m);
