@@ -35,6 +35,8 @@ export async function claimInbox(
   return new Set(fresh.map((r) => r.event_id));
 }
 
+type AfterCommit = () => Promise<unknown>;
+
 export interface HandlerContext {
   /** The flush transaction's manager: write the effect with it, so effect and inbox row commit together. */
   manager: EntityManager;
@@ -44,6 +46,13 @@ export interface HandlerContext {
   offset: string;
   /** 1 in the set-based pass; 1, 2, … when an event is retried on its own after a failure. */
   attempt: number;
+  /**
+   * Runs `effect` once the flush's transaction has committed, never if it rolls back (nor for an attempt undone to
+   * its savepoint): side effects outside PostgreSQL (BullMQ jobs, notifications) are decided by committed rows
+   * only. A failing effect is logged, not retried here: what it does must also be derivable from the committed
+   * rows (a timer rebuild, a worker that re-reads the state), since a crash right after the commit skips it too.
+   */
+  afterCommit(effect: () => Promise<unknown>): void;
 }
 
 export type EventHandler<C extends TopicCatalog, T extends TopicOf<C>> = (
@@ -682,7 +691,10 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     });
   }
 
-  private async inTransaction<R>(work: (qr: QueryRunner) => Promise<R>): Promise<{ result: R; wroteOutbox: boolean }> {
+  private async inTransaction<R>(
+    work: (qr: QueryRunner, afterCommit: AfterCommit[]) => Promise<R>,
+  ): Promise<{ result: R; wroteOutbox: boolean }> {
+    const afterCommit: AfterCommit[] = [];
     const qr = this.opts.dataSource.createQueryRunner();
     await qr.connect();
     try {
@@ -696,10 +708,11 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         )) as { started: string }[];
         serverStarted = row?.started ?? null;
       }
-      const result = await work(qr);
+      const result = await work(qr, afterCommit);
       const wroteOutbox = outboxWritten(qr);
       await qr.commitTransaction();
       if (this.asyncCommit) this.lastCommitServer = serverStarted;
+      await this.runAfterCommit(afterCommit);
       return { result, wroteOutbox };
     } catch (e) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
@@ -709,12 +722,23 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     }
   }
 
+  /** Effects of a committed flush, in the order the handlers asked for them; a failure is logged, not thrown. */
+  private async runAfterCommit(effects: AfterCommit[]): Promise<void> {
+    for (const effect of effects) {
+      try {
+        await effect();
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'an after-commit effect failed; its committed state lets it be redone');
+      }
+    }
+  }
+
   /** The set-based pass; null when a handler failed (nothing was committed), so the caller redoes it slowly. */
   private async fastFlush(parts: Part[]): Promise<boolean | null> {
     const { valid, poison, skipped } = this.decode(parts);
     const heartbeat = parts[0]?.heartbeat ?? (() => Promise.resolve());
     try {
-      const { wroteOutbox } = await this.inTransaction(async (qr) => {
+      const { wroteOutbox } = await this.inTransaction(async (qr, afterCommit) => {
         const fresh = await claimInbox(
           qr.manager,
           this.name,
@@ -738,6 +762,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
             partition: i.part.partition,
             offset: i.message.offset,
             attempt: 1,
+            afterCommit: (effect) => afterCommit.push(effect),
           });
           try {
             if (h.batch) {
@@ -776,7 +801,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   private async slowFlush(parts: Part[]): Promise<boolean> {
     const { valid, poison, skipped } = this.decode(parts);
     const abandoned = new Set<Part>();
-    const { wroteOutbox } = await this.inTransaction(async (qr) => {
+    const { wroteOutbox } = await this.inTransaction(async (qr, afterCommit) => {
       for (const [topic, items] of this.byTopic(valid)) {
         for (const item of items) {
           if (abandoned.has(item.part)) continue;
@@ -785,7 +810,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
             abandoned.add(item.part);
             continue;
           }
-          const result = await this.handleOne(qr, topic, item);
+          const result = await this.handleOne(qr, topic, item, afterCommit);
           if (result === 'processed') item.part.processed++;
           else if (result === 'duplicate') item.part.duplicates++;
           else item.part.deadLettered++;
@@ -809,9 +834,12 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     qr: QueryRunner,
     topic: string,
     { part, message, event }: Item<C>,
+    afterCommit: AfterCommit[],
   ): Promise<'processed' | 'duplicate' | 'dead-lettered'> {
     const h = this.handlers.get(topic) as Normalised<C>;
     for (let attempt = 1; ; attempt++) {
+      // Kept only if this attempt is released: an attempt undone to its savepoint decided nothing.
+      const effects: AfterCommit[] = [];
       await qr.query('SAVEPOINT hoso_message');
       try {
         const inserted = (await qr.query(
@@ -829,10 +857,12 @@ export class IdempotentConsumer<C extends TopicCatalog> {
           partition: part.partition,
           offset: message.offset,
           attempt,
+          afterCommit: (effect) => effects.push(effect),
         };
         if (h.batch) await h.batch([event], ctx);
         else if (h.each) await h.each(event, ctx);
         await qr.query('RELEASE SAVEPOINT hoso_message');
+        afterCommit.push(...effects);
         return 'processed';
       } catch (e) {
         if (isTransientDbError(e)) throw e;

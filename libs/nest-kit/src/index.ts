@@ -13,3 +13,4 @@ export * from './zod';
 export * from './database';
 export * from './drain';
 export * from './platform';
+export * from './timers';

@@ -9,6 +9,7 @@ import { HealthModule } from './health';
 import { loggingModule } from './logging';
 import { MetricsModule, MetricsService } from './metrics';
 import { createRedis } from './redis';
+import { TimerKeeperModule } from './timers';
 
 /** The service's shared ioredis client (BullMQ queues, rate limits); checked by readiness. */
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
@@ -69,6 +70,11 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
       migrate: o.database.migrate ?? true,
     }),
     RedisModule.forRoot(o.redisUrl, o.service),
+    TimerKeeperModule.forRoot({
+      redisToken: REDIS_CLIENT,
+      logger: o.logger,
+      options: { service: o.service, namespace: o.kafka.topicPrefix },
+    }),
     MessagingModule.forRootAsync({
       inject: [DataSource, MetricsService],
       useFactory: (ds: DataSource, metrics: MetricsService) => ({

@@ -49,7 +49,14 @@ describe('KafkaEventTransport', () => {
     if (batch && typeof batch === 'object' && 'batch' in batch) {
       expect(batch.accepts?.({ payload: { to: 'REJECTED' } } as Ev<'case.status-changed.v1'>)).toBe(true);
       expect(batch.accepts?.({ payload: { to: 'RECEIVED' } } as Ev<'case.status-changed.v1'>)).toBe(false);
-      await batch.batch([], { manager: null as never, topic: 't', partition: 0, offset: '0', attempt: 1 });
+      await batch.batch([], {
+        manager: null as never,
+        topic: 't',
+        partition: 0,
+        offset: '0',
+        attempt: 1,
+        afterCommit: () => undefined,
+      });
       expect(seen).toEqual([[]]);
     }
   });
@@ -77,7 +84,14 @@ describe('KafkaEventTransport', () => {
     const h = t.handlerMap()['case.rated.v1'];
     const each = h && typeof h === 'object' && 'each' in h ? h.each : null;
     await expect(
-      each?.({} as Ev<'case.rated.v1'>, { manager: null as never, topic: 't', partition: 0, offset: '0', attempt: 1 }),
+      each?.({} as Ev<'case.rated.v1'>, {
+        manager: null as never,
+        topic: 't',
+        partition: 0,
+        offset: '0',
+        attempt: 1,
+        afterCommit: () => undefined,
+      }),
     ).rejects.toBe(original);
   });
 });

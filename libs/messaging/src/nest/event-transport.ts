@@ -40,6 +40,11 @@ export class EventContext extends BaseRpcContext<[HandlerContext]> {
   get attempt(): number {
     return this.handler.attempt;
   }
+
+  /** Runs `effect` only once the flush has committed (HandlerContext.afterCommit). */
+  afterCommit(effect: () => Promise<unknown>): void {
+    this.handler.afterCommit(effect);
+  }
 }
 
 /**
