@@ -8,6 +8,14 @@ import { METRICS_CONFIG } from '../tokens';
 import { prune, throughput, type OffsetSample } from './domain/throughput';
 
 const WINDOW_MS = 60_000;
+/**
+ * Unwatched, one reading per half window keeps a baseline, so the first readout after a quiet spell has a rate;
+ * a reading costs ~150 Kafka admin requests (every topic, every DLQ and its replay group, every known group), which
+ * at the watched pace was a third of the idle platform's broker CPU.
+ */
+const UNWATCHED_EVERY_MS = WINDOW_MS / 2;
+/** How long after the last readout request the sampler keeps the watched pace. */
+const WATCHED_FOR_MS = 2 * WINDOW_MS;
 
 export interface TopicReadout {
   topic: string;
@@ -34,8 +42,8 @@ export interface DlqDepthReadout {
 }
 
 /**
- * Samples every contract topic's end offsets and the known groups' committed offsets every few seconds, in
- * memory (a readout of the last minute needs no storage), and answers throughput, lag and DLQ depth from them.
+ * Samples every contract topic's end offsets and the known groups' committed offsets every few seconds while an
+ * operator watches (every half minute otherwise), in memory (a readout of the last minute needs no storage), and answers throughput, lag and DLQ depth from them.
  */
 @Injectable()
 export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -46,6 +54,7 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
   private admin: Admin | null = null;
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
+  private lastDemand = 0;
 
   constructor(
     @Inject(METRICS_CONFIG) private readonly config: Config,
@@ -57,7 +66,11 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      void this.sampleOnce();
+      const now = Date.now();
+      const watched = now - this.lastDemand < WATCHED_FOR_MS;
+      if (watched || now - this.lastAt >= Math.max(UNWATCHED_EVERY_MS, this.config.OPS_SAMPLE_EVERY_MS)) {
+        void this.sampleOnce();
+      }
     }, this.config.OPS_SAMPLE_EVERY_MS);
     this.timer.unref();
     void this.sampleOnce();
@@ -87,20 +100,24 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Samples now unless the last reading is younger than `maxAgeMs` (the stream asks more often than the timer). */
   async fresh(maxAgeMs: number): Promise<void> {
+    this.lastDemand = Date.now();
     if (Date.now() - this.lastAt > maxAgeMs) await this.sampleOnce();
   }
 
   /** Lag per known group at the last reading (groups that consume no contract topic are left out). */
   lag(): GroupLag[] {
+    this.lastDemand = Date.now();
     return this.lagByGroup;
   }
 
   /** Dead letters not yet replayed per contract DLQ at the last reading. */
   dlq(): DlqDepthReadout[] {
+    this.lastDemand = Date.now();
     return topicNames.map((t) => ({ topic: dlqTopicOf(t), sourceTopic: t, depth: this.dlqDepths.get(t) ?? 0 }));
   }
 
   async readouts(): Promise<{ sampledEveryMs: number; knownGroups: string[]; topics: TopicReadout[] }> {
+    this.lastDemand = Date.now();
     if (!this.samples.size) await this.sampleOnce();
     const now = Date.now();
     const prefix = this.config.KAFKA_TOPIC_PREFIX;
