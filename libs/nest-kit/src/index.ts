@@ -14,3 +14,4 @@ export * from './database';
 export * from './drain';
 export * from './platform';
 export * from './timers';
+export * from './audit-trail';
