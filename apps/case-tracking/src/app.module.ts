@@ -11,8 +11,11 @@ import { CasesController } from './cases/cases.http.controller';
 import type { Config } from './config';
 import { DossierEventsConsumer } from './intake/dossier-events.consumer';
 import { CaseQueues } from './jobs/case-queues';
+import { CaseTimers } from './jobs/case-timers';
 import { CaseWorkers } from './jobs/case-workers';
+import { CommittedEffects } from './jobs/committed-effects';
 import { CaseSchema1764400000000 } from './migrations/1764400000000-case-schema';
+import { CommittedSideEffects1764500000000 } from './migrations/1764500000000-committed-side-effects';
 import { MailboxAdapter, NOTIFICATION_ADAPTER, type NotificationAdapter } from './notifications/notification.adapter';
 import { QueuesController } from './queues/queues.http.controller';
 import { LocalResultStorage, RESULT_STORAGE } from './results/result-storage';
@@ -53,7 +56,10 @@ export class AppModule {
           service: 'case-tracking',
           logger,
           auth: { jwks: config.AUTH_JWKS_URL },
-          database: { url: config.databaseUrl, migrations: [MessagingTables1764115200000, CaseSchema1764400000000] },
+          database: {
+            url: config.databaseUrl,
+            migrations: [MessagingTables1764115200000, CaseSchema1764400000000, CommittedSideEffects1764500000000],
+          },
           kafka: {
             brokers: config.KAFKA_BROKERS,
             topicPrefix: config.KAFKA_TOPIC_PREFIX,
@@ -75,6 +81,8 @@ export class AppModule {
         CaseAccess,
         CaseMoves,
         CaseWorkers,
+        CaseTimers,
+        CommittedEffects,
         {
           provide: NOTIFICATION_ADAPTER,
           inject: [DataSource],

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { MessagingService } from '@hoso/messaging';
 import type { WorkingCalendar } from '../calendar/domain/working-calendar';
 import { CaseQueues } from '../jobs/case-queues';
+import type { Defer } from '../jobs/committed-effects';
 import { CALENDAR, CLOCK, type Clock } from '../tokens';
 import { appendHistory, type CaseRow } from './case.store';
 import { clockEffect, decide, type CaseAction } from './domain/case';
@@ -15,11 +16,16 @@ export interface MoveContext {
   causationId: string | null;
   /** Extra columns written with the move (outcome, result document…). */
   set?: Record<string, unknown>;
+  /**
+   * Where the move hands its job changes (SLA timers) to run once its transaction has committed: a move that rolls
+   * back must leave the jobs of the clock it did not change.
+   */
+  defer: Defer;
 }
 
 /**
  * Applies one state-machine move: decide (pure), write with the optimistic lock (`version`), append history,
- * publish `case.status-changed.v1` through the outbox, and keep the SLA clock and its jobs in step.
+ * publish `case.status-changed.v2` through the outbox, and keep the SLA clock and (after the commit) its jobs in step.
  */
 @Injectable()
 export class CaseMoves {
@@ -111,11 +117,12 @@ export class CaseMoves {
         { dossierId: c.dossier_id, correlationId: ctx.correlationId, causationId: ctx.causationId },
       );
     }
-    // Last step before commit: the jobs follow the clock (stale versions also no-op in the worker).
-    if (effect === 'pause' || effect === 'stop') await this.queues.cancelSla(c.id, c.clock_version);
+    // After the commit, the jobs follow the clock (jobs of a stale version also no-op in the worker, so a cancel
+    // that fails only costs a no-op run; a schedule that fails is redone by the timer rebuild).
+    if (effect === 'pause' || effect === 'stop') ctx.defer(() => this.queues.cancelSla(c.id, c.clock_version));
     if (effect === 'resume') {
-      await this.queues.cancelSla(c.id, c.clock_version);
-      await this.queues.scheduleSla(c.id, sla.clockVersion, sla.warnAt, sla.dueAt, now);
+      ctx.defer(() => this.queues.cancelSla(c.id, c.clock_version));
+      ctx.defer(() => this.queues.scheduleSla(c.id, sla.clockVersion, sla.warnAt, sla.dueAt, now));
     }
     return updated;
   }

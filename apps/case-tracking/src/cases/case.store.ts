@@ -18,6 +18,8 @@ export interface CaseRow {
   sla_ledger: LedgerEntry[];
   clock_version: number;
   overdue: boolean;
+  /** The clock version whose 80 % warning has been given (null: none yet). */
+  sla_warned_version: number | null;
   fully_online: boolean;
   outcome: 'APPROVED' | 'REJECTED' | null;
   result_id: string | null;

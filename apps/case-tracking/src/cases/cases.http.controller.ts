@@ -3,9 +3,10 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
-import { MessagingService } from '@hoso/messaging';
 import { ApiZodBody, CorrelationId, zodBody } from '@hoso/nest-kit';
 import { CaseQueues } from '../jobs/case-queues';
+import { CommittedEffects } from '../jobs/committed-effects';
+import { decideNotification } from '../notifications/case-notifications';
 import { CaseAccess } from './case-access';
 import { CaseMoves } from './case-moves';
 import { caseView } from './case.store';
@@ -32,7 +33,7 @@ const officer = (u: AuthUser) => ({ kind: 'officer' as const, id: u.sub });
 @Controller('cases')
 export class CasesController {
   constructor(
-    private readonly messaging: MessagingService,
+    private readonly effects: CommittedEffects,
     private readonly moves: CaseMoves,
     private readonly access: CaseAccess,
     private readonly queues: CaseQueues,
@@ -48,14 +49,14 @@ export class CasesController {
   @HttpCode(200)
   @Roles('officer')
   async claim(@Param('id') id: string, @CurrentUser() user: AuthUser, @CorrelationId() correlationId: string) {
-    return this.messaging.transaction(async (m) => {
+    return this.effects.transaction(async (m, defer) => {
       const c = await this.access.forAgency(m, id, user, 'case.claim');
       return caseView(
         await this.moves.move(
           m,
           c,
           { kind: 'claim', officer: user.sub },
-          { actor: officer(user), reason: null, correlationId, causationId: null },
+          { actor: officer(user), reason: null, correlationId, causationId: null, defer },
         ),
       );
     });
@@ -71,9 +72,9 @@ export class CasesController {
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ) {
-    const c = await this.messaging.transaction(async (m) => {
+    const c = await this.effects.transaction(async (m, defer) => {
       const found = await this.access.forAgency(m, id, user, 'case.request-supplement');
-      return this.moves.move(
+      const moved = await this.moves.move(
         m,
         found,
         { kind: 'request-supplement', officer: user.sub },
@@ -82,17 +83,22 @@ export class CasesController {
           reason: body.message,
           correlationId,
           causationId: null,
+          defer,
         },
       );
-    });
-    await this.queues.enqueueNotification({
-      idempotencyKey: `supplement-${c.id}-v${c.version}`,
-      recipientPersonalId: c.applicant_personal_id,
-      dossierId: c.dossier_id,
-      channel: 'EMAIL',
-      kind: 'SUPPLEMENT_REQUESTED',
-      subject: `Hồ sơ ${c.receipt_code} cần bổ sung`,
-      body: body.message,
+      // Every request is its own message (occurrence: the case version of this move); sent after the commit.
+      const key = await decideNotification(m, {
+        caseId: moved.id,
+        occurrence: moved.version,
+        recipientPersonalId: moved.applicant_personal_id,
+        dossierId: moved.dossier_id,
+        channel: 'EMAIL',
+        kind: 'SUPPLEMENT_REQUESTED',
+        subject: `Hồ sơ ${moved.receipt_code} cần bổ sung`,
+        body: body.message,
+      });
+      defer(() => this.queues.enqueueNotification(key));
+      return moved;
     });
     return caseView(c);
   }
@@ -107,7 +113,7 @@ export class CasesController {
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ) {
-    return this.messaging.transaction(async (m) => {
+    return this.effects.transaction(async (m, defer) => {
       const c = await this.access.forApplicant(m, id, user, 'case.supply');
       const attachments = body.attachmentIds?.length ? ` (attachments: ${body.attachmentIds.join(', ')})` : '';
       return caseView(
@@ -120,6 +126,7 @@ export class CasesController {
             reason: `${body.note}${attachments}`,
             correlationId,
             causationId: null,
+            defer,
           },
         ),
       );
@@ -136,7 +143,7 @@ export class CasesController {
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ) {
-    return this.messaging.transaction(async (m) => {
+    return this.effects.transaction(async (m, defer) => {
       const c = await this.access.forAgency(m, id, user, 'case.decide');
       return caseView(
         await this.moves.move(
@@ -149,6 +156,7 @@ export class CasesController {
             correlationId,
             causationId: null,
             set: { outcome: body.outcome },
+            defer,
           },
         ),
       );
@@ -165,7 +173,7 @@ export class CasesController {
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ) {
-    return this.messaging.transaction(async (m) => {
+    return this.effects.transaction(async (m, defer) => {
       const c = await this.access.forAgency(m, id, user, 'case.transfer');
       return caseView(
         await this.moves.move(
@@ -177,6 +185,7 @@ export class CasesController {
             reason: body.reason,
             correlationId,
             causationId: null,
+            defer,
           },
         ),
       );

@@ -10,6 +10,8 @@ import { appendHistory, loadCase } from '../cases/case.store';
 import { gate, isFullyOnline } from '../cases/domain/case';
 import { slaState, startLedger } from '../cases/domain/sla-ledger';
 import { CaseQueues } from '../jobs/case-queues';
+import { CommittedEffects } from '../jobs/committed-effects';
+import { decideNotification } from '../notifications/case-notifications';
 import { CALENDAR, CLOCK, type Clock } from '../tokens';
 
 type Ev<T extends Topic> = EventOf<Catalog, T>;
@@ -35,6 +37,7 @@ export class DossierEventsConsumer {
     private readonly messaging: MessagingService,
     private readonly moves: CaseMoves,
     private readonly queues: CaseQueues,
+    private readonly effects: CommittedEffects,
     @Inject(CALENDAR) private readonly calendar: WorkingCalendar,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly log: PinoLogger,
@@ -132,6 +135,7 @@ export class DossierEventsConsumer {
         reason: e.payload.reason,
         correlationId: e.correlationId,
         causationId: e.eventId,
+        defer: this.effects.afterFlush(ctx),
       },
     );
   }
@@ -229,10 +233,10 @@ export class DossierEventsConsumer {
         meta,
       },
     ]);
-    // Jobs are added inside the batch transaction: if it rolls back, they find no case of that id and stop.
-    await this.queues.scheduleSla(caseId, sla.clockVersion, sla.warnAt, sla.dueAt, now);
-    await this.queues.enqueueNotification({
-      idempotencyKey: `received-${caseId}`,
+    // Decided here, done after the flush commits: a rolled-back or redone flush mails nobody and leaves no timer
+    // (its case id never existed). The rows let the timer rebuild redo whatever does not run after the commit.
+    const key = await decideNotification(m, {
+      caseId,
       recipientPersonalId: s.applicant.personalId,
       dossierId: s.dossierId,
       channel: 'EMAIL',
@@ -240,5 +244,8 @@ export class DossierEventsConsumer {
       subject: `Hồ sơ ${s.receiptCode} đã được tiếp nhận`,
       body: `Hồ sơ ${s.receiptCode} (thủ tục ${s.procedureCode}) đã được ${s.agencyCode} tiếp nhận. Hạn trả kết quả: ${sla.dueAt.toISOString()}.`,
     });
+    const defer = this.effects.afterFlush(ctx);
+    defer(() => this.queues.scheduleSla(caseId, sla.clockVersion, sla.warnAt, sla.dueAt, now));
+    defer(() => this.queues.enqueueNotification(key));
   }
 }

@@ -1,21 +1,33 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { createRedis, MetricsService } from '@hoso/nest-kit';
 import { appendHistory, loadCase } from '../cases/case.store';
-import {
-  NOTIFICATION_ADAPTER,
-  type Notification,
-  type NotificationAdapter,
-} from '../notifications/notification.adapter';
+import { CLOCK_RUNNING } from '../cases/domain/case';
+import { NOTIFICATION_ADAPTER, type NotificationAdapter } from '../notifications/notification.adapter';
 import { CLOCK, type Clock } from '../tokens';
-import { CaseQueues, NOTIFY_QUEUE, SLA_QUEUE, type SlaJob } from './case-queues';
+import { CaseQueues, NOTIFY_QUEUE, SLA_QUEUE, type NotifyJob, type SlaJob } from './case-queues';
 
-const CLOCK_RUNNING = ['RECEIVED', 'TRANSFERRED', 'IN_PROCESS', 'APPROVED', 'REJECTED', 'RESULT_ISSUED'];
+interface NotificationRow {
+  id: string;
+  kind: 'CASE_RECEIVED' | 'SUPPLEMENT_REQUESTED' | 'RESULT_ISSUED';
+  idempotency_key: string;
+  recipient_personal_id: string;
+  dossier_id: string;
+  channel: 'EMAIL' | 'SMS';
+  subject: string;
+  body: string;
+  sent_at: Date | null;
+  failed_at: Date | null;
+}
 
-/** Runs SLA warnings / overdue marks and notification deliveries; closed before the database on shutdown. */
+/**
+ * Runs SLA warnings / overdue marks and notification deliveries; closed before the database on shutdown. Both
+ * re-read the committed state, so a job run again (re-added by the timer rebuild after Redis lost it, or after it
+ * completed) changes nothing more.
+ */
 @Injectable()
 export class CaseWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private workers: Worker[] = [];
@@ -44,11 +56,10 @@ export class CaseWorkers implements OnApplicationBootstrap, BeforeApplicationShu
       connection: createRedis(url, 'case-sla-worker'),
       concurrency: 5,
     });
-    const notify = new Worker<Notification>(
-      this.queues.name(NOTIFY_QUEUE),
-      (job: Job<Notification>) => this.adapter.send(job.data),
-      { connection: createRedis(url, 'case-notify-worker'), concurrency: 5 },
-    );
+    const notify = new Worker<NotifyJob>(this.queues.name(NOTIFY_QUEUE), (job: Job<NotifyJob>) => this.notify(job), {
+      connection: createRedis(url, 'case-notify-worker'),
+      concurrency: 5,
+    });
     for (const w of [sla, notify]) {
       w.on('failed', (job, err) => {
         this.log.warn({ queue: w.name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
@@ -60,23 +71,29 @@ export class CaseWorkers implements OnApplicationBootstrap, BeforeApplicationShu
     this.workers = [sla, notify];
   }
 
-  /** Flags the case if the job's clock version is still the case's (a pause or resume makes older jobs no-ops). */
+  /**
+   * Flags the case if the job's clock version is still the case's (a pause or resume makes older jobs no-ops), once
+   * per clock version: the warning is marked with its version, the overdue flag stays set.
+   */
   private async runSla(job: Job<SlaJob>): Promise<string> {
     const { caseId, clockVersion, kind } = job.data;
     return this.ds.transaction(async (m) => {
+      // The lock serialises two runs of one case's jobs (a re-added copy), so the check below sees the first's mark.
       const rows: unknown[] = await m.query(`SELECT id FROM cases WHERE id = $1 FOR UPDATE`, [caseId]);
       const c = rows.length ? await loadCase(m, caseId) : undefined;
       if (!c) {
-        // Added by a consumer transaction that has not committed yet (retry) or that rolled back (give up).
-        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) throw new UnrecoverableError(`no case ${caseId}`);
-        throw new Error(`case ${caseId} not visible yet`);
+        // Jobs are added only after the case committed, and cases are never deleted: nothing to flag.
+        this.log.warn({ caseId, kind, jobId: job.id }, 'SLA job of a case that does not exist ignored');
+        return 'no-case';
       }
       if (c.clock_version !== clockVersion || !CLOCK_RUNNING.includes(c.status)) return 'stale';
-      if (kind === 'overdue') {
-        if (c.overdue) return 'already';
-        // Overdue cases go to the head of their agency's queue (the queue orders by this flag first).
+      // Once overdue, a warning says nothing new (a rebuild after a long outage can run both jobs at once).
+      if (c.overdue) return 'already';
+      if (kind === 'warning' && c.sla_warned_version === clockVersion) return 'already';
+      // Overdue cases go to the head of their agency's queue (the queue orders by this flag first).
+      if (kind === 'overdue')
         await m.query(`UPDATE cases SET overdue = true, updated_at = now() WHERE id = $1`, [caseId]);
-      }
+      else await m.query(`UPDATE cases SET sla_warned_version = $2 WHERE id = $1`, [caseId, clockVersion]);
       await appendHistory(m, {
         caseId,
         dossierId: c.dossier_id,
@@ -94,6 +111,47 @@ export class CaseWorkers implements OnApplicationBootstrap, BeforeApplicationShu
       this.log.info({ caseId, kind, dueAt: c.due_at, agencyCode: c.agency_code }, `case ${kind}`);
       return kind;
     });
+  }
+
+  /**
+   * Sends a committed notification row that is not sent yet, then marks it sent. No transaction is held while the
+   * provider is called; a crash between the send and the mark sends again under the same idempotency key, which the
+   * provider (and the development mailbox) de-duplicates.
+   */
+  private async notify(job: Job<NotifyJob>): Promise<string> {
+    const key = job.data.idempotencyKey;
+    const [n] = await this.ds.query<NotificationRow[]>(
+      `SELECT n.* FROM case_notifications n JOIN cases c ON c.id = n.case_id WHERE n.idempotency_key = $1`,
+      [key],
+    );
+    if (!n) {
+      this.log.warn({ key, jobId: job.id }, 'notification job without a committed notification ignored');
+      return 'no-row';
+    }
+    if (n.sent_at) return 'already-sent';
+    if (n.failed_at) return 'given-up';
+    try {
+      await this.adapter.send({
+        idempotencyKey: n.idempotency_key,
+        recipientPersonalId: n.recipient_personal_id,
+        dossierId: n.dossier_id,
+        channel: n.channel,
+        kind: n.kind,
+        subject: n.subject,
+        body: n.body,
+      });
+    } catch (err) {
+      // The last attempt records the failure on the row: the rebuild leaves it, an operator can clear failed_at.
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        await this.ds.query(`UPDATE case_notifications SET failed_at = now(), last_error = $2 WHERE id = $1`, [
+          n.id,
+          err instanceof Error ? err.message : String(err),
+        ]);
+      }
+      throw err;
+    }
+    await this.ds.query(`UPDATE case_notifications SET sent_at = now() WHERE id = $1 AND sent_at IS NULL`, [n.id]);
+    return 'sent';
   }
 
   async beforeApplicationShutdown(): Promise<void> {

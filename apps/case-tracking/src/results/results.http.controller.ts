@@ -23,6 +23,8 @@ import { CaseAccess } from '../cases/case-access';
 import { CaseMoves } from '../cases/case-moves';
 import { caseView } from '../cases/case.store';
 import { CaseQueues } from '../jobs/case-queues';
+import { CommittedEffects } from '../jobs/committed-effects';
+import { decideNotification } from '../notifications/case-notifications';
 import { CLOCK, type Clock } from '../tokens';
 import { renderResultPdf, verificationHash, type ResultData } from './result-pdf';
 import { RESULT_STORAGE, type ResultStorage } from './result-storage';
@@ -39,6 +41,7 @@ const Rating = z.strictObject({
 export class ResultsController {
   constructor(
     private readonly messaging: MessagingService,
+    private readonly effects: CommittedEffects,
     private readonly moves: CaseMoves,
     private readonly access: CaseAccess,
     private readonly queues: CaseQueues,
@@ -76,8 +79,8 @@ export class ResultsController {
     await this.storage.put(resultId, pdf);
     const sha256 = createHash('sha256').update(pdf).digest('hex');
     const hash = verificationHash(data);
-    const updated = await this.messaging.transaction((m) =>
-      this.moves.move(
+    const updated = await this.effects.transaction(async (m, defer) => {
+      const moved = await this.moves.move(
         m,
         c,
         { kind: 'issue-result' },
@@ -87,17 +90,21 @@ export class ResultsController {
           correlationId,
           causationId: null,
           set: { result_id: resultId, result_sha256: sha256, verification_hash: hash },
+          defer,
         },
-      ),
-    );
-    await this.queues.enqueueNotification({
-      idempotencyKey: `result-${c.id}`,
-      recipientPersonalId: c.applicant_personal_id,
-      dossierId: c.dossier_id,
-      channel: 'EMAIL',
-      kind: 'RESULT_ISSUED',
-      subject: `Hồ sơ ${c.receipt_code} đã có kết quả`,
-      body: `Kết quả: ${c.outcome}. Mã xác thực: ${hash}`,
+      );
+      // Decided with the move, sent after its commit: a move that loses its race tells the citizen nothing.
+      const key = await decideNotification(m, {
+        caseId: c.id,
+        recipientPersonalId: c.applicant_personal_id,
+        dossierId: c.dossier_id,
+        channel: 'EMAIL',
+        kind: 'RESULT_ISSUED',
+        subject: `Hồ sơ ${c.receipt_code} đã có kết quả`,
+        body: `Kết quả: ${c.outcome}. Mã xác thực: ${hash}`,
+      });
+      defer(() => this.queues.enqueueNotification(key));
+      return moved;
     });
     return caseView(updated);
   }
@@ -123,7 +130,7 @@ export class ResultsController {
   @HttpCode(200)
   @Roles('officer')
   async complete(@Param('id') id: string, @CurrentUser() user: AuthUser, @CorrelationId() correlationId: string) {
-    return this.messaging.transaction(async (m) => {
+    return this.effects.transaction(async (m, defer) => {
       const c = await this.access.forAgency(m, id, user, 'case.complete');
       const now = this.clock.now();
       const done = await this.moves.move(
@@ -136,6 +143,7 @@ export class ResultsController {
           correlationId,
           causationId: null,
           set: { completed_at: now },
+          defer,
         },
       );
       await this.messaging.outbox.add(

@@ -41,6 +41,15 @@ export const OPEN_STATUSES: readonly CaseStatus[] = [
   'REJECTED',
   'RESULT_ISSUED',
 ];
+/** Open and not waiting for the citizen: the SLA clock runs (a supplement request pauses it). */
+export const CLOCK_RUNNING: readonly CaseStatus[] = [
+  'RECEIVED',
+  'TRANSFERRED',
+  'IN_PROCESS',
+  'APPROVED',
+  'REJECTED',
+  'RESULT_ISSUED',
+];
 /** Before a decision: the citizen may still withdraw. */
 const UNDECIDED: readonly CaseStatus[] = ['RECEIVED', 'TRANSFERRED', 'IN_PROCESS', 'SUPPLEMENT_REQUESTED'];
 
