@@ -51,7 +51,7 @@ export class AppModule {
         }),
         ...(config.SEED_ON_START ? [SeedModule] : []),
         CatalogModule,
-        AttachmentsModule.forRoot({ maxBytes: config.ATTACHMENT_MAX_BYTES, directory: config.ATTACHMENT_DIR }),
+        AttachmentsModule.forRoot(config),
         DossiersModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL, receiptBlockSize: config.RECEIPT_BLOCK_SIZE }),
       ],
     };

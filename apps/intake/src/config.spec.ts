@@ -20,4 +20,25 @@ describe('intake config', () => {
       'postgres://intake:pw@db:5432/intake',
     );
   });
+
+  it('defaults the upload quota and purge, and refuses settings that would break uploads', () => {
+    const dev = { HOSO_DEV_MODE: '1' };
+    expect(loadConfig(dev)).toMatchObject({
+      ATTACHMENT_QUOTA_BYTES: 100 * 1024 * 1024,
+      ATTACHMENT_QUOTA_FILES: 50,
+      ATTACHMENT_UNATTACHED_TTL_SEC: 86_400,
+      ATTACHMENT_PURGE_EVERY_SEC: 300,
+      ATTACHMENT_PURGE_BATCH: 500,
+    });
+    expect(() => loadConfig({ ...dev, ATTACHMENT_UNATTACHED_TTL_SEC: '60' })).toThrow(
+      /ATTACHMENT_UNATTACHED_TTL_SEC: must be at least 3600 \(an hour\) \(got "60"\)/,
+    );
+    expect(() => loadConfig({ ...dev, ATTACHMENT_QUOTA_FILES: '0' })).toThrow(/ATTACHMENT_QUOTA_FILES/);
+    expect(() => loadConfig({ ...dev, ATTACHMENT_MAX_BYTES: '2000', ATTACHMENT_QUOTA_BYTES: '1999' })).toThrow(
+      /ATTACHMENT_QUOTA_BYTES: must be at least ATTACHMENT_MAX_BYTES \(2000\) \(got 1999\)/,
+    );
+    expect(
+      loadConfig({ ...dev, ATTACHMENT_MAX_BYTES: '2000', ATTACHMENT_QUOTA_BYTES: '2000' }).ATTACHMENT_QUOTA_BYTES,
+    ).toBe(2000);
+  });
 });

@@ -43,6 +43,7 @@ const R = (
 
 const GET = ['GET'] as const;
 const POST = ['POST'] as const;
+const DELETE = ['DELETE'] as const;
 
 /**
  * Every path the gateway forwards, built from the services' controllers and their `@Public()` / `@Roles()`:
@@ -75,6 +76,7 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('intake', POST, 'admin-units/(communes|provinces)/:code/merge', ['operator'], 'write'),
   R('intake', POST, 'attachments', ['citizen', 'officer'], 'submit', { upload: true }),
   R('intake', GET, 'attachments/:id', 'authenticated', 'read'),
+  R('intake', DELETE, 'attachments/:id', ['citizen', 'officer'], 'write'),
   R('intake', GET, 'dossiers', 'authenticated', 'read'),
   R('intake', GET, 'dossiers/changes', ['operator'], 'read'),
   R('intake', GET, 'dossiers/by-receipt/:receiptCode', 'authenticated', 'read'),

@@ -1,6 +1,8 @@
 import {
   BadRequestException,
+  ConflictException,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Inject,
@@ -26,6 +28,7 @@ import { ATTACHMENT_STORAGE, type AttachmentStorage } from './attachment-storage
 import { contentDisposition } from './domain/content-disposition';
 import { cleanFileName } from './domain/content-type';
 import type { StoredUpload } from './streaming-upload';
+import { UploadQuota } from './upload-quota';
 
 interface AttachmentAccessRow {
   owner_sub: string;
@@ -49,9 +52,14 @@ export class AttachmentsHttpController {
     private readonly ds: DataSource,
     @Inject(ATTACHMENT_STORAGE) private readonly storage: AttachmentStorage,
     @Inject(APP_LOGGER) private readonly logger: Logger,
+    @Inject(UploadQuota) private readonly quota: UploadQuota,
   ) {}
 
-  /** Uploads one document (PDF, JPEG or PNG) for a later submission; it belongs to the uploader. */
+  /**
+   * Uploads one document (PDF, JPEG or PNG) for a later submission; it belongs to the uploader. Until a dossier
+   * claims it, it counts against the uploader's quota of unattached uploads (409 past it) and is deleted once it is
+   * older than the retention period.
+   */
   @Post()
   @HttpCode(201)
   @Roles('citizen', 'officer')
@@ -73,12 +81,18 @@ export class AttachmentsHttpController {
       fileName: cleanFileName(Buffer.from(file.originalname, 'latin1').toString('utf8')),
     };
     try {
-      await this.ds.query(
-        `INSERT INTO attachments (id, owner_sub, file_name, content_type, size_bytes, sha256, storage_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [view.id, user.sub, view.fileName, view.contentType, view.sizeBytes, view.sha256, file.storageKey],
-      );
+      // The quota decides on the final size, serialised against the same user's other uploads.
+      await this.quota.insert({
+        id: view.id,
+        ownerSub: user.sub,
+        fileName: view.fileName,
+        contentType: view.contentType,
+        sizeBytes: view.sizeBytes,
+        sha256: view.sha256,
+        storageKey: file.storageKey,
+      });
     } catch (e) {
+      // Refused or failed: no row was written, so the file goes too.
       await this.storage.delete(file.storageKey);
       throw e;
     }
@@ -128,7 +142,11 @@ export class AttachmentsHttpController {
       throw new NotFoundException('no such attachment');
     }
     // Opened before the headers go out: a missing file is a 500 with a log line, not a cut-off 200.
-    const content = await this.storage.read(a.storage_key);
+    const content = await this.storage.read(a.storage_key).catch(async (e: unknown) => {
+      // Deleted (purged, or by its owner) between the row's read and the file's: the 404 it now is.
+      if (isMissingFile(e) && !(await this.exists(id))) throw new NotFoundException('no such attachment');
+      throw e;
+    });
     res.setHeader('x-content-sha256', a.sha256.trim());
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'private, no-store');
@@ -138,4 +156,54 @@ export class AttachmentsHttpController {
       disposition: contentDisposition(a.file_name),
     });
   }
+
+  /**
+   * Deletes one of the caller's uploads that no dossier has claimed, freeing its share of the quota. A document a
+   * dossier holds is part of that dossier and stays (409); anyone else's, or an unknown id, is the 404 of a missing
+   * attachment.
+   */
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('citizen', 'officer')
+  @ApiOperation({ summary: 'Delete an own upload not attached to a dossier' })
+  async remove(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<void> {
+    if (!UUID.test(id)) throw new NotFoundException('no such attachment');
+    // The row's delete and the queued file removal commit together; a claim holding the row wins (it is attached).
+    const gone = await this.ds.query<{ storage_key: string }[]>(
+      `WITH gone AS (
+         DELETE FROM attachments WHERE id = $1 AND owner_sub = $2 AND dossier_id IS NULL RETURNING storage_key, size_bytes
+       )
+       INSERT INTO attachment_file_deletions (storage_key, size_bytes) SELECT storage_key, size_bytes FROM gone
+       ON CONFLICT (storage_key) DO NOTHING
+       RETURNING storage_key`,
+      [id, user.sub],
+    );
+    if (gone.length === 0) {
+      const [held] = await this.ds.query<{ dossier_id: string | null }[]>(
+        `SELECT dossier_id FROM attachments WHERE id = $1 AND owner_sub = $2`,
+        [id, user.sub],
+      );
+      if (held?.dossier_id) {
+        throw new ConflictException('this document is attached to a dossier and stays with it; it cannot be deleted');
+      }
+      throw new NotFoundException('no such attachment');
+    }
+    const key = gone[0]?.storage_key ?? '';
+    try {
+      await this.storage.delete(key);
+      await this.ds.query(`DELETE FROM attachment_file_deletions WHERE storage_key = $1`, [key]);
+    } catch (err) {
+      // The row is gone and the key queued: the next purge run removes the file.
+      this.logger.warn({ err, storageKey: key }, 'could not remove a deleted upload’s file at once; the purge will');
+    }
+  }
+
+  private async exists(id: string): Promise<boolean> {
+    const rows = await this.ds.query<unknown[]>(`SELECT 1 FROM attachments WHERE id = $1`, [id]);
+    return rows.length > 0;
+  }
+}
+
+function isMissingFile(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === 'ENOENT';
 }
