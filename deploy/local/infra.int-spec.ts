@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { allTopicNames } from '@hoso/contracts';
+import { createRedis } from '@hoso/nest-kit';
+import { testEnv } from '@hoso/testing';
+import { redisJobWarnings } from './redis-settings';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -39,6 +42,15 @@ describe('npm run infra', () => {
     const status = infra(['status']);
     expect(status.code).toBe(0);
     for (const c of ['kafka', 'postgres', 'redis']) expect(status.out).toMatch(new RegExp(`✔ ${c}\\s+up`));
+  });
+
+  it('status warns exactly when the Redis at REDIS_URL could evict or lose jobs (settings read, never changed)', async () => {
+    const redis = createRedis(testEnv.REDIS_URL, 'infra-test');
+    const expected = redisJobWarnings(await redis.info()).map((w) => `! redis       warning  ${w}`);
+    await redis.quit();
+    const status = infra(['status']);
+    expect(status.code).toBe(0);
+    expect(status.out.split('\n').filter((l) => l.includes('warning'))).toEqual(expected);
   });
 
   it('status exits non-zero and says which component is down', () => {

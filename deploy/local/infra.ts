@@ -4,7 +4,9 @@
  * - Kafka: a real Apache Kafka broker (KRaft, one combined node on 127.0.0.1) assembled from Maven
  *   Central jars into a cache outside the git tree, started in the background with a small heap.
  * - PostgreSQL: the server at DATABASE_URL; one database per service is created.
- * - Redis: the server at REDIS_URL; if none answers and redis-server is installed, one is started.
+ * - Redis: the server at REDIS_URL; if none answers and redis-server is installed, one is started (append-only
+ *   file on, no eviction: it holds the services' timers). `up` and `status` warn when the Redis at REDIS_URL could
+ *   evict or lose jobs.
  *
  * `up` is idempotent; `down` stops only what `up` started (recorded in .data/infra-state.json).
  */
@@ -17,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { infraEnvSchema, parseEnv } from '@hoso/config';
+import { redisJobWarnings, redisServerArgs } from './redis-settings';
 import { ensureTopics } from './topics';
 
 export const SERVICE_DATABASES = [
@@ -90,7 +93,14 @@ function hostPort(hp: string): { host: string; port: number } {
 }
 
 function line(component: string, state: string, detail = ''): void {
-  const mark = state === 'up' || state === 'started' || state === 'ready' ? '✔' : state === 'stopped' ? '■' : '✘';
+  const mark =
+    state === 'up' || state === 'started' || state === 'ready'
+      ? '✔'
+      : state === 'stopped'
+        ? '■'
+        : state === 'warning'
+          ? '!'
+          : '✘';
   console.log(`${mark} ${component.padEnd(11)} ${state.padEnd(8)} ${detail}`.trimEnd());
 }
 
@@ -316,14 +326,15 @@ function redact(url: string): string {
 
 // ---------------------------------------------------------------- Redis
 
-function redisPing(url: string): Promise<string | null> {
+/** The server's `INFO` (every default section), or null when it does not answer. */
+function redisInfo(url: string): Promise<string | null> {
   const u = new URL(url);
-  return new Promise((resolvePing) => {
+  return new Promise((resolveInfo) => {
     const socket = connect({ host: u.hostname, port: Number(u.port || 6379) });
-    let buf = '';
+    let buf = Buffer.alloc(0);
     const done = (v: string | null) => {
       socket.destroy();
-      resolvePing(v);
+      resolveInfo(v);
     };
     socket.setTimeout(1500, () => {
       done(null);
@@ -335,15 +346,46 @@ function redisPing(url: string): Promise<string | null> {
       const auth = u.password
         ? `AUTH ${decodeURIComponent(u.username || 'default')} ${decodeURIComponent(u.password)}\r\n`
         : '';
-      socket.write(`${auth}INFO server\r\n`);
+      socket.write(`${auth}INFO\r\n`);
     });
-    socket.on('data', (d) => {
-      buf += d.toString();
-      const m = /redis_version:([^\r\n]+)/.exec(buf);
-      if (m) done(m[1] ?? '?');
-      else if (buf.startsWith('-')) done(null);
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      let reply = buf;
+      if (u.password) {
+        // AUTH answers +OK (or an error) before the INFO reply.
+        const eol = reply.indexOf('\r\n');
+        if (eol < 0) return;
+        if (reply[0] !== 0x2b) {
+          done(null);
+          return;
+        }
+        reply = reply.subarray(eol + 2);
+      }
+      if (reply.length === 0) return;
+      if (reply[0] !== 0x24) {
+        // Not a bulk string: an error such as NOAUTH.
+        done(null);
+        return;
+      }
+      const eol = reply.indexOf('\r\n');
+      if (eol < 0) return;
+      const length = Number(reply.subarray(1, eol).toString());
+      // A bulk string's length counts bytes: wait for all of them.
+      if (reply.length >= eol + 2 + length) done(reply.subarray(eol + 2, eol + 2 + length).toString('utf8'));
     });
   });
+}
+
+async function redisPing(url: string): Promise<string | null> {
+  const info = await redisInfo(url);
+  return info === null ? null : (/redis_version:([^\r\n]+)/.exec(info)?.[1] ?? '?');
+}
+
+/** A warning line for each way the Redis at REDIS_URL (ours or not) could evict or lose the services' jobs. */
+async function warnIfRedisLosesJobs(): Promise<void> {
+  const info = await redisInfo(env.REDIS_URL);
+  if (info === null) return;
+  for (const w of redisJobWarnings(info)) line('redis', 'warning', w);
 }
 
 async function redisUp(state: State): Promise<void> {
@@ -354,6 +396,7 @@ async function redisUp(state: State): Promise<void> {
       'up',
       `${redact(env.REDIS_URL)} Redis ${version}${alive(state.redis?.pid) ? ` (pid ${state.redis?.pid})` : ''}`,
     );
+    await warnIfRedisLosesJobs();
     return;
   }
   const u = new URL(env.REDIS_URL);
@@ -370,24 +413,7 @@ async function redisUp(state: State): Promise<void> {
   const port = Number(u.port || 6379);
   const res = spawnSync(
     'redis-server',
-    [
-      '--daemonize',
-      'yes',
-      '--bind',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--logfile',
-      join(dir, 'redis.log'),
-      '--pidfile',
-      join(dir, 'redis.pid'),
-    ],
+    redisServerArgs({ port, dir, logfile: join(dir, 'redis.log'), pidfile: join(dir, 'redis.pid') }),
     { stdio: 'inherit' },
   );
   if (res.status !== 0) throw new Error('redis-server failed to start');
@@ -397,6 +423,7 @@ async function redisUp(state: State): Promise<void> {
   state.redis = { pid, port };
   writeState(state);
   line('redis', 'started', `${redact(env.REDIS_URL)} Redis ${String(v)} (pid ${pid})`);
+  await warnIfRedisLosesJobs();
 }
 
 // ---------------------------------------------------------------- commands
@@ -440,8 +467,10 @@ async function status(): Promise<number> {
     line('postgres', 'down', redact(env.DATABASE_URL));
   }
   const redis = await redisPing(env.REDIS_URL);
-  if (redis) line('redis', 'up', `${redact(env.REDIS_URL)} Redis ${redis}`);
-  else {
+  if (redis) {
+    line('redis', 'up', `${redact(env.REDIS_URL)} Redis ${redis}`);
+    await warnIfRedisLosesJobs();
+  } else {
     down++;
     line('redis', 'down', redact(env.REDIS_URL));
   }

@@ -9,7 +9,9 @@ import { CheckoutController } from './checkout/checkout.http.controller';
 import type { Config } from './config';
 import { LedgerController } from './ledger/ledger.http.controller';
 import { GatewaySchema1764300000000 } from './migrations/1764300000000-gateway-schema';
+import { RefundIdempotency1764300000001 } from './migrations/1764300000001-refund-idempotency';
 import { PublicUrl } from './public-url';
+import { RefundFaults } from './refunds/refund-faults';
 import { RefundsController } from './refunds/refunds.http.controller';
 import { SessionsController } from './sessions/sessions.http.controller';
 import { GATEWAY_CONFIG } from './tokens';
@@ -26,7 +28,7 @@ export class AppModule {
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           applicationName: 'payment-gateway',
-          migrations: [GatewaySchema1764300000000],
+          migrations: [GatewaySchema1764300000000, RefundIdempotency1764300000001],
           migrate: true,
         }),
         HealthModule.forRoot({
@@ -40,6 +42,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         PublicUrl,
         CallbackSender,
+        RefundFaults,
       ],
     };
   }

@@ -15,11 +15,13 @@ import { OpenIntent } from './intents/open-intent';
 import { PaymentsController } from './intents/payments.http.controller';
 import { RecordCashPayment } from './intents/record-cash-payment.handler';
 import { PaymentQueues } from './jobs/payment-queues';
+import { PaymentTimers } from './jobs/payment-timers';
 import { PaymentWorkers } from './jobs/payment-workers';
 import { PaymentSchema1764300000000 } from './migrations/1764300000000-payment-schema';
 import { SeedFeeExemptions1764300000001 } from './migrations/1764300000001-seed-fee-exemptions';
 import { IntentReturnUrl1764300000002 } from './migrations/1764300000002-intent-return-url';
 import { CashPayments1764300000003 } from './migrations/1764300000003-cash-payments';
+import { RefundDecisions1764300000004 } from './migrations/1764300000004-refund-decisions';
 import { Reconcile } from './reconciliation/reconcile.handler';
 import { ReconciliationsController } from './reconciliation/reconciliations.http.controller';
 import { RefundPayment } from './refunds/refund.handler';
@@ -63,6 +65,7 @@ export class AppModule {
               SeedFeeExemptions1764300000001,
               IntentReturnUrl1764300000002,
               CashPayments1764300000003,
+              RefundDecisions1764300000004,
             ],
           },
           kafka: {
@@ -85,6 +88,7 @@ export class AppModule {
       providers: [
         RawCallbackBody,
         PaymentWorkers,
+        PaymentTimers,
         GatewayClient,
         OpenIntent,
         SettleFee,

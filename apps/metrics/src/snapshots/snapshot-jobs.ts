@@ -1,17 +1,27 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { createRedis } from '@hoso/nest-kit';
+import { createRedis, TimerKeeper } from '@hoso/nest-kit';
 import type { Config } from '../config';
 import { METRICS_CONFIG } from '../tokens';
 import { PublishSnapshots } from './snapshot.handler';
 
 export const SNAPSHOT_QUEUE = 'metrics-snapshots';
 
-/** The repeatable snapshot job (one scheduler per environment, whatever the number of instances). */
+/**
+ * The repeatable snapshot job (one scheduler per environment, whatever the number of instances). The schedule lives
+ * in Redis only, so it is a TimerSource: the TimerKeeper upserts it at start, at once when Redis lost its data and
+ * every minute (an unchanged upsert changes nothing).
+ */
 @Injectable()
-export class SnapshotJobs implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class SnapshotJobs implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly queue: Queue;
   private readonly connection: Redis;
   private worker: Worker | null = null;
@@ -20,10 +30,34 @@ export class SnapshotJobs implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(METRICS_CONFIG) private readonly config: Config,
     private readonly snapshots: PublishSnapshots,
     private readonly log: PinoLogger,
+    private readonly keeper: TimerKeeper,
   ) {
     this.log.setContext('SnapshotJobs');
-    this.connection = createRedis(config.REDIS_URL, 'metrics-queues');
+    // A producer connection: an upsert fails after a short timeout instead of waiting for Redis; the keeper retries.
+    this.connection = createRedis(config.REDIS_URL, 'metrics-queues', { failFast: true });
     this.queue = new Queue(this.queueName, { connection: this.connection });
+    this.queue.on('error', (err) => {
+      this.log.debug({ err }, 'snapshot queue connection error');
+    });
+  }
+
+  onModuleInit(): void {
+    this.keeper.register({
+      name: 'metrics-snapshot-schedule',
+      ensure: async () => {
+        await this.ensureSchedule();
+        return 1;
+      },
+    });
+  }
+
+  /** Upserts the repeatable snapshot schedule. */
+  async ensureSchedule(): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      'snapshot',
+      { every: this.config.SNAPSHOT_EVERY_SEC * 1000 },
+      { name: 'snapshot', opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
   }
 
   /** Queue names carry the topic prefix so environments (and test runs) on one Redis never meet. */
@@ -31,7 +65,7 @@ export class SnapshotJobs implements OnApplicationBootstrap, BeforeApplicationSh
     return `${this.config.queuePrefix}${SNAPSHOT_QUEUE}`;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     this.worker = new Worker(
       this.queueName,
       async (job) => {
@@ -46,11 +80,6 @@ export class SnapshotJobs implements OnApplicationBootstrap, BeforeApplicationSh
     this.worker.on('error', (err) => {
       this.log.error({ err }, 'snapshot worker error');
     });
-    await this.queue.upsertJobScheduler(
-      'snapshot',
-      { every: this.config.SNAPSHOT_EVERY_SEC * 1000 },
-      { name: 'snapshot', opts: { removeOnComplete: 100, removeOnFail: 100 } },
-    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -43,20 +43,34 @@ export class DossierEventsConsumer {
     );
     // No row: the dossier was already submitted (a replay under another event id) — nothing new to decide.
     if (row)
-      await this.settle.settleIfReady(ctx.manager, row, {
-        correlationId: event.correlationId,
-        causationId: event.eventId,
-      });
+      await this.settle.settleIfReady(
+        ctx.manager,
+        row,
+        {
+          correlationId: event.correlationId,
+          causationId: event.eventId,
+        },
+        (effect) => {
+          ctx.afterCommit(effect);
+        },
+      );
   }
 
   @EventPattern('identity.verified.v1')
   async onVerified(@Payload() event: Ev<'identity.verified.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     const row = await this.recordIdentity(ctx, event.payload.dossierId, 'VERIFIED');
     if (row)
-      await this.settle.settleIfReady(ctx.manager, row, {
-        correlationId: event.correlationId,
-        causationId: event.eventId,
-      });
+      await this.settle.settleIfReady(
+        ctx.manager,
+        row,
+        {
+          correlationId: event.correlationId,
+          causationId: event.eventId,
+        },
+        (effect) => {
+          ctx.afterCommit(effect);
+        },
+      );
   }
 
   /** A rejected identity ends the dossier: no payment is ever requested. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { MessagingService } from '@hoso/messaging';
 import { computeFee, type FeeExemption } from '../fees/domain/fee';
+import type { AfterCommit } from '../jobs/payment-queues';
 import { OpenIntent, type EventCause } from '../intents/open-intent';
 import { setDossierState, type DossierRow } from '../intents/intent.store';
 import { CLOCK, type Clock } from '../tokens';
@@ -30,7 +31,7 @@ export class SettleFee {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async settleIfReady(m: EntityManager, d: DossierRow, cause: EventCause): Promise<void> {
+  async settleIfReady(m: EntityManager, d: DossierRow, cause: EventCause, afterCommit: AfterCommit): Promise<void> {
     if (d.state !== 'COLLECTING' || d.identity_status !== 'VERIFIED' || d.submitted_at === null) return;
     const fee = Number(d.fee_vnd);
     const province = d.province_code ?? '';
@@ -86,6 +87,6 @@ export class SettleFee {
       [d.dossier_id, decision.baseAmountVnd, decision.amountVnd, decision.exemption?.id ?? null],
     );
     await setDossierState(m, d.dossier_id, 'AWAITING_PAYMENT');
-    await this.openIntent.open(m, d.dossier_id, decision.amountVnd, cause);
+    await this.openIntent.open(m, d.dossier_id, decision.amountVnd, cause, afterCommit);
   }
 }

@@ -25,6 +25,19 @@ export interface GatewayRefund {
   amountVnd: number;
 }
 
+/**
+ * The gateway refused a request for good (a 4xx other than 408/429): asking again with the same body gets the same
+ * answer. Anything else (unreachable, timeout, 5xx) may succeed on a retry.
+ */
+export class GatewayRefused extends BadGatewayException {
+  constructor(
+    message: string,
+    readonly gatewayStatus: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Server-to-server calls to the national payment platform (the simulator in development and tests). */
 @Injectable()
 export class GatewayClient {
@@ -53,17 +66,24 @@ export class GatewayClient {
     return all;
   }
 
-  refund(body: { paymentId: string; amountVnd: number; reason: string }) {
-    return this.call<GatewayRefund>('POST', '/refunds', body);
+  /** Idempotent per key: a retry after a lost answer gets the first refund back, money moves once. */
+  refund(body: { paymentId: string; amountVnd: number; reason: string }, idempotencyKey: string) {
+    return this.call<GatewayRefund>('POST', '/refunds', body, { 'idempotency-key': idempotencyKey });
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  private async call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.config.PAYMENT_GATEWAY_URL.replace(/\/$/, '')}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.config.gatewayApiKey}`,
+          ...extraHeaders,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -73,10 +93,13 @@ export class GatewayClient {
       throw new BadGatewayException(`payment gateway unreachable: ${e instanceof Error ? e.message : String(e)}`);
     }
     const text = await res.text();
-    if (!res.ok)
-      throw new BadGatewayException(
-        `payment gateway answered ${res.status} to ${method} ${path.split('?')[0] ?? ''}: ${text.slice(0, 200)}`,
-      );
+    if (!res.ok) {
+      const message = `payment gateway answered ${res.status} to ${method} ${path.split('?')[0] ?? ''}: ${text.slice(0, 200)}`;
+      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+        throw new GatewayRefused(message, res.status);
+      }
+      throw new BadGatewayException(message);
+    }
     return JSON.parse(text) as T;
   }
 }

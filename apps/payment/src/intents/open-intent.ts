@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { MessagingService } from '@hoso/messaging';
 import type { Config } from '../config';
-import { PaymentQueues } from '../jobs/payment-queues';
+import { PaymentQueues, type AfterCommit } from '../jobs/payment-queues';
 import { CLOCK, PAYMENT_CONFIG, type Clock } from '../tokens';
 import type { IntentRow } from './intent.store';
 
@@ -12,7 +12,11 @@ export interface EventCause {
   causationId: string | null;
 }
 
-/** Creates a pending intent, its payment.requested.v1 and its expiry job — in the caller's transaction. */
+/**
+ * Creates a pending intent and its payment.requested.v1 in the caller's transaction; its expiry job is added once
+ * that transaction committed (`afterCommit`), so a rolled-back intent leaves no job and nothing waits on Redis while
+ * the transaction is open. An add that fails is redone by the timer rebuild (PaymentTimers).
+ */
 @Injectable()
 export class OpenIntent {
   constructor(
@@ -22,7 +26,13 @@ export class OpenIntent {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async open(m: EntityManager, dossierId: string, amountVnd: number, cause: EventCause): Promise<IntentRow> {
+  async open(
+    m: EntityManager,
+    dossierId: string,
+    amountVnd: number,
+    cause: EventCause,
+    afterCommit: AfterCommit,
+  ): Promise<IntentRow> {
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.config.PAYMENT_INTENT_TTL_SEC * 1000);
     const paymentId = uuidv7();
@@ -37,7 +47,7 @@ export class OpenIntent {
       { dossierId, paymentId, amountVnd, expiresAt: expiresAt.toISOString(), requestedAt: now.toISOString() },
       { dossierId, correlationId: cause.correlationId, causationId: cause.causationId },
     );
-    await this.queues.scheduleExpiry(paymentId, expiresAt, now);
+    afterCommit(() => this.queues.scheduleExpiry(paymentId, expiresAt, this.clock.now()));
     return intent as IntentRow;
   }
 }

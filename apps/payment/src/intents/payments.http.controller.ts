@@ -23,6 +23,7 @@ import { ApiZodBody, ApiZodQuery, audit, CorrelationId, zodBody, zodParams, zodQ
 import type { Config } from '../config';
 import { CALLBACK_PATH } from '../gateway/raw-body';
 import { GatewayClient } from '../gateway/gateway.client';
+import { AfterCommits } from '../jobs/payment-queues';
 import { PAYMENT_CONFIG, ROOT_LOGGER } from '../tokens';
 import { canStartNewIntent } from './domain/intent';
 import { checkoutReturnUrl } from './domain/return-url';
@@ -221,13 +222,22 @@ export class PaymentsController {
     @CorrelationId() correlationId: string,
   ) {
     this.readable(await findDossier(this.ds.manager, p.dossierId), p.dossierId, user, correlationId);
+    const afterCommit = new AfterCommits();
     const intent = await this.messaging.transaction(async (m) => {
       const dossier = await lockDossier(m, p.dossierId);
       if (!dossier) throw new NotFoundException(`dossier ${p.dossierId} not found`);
       const decision = canStartNewIntent(dossier.state, await intentsOf(m, p.dossierId));
       if (!decision.ok) throw new ConflictException(`cannot start a new payment: ${decision.reason}`);
-      return this.openIntent.open(m, p.dossierId, Number(dossier.amount_vnd), { correlationId, causationId: null });
+      return this.openIntent.open(
+        m,
+        p.dossierId,
+        Number(dossier.amount_vnd),
+        { correlationId, causationId: null },
+        afterCommit.add,
+      );
     });
+    // The expiry job, now that the intent committed (a failure is logged and left to the timer rebuild).
+    await afterCommit.run(this.logger);
     return intentView(intent);
   }
 

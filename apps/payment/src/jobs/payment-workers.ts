@@ -4,9 +4,21 @@ import { PinoLogger } from 'nestjs-pino';
 import { createRedis } from '@hoso/nest-kit';
 import { ExpireIntent, IntentNotFoundYet } from '../intents/expire-intent.handler';
 import { Reconcile } from '../reconciliation/reconcile.handler';
-import { EXPIRY_QUEUE, PaymentQueues, RECONCILE_QUEUE, type ExpiryJob } from './payment-queues';
+import { RefundPayment } from '../refunds/refund.handler';
+import {
+  EXPIRY_QUEUE,
+  PaymentQueues,
+  RECONCILE_QUEUE,
+  REFUND_QUEUE,
+  type ExpiryJob,
+  type RefundJob,
+} from './payment-queues';
 
-/** Runs the delayed expiry jobs and the repeatable reconciliation; closed before the database on shutdown. */
+/**
+ * Runs the delayed expiry jobs, the refund jobs and the repeatable reconciliation; closed before the database on
+ * shutdown. The jobs are added after the commits that decide them and re-added by PaymentTimers (the reconciliation
+ * schedule too) whenever Redis lost them.
+ */
 @Injectable()
 export class PaymentWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private workers: Worker[] = [];
@@ -15,12 +27,13 @@ export class PaymentWorkers implements OnApplicationBootstrap, BeforeApplication
     private readonly queues: PaymentQueues,
     private readonly expire: ExpireIntent,
     private readonly reconcile: Reconcile,
+    private readonly refunds: RefundPayment,
     private readonly log: PinoLogger,
   ) {
     this.log.setContext('PaymentWorkers');
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     const url = this.queues.config.REDIS_URL;
     const expiry = new Worker<ExpiryJob>(
       this.queues.name(EXPIRY_QUEUE),
@@ -28,8 +41,8 @@ export class PaymentWorkers implements OnApplicationBootstrap, BeforeApplication
         try {
           return await this.expire.expire(job.data.paymentId);
         } catch (e) {
-          // Not committed yet: retry; after the last attempt the creating transaction must have rolled back.
-          if (e instanceof IntentNotFoundYet && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          // Expiry jobs are added only once their intent committed: a missing intent will not come.
+          if (e instanceof IntentNotFoundYet) {
             throw new UnrecoverableError(e.message);
           }
           throw e;
@@ -45,7 +58,12 @@ export class PaymentWorkers implements OnApplicationBootstrap, BeforeApplication
       },
       { connection: createRedis(url, 'payment-reconcile-worker'), concurrency: 1 },
     );
-    for (const w of [expiry, reconcile]) {
+    const refund = new Worker<RefundJob>(
+      this.queues.name(REFUND_QUEUE),
+      (job: Job<RefundJob>) => this.refunds.carryOut(job.data.paymentId),
+      { connection: createRedis(url, 'payment-refund-worker'), concurrency: 5 },
+    );
+    for (const w of [expiry, reconcile, refund]) {
       w.on('failed', (job, err) => {
         this.log.warn({ queue: w.name, jobId: job?.id, err }, 'job failed');
       });
@@ -53,12 +71,7 @@ export class PaymentWorkers implements OnApplicationBootstrap, BeforeApplication
         this.log.error({ queue: w.name, err }, 'worker error');
       });
     }
-    this.workers = [expiry, reconcile];
-    await this.queues.reconcile.upsertJobScheduler(
-      'reconcile',
-      { every: this.queues.config.RECONCILE_EVERY_SEC * 1000 },
-      { name: 'reconcile', opts: { removeOnComplete: 100, removeOnFail: 100 } },
-    );
+    this.workers = [expiry, reconcile, refund];
   }
 
   async beforeApplicationShutdown(): Promise<void> {
