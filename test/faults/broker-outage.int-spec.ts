@@ -16,7 +16,7 @@ import {
   createLogger,
   EventProducer,
   IdempotentConsumer,
-  MessagingTables1764115200000,
+  MESSAGING_MIGRATIONS,
   waitForTopicsServed,
 } from '@hoso/messaging';
 import { recordEffect, testCatalog } from '@hoso/messaging/testing';
@@ -62,7 +62,7 @@ describe('a broker outage longer than the former give-up time', () => {
     const db = await createTestDatabase(testEnv.DATABASE_URL);
     dropDb = db.drop;
     ds = new DataSource(
-      dataSourceOptions({ url: db.url, applicationName: 'hoso-test', migrations: [MessagingTables1764115200000] }),
+      dataSourceOptions({ url: db.url, applicationName: 'hoso-test', migrations: MESSAGING_MIGRATIONS }),
     );
     await ds.initialize();
     await ds.runMigrations();

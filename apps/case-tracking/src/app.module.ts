@@ -1,8 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { MessagingTables1764115200000 } from '@hoso/messaging';
-import { platformModules } from '@hoso/nest-kit';
+import { PLATFORM_MIGRATIONS, platformModules } from '@hoso/nest-kit';
 import type { WorkingCalendar } from './calendar/domain/working-calendar';
 import { loadCalendar } from './calendar/holidays';
 import { CaseAccess } from './cases/case-access';
@@ -58,7 +57,7 @@ export class AppModule {
           auth: { jwks: config.AUTH_JWKS_URL },
           database: {
             url: config.databaseUrl,
-            migrations: [MessagingTables1764115200000, CaseSchema1764400000000, CommittedSideEffects1764500000000],
+            migrations: [...PLATFORM_MIGRATIONS, CaseSchema1764400000000, CommittedSideEffects1764500000000],
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,

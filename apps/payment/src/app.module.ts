@@ -1,7 +1,6 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { MessagingTables1764115200000 } from '@hoso/messaging';
-import { platformModules } from '@hoso/nest-kit';
+import { PLATFORM_MIGRATIONS, platformModules } from '@hoso/nest-kit';
 import type { Config } from './config';
 import { DossierEventsConsumer } from './dossiers/dossier-events.consumer';
 import { SettleFee } from './dossiers/settle-fee.handler';
@@ -60,7 +59,7 @@ export class AppModule {
           database: {
             url: config.databaseUrl,
             migrations: [
-              MessagingTables1764115200000,
+              ...PLATFORM_MIGRATIONS,
               PaymentSchema1764300000000,
               SeedFeeExemptions1764300000001,
               IntentReturnUrl1764300000002,

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { samplePayloads } from '@hoso/contracts';
+import { MessagingService } from '@hoso/messaging';
 import { eventually } from '@hoso/testing';
 import { signCallback } from './gateway/domain/signature';
 import { API_KEY, startHarness, submitted, verified, WEBHOOK_SECRET, type Harness } from './testing/payment-harness';
@@ -293,19 +294,18 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
     await gw('POST', `/checkout/${checkout.body['sessionId'] as string}/pay`, { outcome: 'success' });
     await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
     const rejection = { ...samplePayloads['case.completed.v1'], dossierId, outcome: 'REJECTED' as const };
+    const stats = () => h.payment.get(MessagingService).consumer?.stats;
+    const duplicatesBefore = stats()?.duplicates ?? 0;
     const eventId = uuidv7();
     await h.publish('case.completed.v1', rejection, eventId);
     await h.publish('case.completed.v1', rejection, eventId);
-    // The same fact announced again under a new event id (a producer retry): the refund is keyed by payment.
+    // The same fact announced again under a new event id (a producer retry): the inbox knows the fact.
     await h.publish('case.completed.v1', rejection);
     const refunded = await h.tap.waitFor('payment.refunded.v1', (e) => e.dossierId === dossierId);
     expect(refunded.payload).toMatchObject({ paymentId, amountVnd: 8000 });
-    await eventually('every trigger to be consumed', async () => {
-      const r = await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM messaging_inbox WHERE topic = 'case.completed.v1'`,
-      );
-      return r.rows[0]!.n >= 2;
-    });
+    await eventually('the redelivery and the re-announcement skipped as duplicates', () =>
+      Promise.resolve((stats()?.duplicates ?? 0) - duplicatesBefore >= 2),
+    );
     const g = await gwDb.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway_refunds WHERE payment_id = $1`, [
       paymentId,
     ]);
@@ -535,6 +535,8 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
       ).toBe(200);
       await h.tap.waitFor('payment.completed.v1', (e) => e.dossierId === dossierId);
       const rejection = { ...samplePayloads['case.completed.v1'], dossierId, outcome: 'REJECTED' as const };
+      const stats = () => h.payment.get(MessagingService).consumer?.stats;
+      const duplicatesBefore = stats()?.duplicates ?? 0;
       const eventId = uuidv7();
       await h.publish('case.completed.v1', rejection, eventId);
       await h.publish('case.completed.v1', rejection, eventId);
@@ -551,7 +553,7 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
           `SELECT count(*)::int AS n FROM messaging_inbox WHERE event_id = ANY($1)`,
           [[eventId, changedId]],
         );
-        return r.rows[0]!.n === 2;
+        return r.rows[0]!.n === 1 && (stats()?.duplicates ?? 0) - duplicatesBefore >= 2;
       });
       const refunds = await db.query(
         'SELECT method, gateway_refund_id, amount_vnd FROM payment_refunds WHERE payment_id = $1',

@@ -53,6 +53,12 @@ export function buildAsyncApi(cat: TopicCatalog = catalog, version = '1.0.0'): R
       bindings: {
         kafka: { key: { type: 'string', description: def.keyOf ? 'dimension:key' : 'dossierId' } },
       },
+      // How consumers tell a re-announced fact (same fact, new eventId) from a new one: see factKeyOf.
+      'x-fact-key': def.factKey
+        ? `topic + payload ${def.factKey.join(' + ')}: one fact per value; an event repeating it under a new ` +
+          'eventId is skipped by every consumer'
+        : 'topic + Kafka key + SHA-256 of the canonical (key-sorted) JSON payload: an event repeating a payload ' +
+          'under a new eventId is skipped by every consumer',
     };
     channels[id] = {
       address: def.name,

@@ -23,6 +23,9 @@ export const catalog = defineCatalog([
     producer: 'intake',
     summary: 'A citizen submitted a dossier (online or at a counter); validated against its procedure form.',
     schema: DossierSubmittedV1,
+    // Once per dossier: intake creates the dossier (its id) in the same transaction that submits it, and a
+    // dossier is never submitted again (a supplement is a case move, not a new submission).
+    factKey: ['dossierId'],
   }),
   defineTopic({
     type: 'dossier.withdrawn',
@@ -30,6 +33,8 @@ export const catalog = defineCatalog([
     producer: 'intake',
     summary: 'The citizen withdrew the dossier before a decision; case-tracking closes the case, payment refunds.',
     schema: DossierWithdrawnV1,
+    // Once per dossier: a withdrawal ends the dossier, and intake refuses to withdraw it twice.
+    factKey: ['dossierId'],
   }),
   defineTopic({
     type: 'identity.verified',
@@ -37,6 +42,8 @@ export const catalog = defineCatalog([
     producer: 'identity',
     summary: "The applicant's personal ID matched the population registry.",
     schema: IdentityVerifiedV1,
+    // Once per dossier: identity answers each dossier.submitted (one per dossier) with exactly one outcome.
+    factKey: ['dossierId'],
   }),
   defineTopic({
     type: 'identity.rejected',
@@ -44,6 +51,8 @@ export const catalog = defineCatalog([
     producer: 'identity',
     summary: 'The applicant could not be verified; the dossier ends without a case.',
     schema: IdentityRejectedV1,
+    // Once per dossier: identity answers each dossier.submitted (one per dossier) with exactly one outcome.
+    factKey: ['dossierId'],
   }),
   defineTopic({
     type: 'payment.requested',
@@ -51,6 +60,9 @@ export const catalog = defineCatalog([
     producer: 'payment',
     summary: 'A fee is due; the citizen pays it through the payment gateway before it expires.',
     schema: PaymentRequestedV1,
+    // Once per payment: every request opens a new payment intent with a fresh paymentId (a retry after a failure
+    // is a new request, so a new fact).
+    factKey: ['dossierId', 'paymentId'],
   }),
   defineTopic({
     type: 'payment.waived',
@@ -58,6 +70,9 @@ export const catalog = defineCatalog([
     producer: 'payment',
     summary: 'No fee is due (free procedure or an exemption).',
     schema: PaymentWaivedV1,
+    // Once per dossier: the fee is settled once per dossier (waived, or requested), and a waived dossier owes
+    // nothing afterwards.
+    factKey: ['dossierId'],
   }),
   defineTopic({
     type: 'payment.completed',
@@ -65,6 +80,8 @@ export const catalog = defineCatalog([
     producer: 'payment',
     summary: 'The fee was paid (signed gateway callback verified).',
     schema: PaymentCompletedV1,
+    // Once per payment: an intent succeeds at most once (and a dossier has at most one succeeded intent).
+    factKey: ['dossierId', 'paymentId'],
   }),
   defineTopic({
     type: 'payment.failed',
@@ -72,6 +89,8 @@ export const catalog = defineCatalog([
     producer: 'payment',
     summary: 'A payment attempt failed; when final, the dossier ends unpaid.',
     schema: PaymentFailedV1,
+    // No factKey: one payment can fail more than once (declined at the gateway, then expired as the dossier's last
+    // intent), so the default payload hash (reason, final, failedAt differ) keeps those apart.
   }),
   defineTopic({
     type: 'payment.refunded',
@@ -79,6 +98,8 @@ export const catalog = defineCatalog([
     producer: 'payment',
     summary: 'A paid fee was refunded (rejection or withdrawal after payment).',
     schema: PaymentRefundedV1,
+    // Once per payment: payment keeps one refund row per paid payment (its primary key) and refunds it whole.
+    factKey: ['dossierId', 'paymentId'],
   }),
   defineTopic({
     type: 'case.received',
@@ -86,6 +107,8 @@ export const catalog = defineCatalog([
     producer: 'case-tracking',
     summary: "Identity and payment settled: the case is in the agency's queue with its due date.",
     schema: CaseReceivedV1,
+    // Once per dossier: case-tracking opens one case per dossier (cases.dossier_id is unique).
+    factKey: ['dossierId'],
   }),
   defineTopic({
     type: 'case.status-changed',
@@ -93,6 +116,8 @@ export const catalog = defineCatalog([
     producer: 'case-tracking',
     summary: 'Every move of the case state machine, with actor and reason.',
     schema: CaseStatusChangedV1,
+    // No factKey: a case can make the same move again (IN_PROCESS → SUPPLEMENT_REQUESTED → IN_PROCESS → …); each
+    // move has its own changedAt (and from/to), so the default payload hash keeps them apart.
     deprecated:
       'no longer produced: case.status-changed.v2 carries the moves, case.received.v1 and case.completed.v1 the ' +
       'reception and the completion that v1 repeated as moves',
@@ -105,6 +130,7 @@ export const catalog = defineCatalog([
       'Every move of the case state machine between its reception (case.received) and its completion ' +
       '(case.completed), with actor and reason.',
     schema: CaseStatusChangedV2,
+    // No factKey: as in v1, repeated moves differ in changedAt (and from/to), which the default payload hash covers.
   }),
   defineTopic({
     type: 'case.completed',
@@ -112,6 +138,8 @@ export const catalog = defineCatalog([
     producer: 'case-tracking',
     summary: 'The result was delivered; carries the outcome and whether it was on time.',
     schema: CaseCompletedV1,
+    // Once per case: completion is the case's last move, and a dossier has one case.
+    factKey: ['dossierId', 'caseId'],
   }),
   defineTopic({
     type: 'case.rated',
@@ -119,6 +147,8 @@ export const catalog = defineCatalog([
     producer: 'case-tracking',
     summary: 'The citizen rated a completed case (once); feeds the satisfaction rate.',
     schema: CaseRatedV1,
+    // Once per case: the citizen can rate a completed case once.
+    factKey: ['dossierId', 'caseId'],
   }),
   defineTopic({
     type: 'metrics.completion-rate',
@@ -126,6 +156,8 @@ export const catalog = defineCatalog([
     producer: 'metrics',
     summary: 'A snapshot of the completion-related rates for one dimension key and period.',
     schema: MetricsCompletionRateV1,
+    // No factKey: snapshots of one dimension key repeat with a new snapshotAt (or period), which the payload hash
+    // covers; the Kafka key (dimension:key) is part of the default fact key.
     keyOf: (p) => `${p.dimension}:${p.key}`,
   }),
 ]);

@@ -1,5 +1,6 @@
 export * from './topic';
 export * from './envelope';
+export * from './fact-key';
 export * from './catalog';
 export * from './events/common';
 export * from './events/dossier.v1';

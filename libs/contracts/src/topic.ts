@@ -23,6 +23,16 @@ export interface TopicDefinition<S extends z.ZodType = z.ZodType, N extends stri
    */
   readonly keyOf?: (payload: z.output<S>) => string;
   /**
+   * Payload fields that name the business fact this event states, when one exists (e.g. `['dossierId',
+   * 'paymentId']`: a payment completes once). Consumers keep one inbox row per fact key (see `factKeyOf`), so the
+   * same fact published again under a new event id — a producer that re-wrote its outbox row, a replay from
+   * another source — changes nothing, even when the re-announcement carries new timestamps. Only for a fact that
+   * can happen once per those fields: two distinct facts with equal values would be merged, the second lost.
+   * Absent: the key is a hash of the whole payload (a re-announcement repeats it; two distinct facts differ in
+   * some field, e.g. a time).
+   */
+  readonly factKey?: readonly string[];
+  /**
    * Set when the topic is no longer produced (superseded by a newer version): why, and what replaces it. Its
    * consumers keep reading it for the events already in the log.
    */
@@ -43,12 +53,36 @@ export function defineTopic<S extends z.ZodType, const Ty extends string, const 
   summary: string;
   schema: S;
   keyOf?: (payload: z.output<S>) => string;
+  /** Payload fields of the fact key; each must be a required string, number or enum of the schema. */
+  factKey?: readonly (keyof z.output<S> & string)[];
   deprecated?: string;
 }): TopicDefinition<S, `${Ty}.v${V}`> {
   if (!/^[a-z]+(\.[a-z][a-z-]*)+$/.test(def.type)) {
     throw new Error(`topic type "${def.type}" must look like "area.past-tense-verb"`);
   }
+  if (def.factKey) checkFactKey(`${def.type}.v${def.version}`, def.schema, def.factKey);
   return Object.freeze({ ...def, name: `${def.type}.v${def.version}` });
+}
+
+/**
+ * A fact key must name fields every valid payload has, as a string or a number: a field that may be absent or
+ * null would give many distinct facts one key. Checked when the topic is defined, so a bad key fails at start-up.
+ */
+function checkFactKey(name: string, schema: z.ZodType, fields: readonly string[]): void {
+  const shape = (schema as { shape?: Record<string, z.ZodType> }).shape;
+  if (fields.length === 0) throw new Error(`topic ${name}: factKey names no field`);
+  if (!shape) throw new Error(`topic ${name}: factKey needs an object schema`);
+  for (const field of fields) {
+    const type = shape[field];
+    if (!type) throw new Error(`topic ${name}: factKey field "${field}" is not in the payload schema`);
+    if (type.safeParse(undefined).success || type.safeParse(null).success) {
+      throw new Error(`topic ${name}: factKey field "${field}" may be absent or null`);
+    }
+    const kind = (type as { def?: { type?: string } }).def?.type;
+    if (kind !== 'string' && kind !== 'number' && kind !== 'enum') {
+      throw new Error(`topic ${name}: factKey field "${field}" must be a string, number or enum (is ${kind ?? '?'})`);
+    }
+  }
 }
 
 /** Builds a catalog keyed by topic name from a list of definitions (names must be unique). */

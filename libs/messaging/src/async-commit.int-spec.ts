@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions, startOwnPostgres, type OwnPostgres } from '@hoso/persistence';
 import { eventually } from '@hoso/testing';
 import type { IdempotentConsumer } from './consumer';
-import { MessagingTables1764115200000 } from './messaging-tables';
+import { MESSAGING_MIGRATIONS } from './messaging-tables';
 import { OutboxRelay } from './relay';
 import { createHarness, countRows, type Harness } from './testing/harness';
 import { makeConsumer, writeBusiness } from './testing/helpers';
@@ -35,7 +35,7 @@ describe('asynchronous commit: a PostgreSQL crash (SIGKILL) loses no effect whos
     h = await createHarness();
     pg = await startOwnPostgres({ wal_writer_delay: '10s' });
     ds = new DataSource(
-      dataSourceOptions({ url: pg.url, applicationName: 'hoso-test', migrations: [MessagingTables1764115200000] }),
+      dataSourceOptions({ url: pg.url, applicationName: 'hoso-test', migrations: MESSAGING_MIGRATIONS }),
     );
     await ds.initialize();
     await ds.runMigrations();

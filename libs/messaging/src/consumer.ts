@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { decodeEvent, keyOf, type EventOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
+import { decodeEvent, factKeyOf, keyOf, type EventOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
 import { deadLetterMessage, headerString, REPLAY_TARGET_HEADER } from './dlq';
 import type { Logger } from './logger';
 import { isServerUnavailable } from './outage';
@@ -9,24 +9,39 @@ import type { EventProducer } from './producer';
 
 export const INBOX_TABLE = 'messaging_inbox';
 
+/** One event claimed in the inbox: its id, its business fact (`factKeyOf` in @hoso/contracts) and where it was read. */
+export interface InboxClaim {
+  eventId: string;
+  factKey: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
 /**
- * The set-based inbox step: one multi-row INSERT of `(consumer, event_id)` rows; returns the ids that were new
- * (an id already there was handled before and must be skipped). Used by the consumer's flush and by projections'
- * replays, so both claim events the same way.
+ * The set-based inbox step: one multi-row INSERT of `(consumer, event_id, fact_key)` rows; returns the ids that
+ * were new. An event whose id is there was handled before (a redelivery); one whose fact key is there states a
+ * fact handled before under another id (a re-announcement): both must be skipped. Within one call, the first row of
+ * a fact wins (callers pass each partition's events in offset order). Used by the consumer's flush and by
+ * projections' replays, so both claim events the same way.
  */
 export async function claimInbox(
   m: Pick<EntityManager, 'query'>,
   consumer: string,
-  rows: readonly { eventId: string; topic: string; partition: number; offset: string }[],
+  rows: readonly InboxClaim[],
 ): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
+  // No conflict target: a row that hits either the primary key (event id) or the fact key index is skipped.
   const fresh = await m.query<{ event_id: string }[]>(
-    `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
-     SELECT $1, e, t, p, o FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS u(e, t, p, o)
+    `INSERT INTO ${INBOX_TABLE} (consumer, event_id, fact_key, topic, "partition", "offset")
+     SELECT $1, e, f, t, p, o
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::bigint[]) WITH ORDINALITY AS u(e, f, t, p, o, n)
+      ORDER BY n
      ON CONFLICT DO NOTHING RETURNING event_id`,
     [
       consumer,
       rows.map((r) => r.eventId),
+      rows.map((r) => r.factKey),
       rows.map((r) => r.topic),
       rows.map((r) => r.partition),
       rows.map((r) => r.offset),
@@ -237,6 +252,8 @@ interface Item<C extends TopicCatalog> {
   part: Part;
   message: KafkaMessage;
   event: EventOf<C, TopicOf<C>>;
+  /** The business fact the event states (`factKeyOf`): the inbox keeps one row per consumer and fact. */
+  factKey: string;
 }
 
 interface Normalised<C extends TopicCatalog> {
@@ -255,9 +272,10 @@ function normalise<C extends TopicCatalog>(h: TopicHandler<C, TopicOf<C>>): Norm
  * Consumes contract topics with an effect-exactly-once guarantee, in sets.
  *
  * The batches of every topic-partition that one fetch returns are gathered into one **flush**: one database
- * transaction holding one multi-row inbox INSERT `(consumer, event_id)` for all of them and the handlers' effects,
- * each topic's handler called once with all its events (batch handlers) or once per event. A redelivered event
- * finds its inbox row and does nothing. If a handler fails, the flush is rolled back and redone event by event,
+ * transaction holding one multi-row inbox INSERT `(consumer, event_id, fact_key)` for all of them and the handlers'
+ * effects, each topic's handler called once with all its events (batch handlers) or once per event. A redelivered
+ * event finds its inbox row and does nothing; so does the same business fact published again under a new event id
+ * (its fact key, see `factKeyOf` in @hoso/contracts, is there). If a handler fails, the flush is rolled back and redone event by event,
  * each with a savepoint, bounded retries and backoff; an event that keeps failing, or that fails validation, goes
  * to `<topic>.dlq`. Offsets are committed only after the transaction, so a crash can only cause redelivery.
  */
@@ -616,10 +634,17 @@ export class IdempotentConsumer<C extends TopicCatalog> {
 
   /** A deadlock or serialization failure redoes the whole flush in a fresh transaction, a few times. */
   private async applyWithRedo(parts: Part[]): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
+    const reset = () => {
       for (const p of parts) Object.assign(p, { lastDone: null, processed: 0, duplicates: 0, deadLettered: 0 });
+    };
+    for (let attempt = 1; ; attempt++) {
+      reset();
       try {
-        return (await this.fastFlush(parts)) ?? (await this.slowFlush(parts));
+        const fast = await this.fastFlush(parts);
+        if (fast !== null) return fast;
+        // The set-based pass counted the duplicates it met before a handler failed: the slow pass counts anew.
+        reset();
+        return await this.slowFlush(parts);
       } catch (e) {
         if (!isTransientDbError(e) || attempt >= 3 || !this.running) throw e;
         this.stats.retries++;
@@ -649,9 +674,23 @@ export class IdempotentConsumer<C extends TopicCatalog> {
           continue;
         }
         const mismatch = this.keyMismatch(part.topic, message, r.event);
-        if (mismatch) poison.push({ part, message, reason: 'key-mismatch', error: mismatch });
-        else if (handler?.accepts(r.event)) valid.push({ part, message, event: r.event });
-        else skipped++;
+        if (mismatch) {
+          poison.push({ part, message, reason: 'key-mismatch', error: mismatch });
+          continue;
+        }
+        if (!handler?.accepts(r.event)) {
+          skipped++;
+          continue;
+        }
+        // Cannot fail for a valid payload (defineTopic checks the fact key's fields are required): kept defensive.
+        let factKey: string;
+        try {
+          factKey = factKeyOf(this.opts.catalog, part.topic as TopicOf<C>, r.event);
+        } catch (e) {
+          poison.push({ part, message, reason: 'no-fact-key', error: e instanceof Error ? e.message : String(e) });
+          continue;
+        }
+        valid.push({ part, message, event: r.event, factKey });
       }
     }
     return { valid, poison, skipped };
@@ -744,13 +783,15 @@ export class IdempotentConsumer<C extends TopicCatalog> {
           this.name,
           valid.map((v) => ({
             eventId: v.event.eventId,
+            factKey: v.factKey,
             topic: v.part.topic,
             partition: v.part.partition,
             offset: v.message.offset,
           })),
         );
         for (const [topic, items] of this.byTopic(valid)) {
-          // `delete`: the same event twice in one flush is applied once.
+          // `delete`: the same event twice in one flush is applied once. An event whose fact another event of
+          // this flush (or an earlier one) claimed is not in `fresh`: a duplicate, like a redelivery.
           const todo = items.filter((i) => fresh.delete(i.event.eventId));
           for (const i of items) if (!todo.includes(i)) i.part.duplicates++;
           if (todo.length === 0) continue;
@@ -833,7 +874,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   private async handleOne(
     qr: QueryRunner,
     topic: string,
-    { part, message, event }: Item<C>,
+    { part, message, event, factKey }: Item<C>,
     afterCommit: AfterCommit[],
   ): Promise<'processed' | 'duplicate' | 'dead-lettered'> {
     const h = this.handlers.get(topic) as Normalised<C>;
@@ -842,12 +883,11 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       const effects: AfterCommit[] = [];
       await qr.query('SAVEPOINT hoso_message');
       try {
-        const inserted = (await qr.query(
-          `INSERT INTO ${INBOX_TABLE} (consumer, event_id, topic, "partition", "offset")
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1`,
-          [this.name, event.eventId, topic, part.partition, message.offset],
-        )) as unknown[];
-        if (inserted.length === 0) {
+        // The set-based claim, for one event: a known event id or a known fact is a duplicate.
+        const inserted = await claimInbox(qr.manager, this.name, [
+          { eventId: event.eventId, factKey, topic, partition: part.partition, offset: message.offset },
+        ]);
+        if (inserted.size === 0) {
           await qr.query('RELEASE SAVEPOINT hoso_message');
           return 'duplicate';
         }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import { canonicalJson } from '@hoso/contracts';
 import { audit, type AuditEntry } from './audit';
 
 export const AUDIT_TRAIL_TABLE = 'audit_trail';
@@ -12,15 +13,6 @@ export const AUDIT_GENESIS_HASH = createHash('sha256').update('hoso audit trail 
 export interface AuditRecord extends AuditEntry {
   at: Date;
   details?: Record<string, unknown>;
-}
-
-/** JSON with object keys sorted at every level: the hashed bytes do not depend on how an entry was built. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
 }
 
 /** The stored text of an entry: exactly the bytes its hash covers. */

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource, type MixedList } from 'typeorm';
 import { AuthModule, type VerifierOptions } from '@hoso/auth';
-import { MessagingModule, MessagingService } from '@hoso/messaging';
+import { MESSAGING_MIGRATIONS, MessagingModule, MessagingService } from '@hoso/messaging';
+import { AuditTrailTables1764900000000 } from './audit-trail';
 import { DatabaseModule } from './database';
 import { HealthModule } from './health';
 import { loggingModule } from './logging';
@@ -34,6 +35,12 @@ class RedisModule {
     };
   }
 }
+
+/**
+ * The tables every service database has before its own: the outbox and inbox, and the audit trail. Services spread
+ * it first in their migration list, so a new shared migration reaches all of them without an edit in each.
+ */
+export const PLATFORM_MIGRATIONS = [...MESSAGING_MIGRATIONS, AuditTrailTables1764900000000];
 
 export interface PlatformOptions {
   service: string;

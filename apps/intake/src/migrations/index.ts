@@ -1,4 +1,4 @@
-import { MessagingTables1764115200000 } from '@hoso/messaging';
+import { PLATFORM_MIGRATIONS } from '@hoso/nest-kit';
 import { IntakeSchema1764201600000 } from './1764201600000-intake-schema';
 import { AttachmentPurpose1764201600001 } from './1764201600001-attachment-purpose';
 import { DossierChangeFeed1764900000000 } from './1764900000000-dossier-change-feed';
@@ -7,7 +7,7 @@ import { AttachmentQuotaPurge1765000000000 } from './1765000000000-attachment-qu
 
 /** Every migration of the intake database, in order. */
 export const INTAKE_MIGRATIONS = [
-  MessagingTables1764115200000,
+  ...PLATFORM_MIGRATIONS,
   IntakeSchema1764201600000,
   AttachmentPurpose1764201600001,
   DossierChangeFeed1764900000000,

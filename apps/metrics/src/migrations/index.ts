@@ -1,4 +1,4 @@
-import { MessagingTables1764115200000 } from '@hoso/messaging';
+import { PLATFORM_MIGRATIONS } from '@hoso/nest-kit';
 import { MetricsSchema1764500000000 } from './1764500000000-metrics-schema';
 
-export const METRICS_MIGRATIONS = [MessagingTables1764115200000, MetricsSchema1764500000000];
+export const METRICS_MIGRATIONS = [...PLATFORM_MIGRATIONS, MetricsSchema1764500000000];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { catalog, decodeEvent } from '@hoso/contracts';
+import { catalog, decodeEvent, factKeyOf, type Envelope } from '@hoso/contracts';
 import { claimInbox, consumerLag, type Logger } from '@hoso/messaging';
 import { createDataSource, createTestDatabase, runMigrations } from '@hoso/persistence';
 import { COUNT_NAMES } from '@hoso/rates';
@@ -27,7 +27,7 @@ export interface ReplayOptions {
 
 export interface ReplayReport {
   replayDatabase: string;
-  /** Events applied (duplicates by event id are dropped by the replay's own inbox). */
+  /** Events applied (duplicates by event id or by fact key are dropped by the replay's own inbox). */
   applied: number;
   read: number;
   skippedInvalid: number;
@@ -130,7 +130,7 @@ async function readAll(
             const end = ends.get(batch.topic)?.get(batch.partition) ?? 0n;
             const topic = batch.topic.slice(o.topicPrefix.length) as ConsumedTopic;
             const messages = batch.messages.filter((m) => BigInt(m.offset) < end);
-            const valid: { event: { eventId: string }; offset: string }[] = [];
+            const valid: { event: Envelope; offset: string }[] = [];
             for (const message of messages) {
               stats.read++;
               const decoded = decodeEvent(catalog, topic, message.value);
@@ -145,11 +145,13 @@ async function readAll(
                   // The replay database is thrown away if the replay fails: its commits need not wait for fsync.
                   await m.query(`SET LOCAL synchronous_commit = off`);
                   // The live consumer's set-based path: one multi-row inbox INSERT, then the topic's events at once.
+                  // Its fact keys too, so a fact re-announced under a new event id counts once here as it does live.
                   const fresh = await claimInbox(
                     m,
                     'metrics',
                     valid.map((v) => ({
                       eventId: v.event.eventId,
+                      factKey: factKeyOf(catalog, topic, v.event),
                       topic,
                       partition: batch.partition,
                       offset: v.offset,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { defineCatalog, defineTopic, dlqTopicOf } from '@hoso/contracts';
 import { createKafka } from '../kafka';
 import { createLogger, type Logger } from '../logger';
-import { MessagingTables1764115200000 } from '../messaging-tables';
+import { MESSAGING_MIGRATIONS } from '../messaging-tables';
 import { EventProducer } from '../producer';
 import { createTestDatabase, dataSourceOptions } from '@hoso/persistence';
 import { testEnv } from '@hoso/testing';
@@ -54,7 +54,7 @@ export async function createHarness(): Promise<Harness> {
     dataSourceOptions({
       url: db.url,
       applicationName: 'hoso-test',
-      migrations: [MessagingTables1764115200000],
+      migrations: MESSAGING_MIGRATIONS,
       poolSize: 20,
     }),
   );
