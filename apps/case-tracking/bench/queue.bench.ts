@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const env = await createTestEnvironment(['case_bench']);
   const logger = pino({ level: 'silent' });
   const config = loadConfig({
+    // Development mode: the development result-signing KEK and portal address.
+    HOSO_DEV_MODE: '1',
     DATABASE_URL: testEnv.DATABASE_URL,
     CASE_DATABASE_URL: env.databases['case_bench'],
     KAFKA_BROKERS: env.brokers.join(','),

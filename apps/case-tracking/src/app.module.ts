@@ -15,10 +15,13 @@ import { CaseWorkers } from './jobs/case-workers';
 import { CommittedEffects } from './jobs/committed-effects';
 import { CaseSchema1764400000000 } from './migrations/1764400000000-case-schema';
 import { CommittedSideEffects1764500000000 } from './migrations/1764500000000-committed-side-effects';
+import { SignedResults1765100000000 } from './migrations/1765100000000-signed-results';
 import { MailboxAdapter, NOTIFICATION_ADAPTER, type NotificationAdapter } from './notifications/notification.adapter';
 import { QueuesController } from './queues/queues.http.controller';
 import { LocalResultStorage, RESULT_STORAGE } from './results/result-storage';
+import { ResultSigner } from './results/result-signing';
 import { ResultsController } from './results/results.http.controller';
+import { VerifyController } from './results/verify.http.controller';
 import { TimelineController } from './timeline/timeline.http.controller';
 import { CALENDAR, CASE_CONFIG, CLOCK, ROOT_LOGGER, systemClock, type Clock } from './tokens';
 
@@ -57,7 +60,12 @@ export class AppModule {
           auth: { jwks: config.AUTH_JWKS_URL },
           database: {
             url: config.databaseUrl,
-            migrations: [...PLATFORM_MIGRATIONS, CaseSchema1764400000000, CommittedSideEffects1764500000000],
+            migrations: [
+              ...PLATFORM_MIGRATIONS,
+              CaseSchema1764400000000,
+              CommittedSideEffects1764500000000,
+              SignedResults1765100000000,
+            ],
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,
@@ -73,6 +81,7 @@ export class AppModule {
         DossierEventsConsumer,
         CasesController,
         ResultsController,
+        VerifyController,
         QueuesController,
         TimelineController,
       ],
@@ -82,6 +91,7 @@ export class AppModule {
         CaseWorkers,
         CaseTimers,
         CommittedEffects,
+        ResultSigner,
         {
           provide: NOTIFICATION_ADAPTER,
           inject: [DataSource],

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { eventually, testEnv } from '@hoso/testing';
 import { AppModule } from './app.module';
 import { loadConfig } from './config';
 import type { Notification } from './notifications/notification.adapter';
-import { canonicalJson } from './results/result-pdf';
+import { keyThumbprint, signedPayload, type SignedFields } from './results/result-signing';
+import { groupedCode, newVerificationCode } from './results/verification-code';
 
 const MONDAY = new Date('2026-03-02T09:00:00+07:00');
 
@@ -38,6 +39,8 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     env = await createTestEnvironment(['case']);
     const logger = pino({ level: 'silent' });
     const config = loadConfig({
+      // Development mode: the development result-signing KEK and portal address.
+      HOSO_DEV_MODE: '1',
       DATABASE_URL: testEnv.DATABASE_URL,
       CASE_DATABASE_URL: env.databases['case'],
       KAFKA_BROKERS: env.brokers.join(','),
@@ -342,7 +345,7 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     expect((await api('GET', '/mailbox', otherCitizen)).body['items']).toEqual([]);
   });
 
-  it('decision → result PDF (hash verifiable) → completion → one rating; timeline for owner and agency only', async () => {
+  it('decision → result PDF (verification code) → completion → one rating; timeline for owner and agency only', async () => {
     const { caseId, s } = await openCase();
     await api('POST', `/cases/${caseId}/claim`, officerA);
     expect(
@@ -352,23 +355,15 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     expect((await api('POST', `/cases/${caseId}/rating`, citizen, { score: 5 })).status).toBe(409);
     const issued = await api('POST', `/cases/${caseId}/result`, officerA);
     expect(issued.body).toMatchObject({ status: 'RESULT_ISSUED' });
-    const doc = issued.body['resultDocument'] as { id: string; sha256: string; verificationHash: string };
+    const doc = issued.body['resultDocument'] as { id: string; sha256: string; verificationCode: string };
     const pdf = await api('GET', `/cases/${caseId}/result`, citizen);
     expect(pdf.status).toBe(200);
     expect(pdf.bytes.subarray(0, 5).toString()).toBe('%PDF-');
     expect(createHash('sha256').update(pdf.bytes).digest('hex')).toBe(doc.sha256);
-    expect(pdf.bytes.toString('latin1')).toContain(doc.verificationHash);
-    const canonical = canonicalJson({
-      caseId,
-      dossierId: s.dossierId,
-      receiptCode: s.receiptCode,
-      procedureCode: s.procedureCode,
-      agencyCode: 'P01',
-      outcome: 'APPROVED',
-      reason: 'đủ điều kiện',
-      issuedAt: MONDAY.toISOString(),
-    });
-    expect(createHash('sha256').update(canonical).digest('hex')).toBe(doc.verificationHash);
+    // The PDF carries the verification link (and its QR code); the forgeable hash of public fields is gone.
+    expect(doc.verificationCode).toMatch(/^[A-Z2-7]{26}$/);
+    expect(pdf.headers.get('x-verification-code')).toBe(doc.verificationCode);
+    expect(pdf.bytes.toString('latin1')).toContain(`http://127.0.0.1:3000/verify/${doc.verificationCode}`);
     expect((await api('GET', `/cases/${caseId}/result`, otherCitizen)).status).toBe(404);
     expect((await api('POST', `/cases/${caseId}/complete`, officerA)).body).toMatchObject({ status: 'COMPLETED' });
     const completed = await tap.waitFor('case.completed.v1', (e) => e.dossierId === s.dossierId);
@@ -402,6 +397,198 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     expect((await api('GET', `/dossiers/${s.dossierId}/timeline`, officerA)).status).toBe(200);
     expect((await api('GET', `/dossiers/${s.dossierId}/timeline`, otherCitizen)).status).toBe(404);
     expect((await api('GET', `/dossiers/${s.dossierId}/timeline`, officerOther)).status).toBe(404);
+  });
+
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  /** Sends `bytes` to the public document check (no token), as a verifier's browser does. */
+  const checkDocument = async (code: string, bytes: Buffer, type = 'application/pdf') => {
+    const res = await fetch(`${url}/verify/${code}/document`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: new Uint8Array(bytes),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  /** A decided case of agency P01 with its result issued: the case, its verification code and the stored PDF. */
+  const issueResult = async () => {
+    const { caseId, s } = await openCase();
+    expect((await api('POST', `/cases/${caseId}/claim`, officerA)).status).toBe(200);
+    expect(
+      (await api('POST', `/cases/${caseId}/decision`, officerA, { outcome: 'APPROVED', reason: 'đủ điều kiện' }))
+        .status,
+    ).toBe(200);
+    const issued = await api('POST', `/cases/${caseId}/result`, officerA);
+    expect(issued.status).toBe(200);
+    const code = (issued.body['resultDocument'] as { verificationCode: string }).verificationCode;
+    const pdf = (await api('GET', `/cases/${caseId}/result`, citizen)).bytes;
+    return { caseId, s, code, pdf };
+  };
+  const signedRow = async (code: string) =>
+    (
+      await db.query<{
+        code: string;
+        document_hash: string;
+        agency_code: string;
+        procedure_code: string;
+        receipt_code: string | null;
+        issued_at: string;
+        kid: string;
+        signature: Buffer;
+      }>(`SELECT * FROM signed_results WHERE code = $1`, [code])
+    ).rows[0];
+  const fieldsOf = (r: NonNullable<Awaited<ReturnType<typeof signedRow>>>): SignedFields => ({
+    code: r.code,
+    documentHash: r.document_hash,
+    agencyCode: r.agency_code,
+    procedureCode: r.procedure_code,
+    issuedAt: r.issued_at,
+    receiptCode: r.receipt_code,
+    kid: r.kid,
+  });
+
+  it('an issued result verifies publicly by its code: valid, its PDF matches, one changed byte does not', async () => {
+    const { s, code, pdf } = await issueResult();
+    const v = await api('GET', `/verify/${code}`);
+    expect(v.status).toBe(200);
+    expect(v.headers.get('cache-control')).toBe('no-store');
+    expect(v.body).toEqual({
+      code,
+      status: 'valid',
+      agency: 'P01',
+      procedure: s.procedureCode,
+      issuedAt: MONDAY.toISOString(),
+      documentHash: sha256(pdf),
+      kid: v.body['kid'],
+      revokedAt: null,
+    });
+    // The key id is the RFC 7638 thumbprint: 43 base64url characters.
+    expect(v.body['kid']).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // As typed from the paper: grouped, lower case.
+    expect((await api('GET', `/verify/${groupedCode(code).toLowerCase()}`)).body).toMatchObject({
+      code,
+      status: 'valid',
+    });
+    const same = await checkDocument(code, pdf);
+    expect(same).toMatchObject({ status: 200, body: { status: 'valid', documentMatches: true } });
+    const tampered = Buffer.from(pdf);
+    const at = Math.floor(tampered.length / 2);
+    tampered[at] = (tampered[at] ?? 0) ^ 0x01;
+    expect((await checkDocument(code, tampered)).body).toMatchObject({ status: 'valid', documentMatches: false });
+    // Another genuine result's file under this code does not match either.
+    const other = await issueResult();
+    expect((await checkDocument(code, other.pdf)).body).toMatchObject({ documentMatches: false });
+    // Nothing personal in either answer: not the applicant's name, personal ID or receipt code.
+    for (const answer of [v.body, same.body]) {
+      const text = JSON.stringify(answer);
+      for (const personal of [s.applicant.fullName, s.applicant.personalId, pid, s.receiptCode])
+        expect(text).not.toContain(personal);
+    }
+  });
+
+  it('unknown codes answer unknown; a malformed code, an oversized or mistyped upload are refused', async () => {
+    const { pdf } = await issueResult();
+    const unknown = newVerificationCode();
+    expect(await api('GET', `/verify/${unknown}`)).toMatchObject({
+      status: 200,
+      body: { code: unknown, status: 'unknown', agency: null, procedure: null, issuedAt: null, documentHash: null },
+    });
+    expect((await checkDocument(unknown, pdf)).body).toMatchObject({ status: 'unknown', documentMatches: false });
+    for (const bad of ['not-a-code', `${unknown}A`, unknown.replace(/.$/, '1')]) {
+      const r = await api('GET', `/verify/${bad}`);
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(r.body['message']).toMatch(/not a verification code/);
+      expect(typeof r.body['correlationId']).toBe('string');
+    }
+    expect((await checkDocument(unknown, Buffer.alloc(1024 * 1024 + 1))).status).toBe(413);
+    expect((await checkDocument(unknown, pdf, 'text/plain')).status).toBe(415);
+    expect((await checkDocument(unknown, Buffer.alloc(0))).status).toBe(400);
+  });
+
+  it('an edited record, a re-signed record or a forged key is reported invalid, never valid', async () => {
+    const { code, pdf } = await issueResult();
+    const row = await signedRow(code);
+    if (!row) throw new Error('no signed record');
+    const expectInvalid = async (what: string, bytes = pdf) => {
+      const v = await api('GET', `/verify/${code}`);
+      expect({ what, body: v.body }).toMatchObject({
+        what,
+        body: { status: 'invalid', agency: null, documentHash: null },
+      });
+      expect((await checkDocument(code, bytes)).body).toMatchObject({ status: 'invalid', documentMatches: false });
+    };
+    const restore = async () => {
+      await db.query(
+        `UPDATE signed_results SET procedure_code = $2, document_hash = $3, kid = $4, signature = $5 WHERE code = $1`,
+        [code, row.procedure_code, row.document_hash, row.kid, row.signature],
+      );
+      // The check is made on every read: the restored record is valid again (nothing was remembered as invalid).
+      expect((await api('GET', `/verify/${code}`)).body).toMatchObject({ status: 'valid' });
+    };
+
+    await db.query(`UPDATE signed_results SET procedure_code = '9.999999' WHERE code = $1`, [code]);
+    await expectInvalid('metadata edited');
+    await restore();
+
+    const forgedPdf = Buffer.concat([pdf, Buffer.from('% forged\n')]);
+    await db.query(`UPDATE signed_results SET document_hash = $2 WHERE code = $1`, [code, sha256(forgedPdf)]);
+    await expectInvalid("hash replaced by a forged document's", forgedPdf);
+    await restore();
+
+    // Someone without the agency's key signs modified metadata with a key of their own.
+    const forger = generateKeyPairSync('ed25519');
+    const forged = { ...fieldsOf(row), procedureCode: '9.999999' };
+    await db.query(`UPDATE signed_results SET procedure_code = $2, signature = $3 WHERE code = $1`, [
+      code,
+      forged.procedureCode,
+      sign(null, signedPayload(forged), forger.privateKey),
+    ]);
+    await expectInvalid('re-signed with another key');
+    await restore();
+
+    // ... and slips that key in as one of the agency's: without the KEK its seal cannot be made.
+    const forgerKid = keyThumbprint(forger.publicKey);
+    const [key] = (
+      await db.query<{ kek_id: string }>(`SELECT kek_id FROM result_signing_keys WHERE kid = $1`, [row.kid])
+    ).rows;
+    await db.query(
+      `INSERT INTO result_signing_keys (kid, agency_code, public_key, sealed_private_key, kek_id, retired_at)
+       VALUES ($1, 'P01', $2, $3, $4, now())`,
+      [forgerKid, forger.publicKey.export({ format: 'der', type: 'spki' }), randomBytes(96), key?.kek_id],
+    );
+    const withForgedKey = { ...forged, kid: forgerKid };
+    await db.query(`UPDATE signed_results SET procedure_code = $2, kid = $3, signature = $4 WHERE code = $1`, [
+      code,
+      withForgedKey.procedureCode,
+      forgerKid,
+      sign(null, signedPayload(withForgedKey), forger.privateKey),
+    ]);
+    await expectInvalid('signed with a key inserted into the key table');
+    await restore();
+  });
+
+  it('the issuing agency revokes a result with a reason: the verification then answers revoked', async () => {
+    const { caseId, code, pdf } = await issueResult();
+    const revoke = (token: string, body: unknown) => api('POST', `/cases/${caseId}/result/revocation`, token, body);
+    expect((await revoke(citizen, { reason: 'cấp nhầm' })).status).toBe(403);
+    expect((await revoke(officerOther, { reason: 'cấp nhầm' })).status).toBe(404);
+    expect((await revoke(officerA, {})).status).toBe(400);
+    expect((await api('GET', `/verify/${code}`)).body).toMatchObject({ status: 'valid' });
+    const done = await revoke(officerA2, { reason: 'Cấp nhầm, sẽ cấp lại' });
+    expect(done).toMatchObject({ status: 200, body: { caseId, verificationCode: code, status: 'revoked' } });
+    expect((await api('GET', `/verify/${code}`)).body).toMatchObject({
+      status: 'revoked',
+      agency: 'P01',
+      revokedAt: MONDAY.toISOString(),
+    });
+    // The file is still the one the agency signed; the answer says it no longer stands.
+    expect((await checkDocument(code, pdf)).body).toMatchObject({ status: 'revoked', documentMatches: true });
+    expect((await revoke(officerA, { reason: 'lần nữa' })).status).toBe(409);
+    const { rows } = await db.query(`SELECT revoked_by, revoke_reason FROM signed_results WHERE code = $1`, [code]);
+    expect(rows).toEqual([{ revoked_by: 'officer:a2', revoke_reason: 'Cấp nhầm, sẽ cấp lại' }]);
+    // A case without a signed result has nothing to revoke.
+    const { caseId: open } = await openCase();
+    expect((await api('POST', `/cases/${open}/result/revocation`, officerA, { reason: 'không có' })).status).toBe(409);
   });
 
   it('transfer keeps the due date at the new agency; withdrawal before a decision ends the case', async () => {

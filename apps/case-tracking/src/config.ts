@@ -1,9 +1,39 @@
 import { z } from 'zod';
-import { infraEnvShape, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
+import { createHash } from 'node:crypto';
+import {
+  assertDevModeSettings,
+  devModeShape,
+  infraEnvShape,
+  parseEnv,
+  port,
+  positiveInt,
+  postgresUrl,
+  withDatabase,
+} from '@hoso/config';
+
+/**
+ * The development key-encryption key of the result-signing keys: a fixed, published value, so it protects nothing
+ * and is accepted only with HOSO_DEV_MODE=1.
+ */
+const DEV_RESULT_SIGNING_KEK = createHash('sha256').update('hoso development result-signing KEK').digest();
+const DEV_PORTAL_PUBLIC_URL = 'http://127.0.0.1:3000';
+
+/** 32 bytes, base64 (standard or URL-safe alphabet): the AES-256-GCM key the private signing keys are sealed with. */
+const kek = z
+  .string()
+  .trim()
+  .transform((raw, ctx) => {
+    const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
+    if (bytes.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'expected 32 random bytes, base64 (e.g. `openssl rand -base64 32`)' });
+      return z.NEVER;
+    }
+    return bytes;
+  });
 
 export const configSchema = z.object({
   ...infraEnvShape,
-  NODE_ENV: z.string().default('development'),
+  ...devModeShape,
   PORT: port.default(3004),
   CASE_DATABASE_URL: postgresUrl.optional(),
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
@@ -21,14 +51,26 @@ export const configSchema = z.object({
   SLA_TIME_SCALE: z.coerce.number().positive().default(1),
   NOTIFY_ATTEMPTS: positiveInt.default(5),
   NOTIFY_BACKOFF_MS: positiveInt.default(2000),
+  /** Key-encryption key of the per-agency result-signing keys (their private halves are stored sealed with it). */
+  RESULT_SIGNING_KEK: kek.optional(),
+  /** Where the public reaches the portal: the QR code and the verification link printed on every result. */
+  PORTAL_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
+  // Development defaults exist for HOSO_DEV_MODE=1 only (the demo, the tests); every other process brings its own:
+  // a published KEK seals nothing, and a result printed with a local address sends its verifiers nowhere.
+  assertDevModeSettings(c, { RESULT_SIGNING_KEK: c.RESULT_SIGNING_KEK, PORTAL_PUBLIC_URL: c.PORTAL_PUBLIC_URL });
   return Object.freeze({
     ...c,
+    resultSigningKek: c.RESULT_SIGNING_KEK ?? DEV_RESULT_SIGNING_KEK,
+    portalPublicUrl: c.PORTAL_PUBLIC_URL ?? DEV_PORTAL_PUBLIC_URL,
     databaseUrl: c.CASE_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_case'),
     queuePrefix: c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-'),
   });

@@ -31,6 +31,7 @@ describe('case-tracking: re-announced facts change nothing', () => {
   beforeAll(async () => {
     env = await createTestEnvironment(['case']);
     const config = loadConfig({
+      HOSO_DEV_MODE: '1',
       DATABASE_URL: testEnv.DATABASE_URL,
       CASE_DATABASE_URL: env.databases['case'],
       KAFKA_BROKERS: env.brokers.join(','),

@@ -45,6 +45,8 @@ describe('case-tracking side effects after the commit (real Kafka, PostgreSQL, R
     env = await createTestEnvironment(['case']);
     const logger = pino({ level: 'silent' });
     config = loadConfig({
+      // Development mode: the development result-signing KEK and portal address.
+      HOSO_DEV_MODE: '1',
       DATABASE_URL: testEnv.DATABASE_URL,
       CASE_DATABASE_URL: env.databases['case'],
       KAFKA_BROKERS: env.brokers.join(','),

@@ -7,6 +7,7 @@ import { CitizenSignInHttpController } from './auth/citizen/citizen-sign-in.http
 import { DevOtpInboxHttpController } from './auth/citizen/dev-otp-inbox.http.controller';
 import { DevFileOtpDelivery, OTP_DELIVERY, type OtpDelivery } from './auth/citizen/otp-delivery';
 import { HttpSmsOtpDelivery } from './auth/citizen/sms-otp-delivery';
+import { SignInThrottle } from './auth/staff/signin-throttle';
 import { StaffAccountsService } from './auth/staff/staff-accounts.service';
 import { StaffHttpController } from './auth/staff/staff.http.controller';
 import { systemClock, type Clock } from './clock';
@@ -93,6 +94,7 @@ export class AppModule {
         TokenSigner,
         SessionService,
         CitizenSignInHandler,
+        SignInThrottle,
         StaffAccountsService,
       ],
     };

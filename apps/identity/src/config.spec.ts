@@ -6,7 +6,7 @@ const DEV = { HOSO_DEV_MODE: '1' };
 /** Everything a process outside development mode must be given. */
 const PRODUCTION = {
   OTP_SECRET: 's'.repeat(32),
-  SEED_STAFF_PASSWORD: 'Long-enough-2026',
+  STAFF_TOTP_KEY: 't'.repeat(32),
   SMS_GATEWAY_URL: 'https://sms.example.vn/v1/messages',
   SMS_GATEWAY_API_KEY: 'k'.repeat(24),
 };
@@ -46,7 +46,7 @@ describe('identity config', () => {
       expect(() => loadConfig(env)).toThrow(ConfigError);
       expect(problemsOf(env)).toEqual([
         'OTP_SECRET: required (its development default applies only with HOSO_DEV_MODE=1)',
-        'SEED_STAFF_PASSWORD: required (its development default applies only with HOSO_DEV_MODE=1)',
+        'STAFF_TOTP_KEY: required (its development default applies only with HOSO_DEV_MODE=1)',
         expect.stringMatching(/^SMS_GATEWAY_URL: required; .*OTP_DEV_DIR.* only with HOSO_DEV_MODE=1$/),
       ]);
     }
@@ -65,7 +65,10 @@ describe('identity config', () => {
     const c = loadConfig({ ...PRODUCTION, NODE_ENV: 'production' });
     expect(c.devMode).toBe(false);
     expect(c.otpSecret).toBe('s'.repeat(32));
-    expect(c.seedStaffPassword).toBe('Long-enough-2026');
+    expect(c.staffTotpKey).toBe('t'.repeat(32));
+    // No shared staff password outside development mode: the seed gives each account a one-time password.
+    expect(c.seedStaffPassword).toBeNull();
+    expect(c.TRUST_PROXY).toBe(1);
     expect(c.otpDelivery).toEqual({
       kind: 'sms',
       url: PRODUCTION.SMS_GATEWAY_URL,
@@ -74,6 +77,13 @@ describe('identity config', () => {
       maxAttempts: 3,
       backoffMs: 300,
     });
+  });
+
+  it('refuses a shared seeded staff password outside development mode', () => {
+    expect(problemsOf({ ...PRODUCTION, SEED_STAFF_PASSWORD: 'Long-enough-2026' })).toEqual([
+      expect.stringMatching(/^SEED_STAFF_PASSWORD: one shared staff password is allowed only with HOSO_DEV_MODE=1/),
+    ]);
+    expect(loadConfig({ ...DEV, SEED_STAFF_PASSWORD: 'Long-enough-2026' }).seedStaffPassword).toBe('Long-enough-2026');
   });
 
   it('uses the SMS gateway in development mode too when one is configured, and wants its key', () => {

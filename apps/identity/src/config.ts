@@ -15,6 +15,7 @@ import { REGISTRY_DEFAULT_SEED, REGISTRY_MAX_CITIZENS } from '@hoso/population';
 
 const DEV_OTP_SECRET = 'hoso-dev-otp-secret-not-for-production';
 const DEV_STAFF_PASSWORD = 'hoso-dev-password';
+const DEV_STAFF_TOTP_KEY = 'hoso-dev-staff-totp-key-not-for-production';
 
 export const configSchema = z.object({
   ...infraEnvShape,
@@ -45,7 +46,20 @@ export const configSchema = z.object({
   REFRESH_TOKEN_TTL_SEC: positiveInt.default(14 * 24 * 3600),
   /** Absolute lifetime of a session: no refresh extends it past this long after the sign-in that began it. */
   SESSION_MAX_LIFETIME_SEC: positiveInt.default(30 * 24 * 3600),
+  /**
+   * Development only: the one password of every seeded staff account (no forced change), so the demo, the
+   * simulator's bots and the browser tests sign in unattended. Outside development mode each seeded account gets its
+   * own one-time password, printed once by `nx run identity:seed`, and this variable is refused.
+   */
   SEED_STAFF_PASSWORD: z.string().min(12, 'SEED_STAFF_PASSWORD must be at least 12 characters').optional(),
+  /** Encrypts staff TOTP secrets at rest (AES-256-GCM under a key derived from it); changing it voids enrolments. */
+  STAFF_TOTP_KEY: z.string().min(32, 'STAFF_TOTP_KEY must be at least 32 characters').optional(),
+  /**
+   * Proxies in front of identity that append to X-Forwarded-For (the gateway: 1), so sign-in throttling keys on the
+   * client's address rather than the gateway's. Identity must then be reachable only through them: a client that
+   * reaches it directly could name any address.
+   */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(1),
 });
 
 /** How one-time codes reach citizens. */
@@ -72,7 +86,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { kind: 'dev-file', dir: c.OTP_DEV_DIR }
       : null;
   // Secrets have development defaults only in development mode: any other process without them must not start.
-  const problems = devModeProblems(c, { OTP_SECRET: c.OTP_SECRET, SEED_STAFF_PASSWORD: c.SEED_STAFF_PASSWORD });
+  const problems = devModeProblems(c, { OTP_SECRET: c.OTP_SECRET, STAFF_TOTP_KEY: c.STAFF_TOTP_KEY });
+  if (!c.HOSO_DEV_MODE && c.SEED_STAFF_PASSWORD !== undefined) {
+    problems.push(
+      `SEED_STAFF_PASSWORD: one shared staff password is allowed only with ${DEV_MODE_VAR}=1; ` +
+        'outside it `nx run identity:seed` gives each account its own one-time password',
+    );
+  }
   if (!otpDelivery) {
     problems.push(
       c.SMS_GATEWAY_URL
@@ -87,7 +107,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     devMode: c.HOSO_DEV_MODE,
     databaseUrl: c.IDENTITY_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_identity'),
     otpSecret: c.OTP_SECRET ?? DEV_OTP_SECRET,
-    seedStaffPassword: c.SEED_STAFF_PASSWORD ?? DEV_STAFF_PASSWORD,
+    /** Null outside development mode: seeded accounts get one-time passwords instead. */
+    seedStaffPassword: c.HOSO_DEV_MODE ? (c.SEED_STAFF_PASSWORD ?? DEV_STAFF_PASSWORD) : null,
+    staffTotpKey: c.STAFF_TOTP_KEY ?? DEV_STAFF_TOTP_KEY,
     otpDelivery,
   });
 }

@@ -1,16 +1,25 @@
 /**
- * `nx run identity:seed`: migrates the identity database and fills an empty population registry
- * (REGISTRY_SEED_COUNT citizens of REGISTRY_SEED), printing how long it took. Does nothing to a registry with rows.
+ * `nx run identity:seed`: migrates the identity database, fills an empty population registry (REGISTRY_SEED_COUNT
+ * citizens of REGISTRY_SEED) and, outside development mode, creates the staff accounts when there are none.
+ *
+ * Each new staff account gets its own one-time password. The table of them is written to standard output and to
+ * nowhere else; log lines go to standard error, so `… > staff-passwords.tsv` keeps the only copy apart from any log
+ * collector. Running it again prints nothing: existing accounts are never touched (an operator resets one instead).
+ * In development mode the service seeds the staff itself with the shared development password.
  */
+import pino from 'pino';
 import { createDataSource, runMigrations } from '@hoso/persistence';
-import { createRootLogger } from '@hoso/nest-kit';
+import { credentialsTable, seedStaff } from './auth/staff/staff-seed';
 import { loadConfig } from './config';
 import { IDENTITY_MIGRATIONS } from './migrations';
 import { seedRegistry } from './registry/registry-seeder';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createRootLogger('identity-seed', config.LOG_LEVEL);
+  const logger = pino(
+    { name: 'identity-seed', level: config.LOG_LEVEL, base: { service: 'identity-seed' } },
+    pino.destination(2),
+  );
   const ds = createDataSource({
     url: config.databaseUrl,
     applicationName: 'identity-seed',
@@ -25,6 +34,15 @@ async function main(): Promise<void> {
       { seeded: result.seeded, ms: result.ms, citizens: n },
       result.seeded ? `seeded ${result.count} citizens in ${result.ms} ms` : `registry already holds ${n} citizens`,
     );
+    const staff = await seedStaff(
+      ds,
+      config.seedStaffPassword === null ? { kind: 'one-time' } : { kind: 'shared', password: config.seedStaffPassword },
+    );
+    logger.info(
+      { staffSeeded: staff.inserted },
+      staff.inserted ? `created ${staff.inserted} staff accounts` : 'staff accounts exist already: none created',
+    );
+    if (staff.credentials.length > 0) process.stdout.write(`${credentialsTable(staff.credentials)}\n`);
   } finally {
     await ds.destroy();
   }

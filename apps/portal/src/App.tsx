@@ -13,7 +13,9 @@ import { ProcedurePage } from './pages/citizen/ProcedurePage';
 import { SignInPage } from './pages/citizen/SignInPage';
 import { CasePage } from './pages/officer/CasePage';
 import { QueuePage } from './pages/officer/QueuePage';
+import { StaffSecurityPage } from './pages/staff/StaffSecurityPage';
 import { StaffSignInPage } from './pages/staff/StaffSignInPage';
+import { VerifyPage } from './pages/verify/VerifyPage';
 
 // The operator dashboard (charts) is its own chunk: citizens and officers never download it.
 const OperatorApp = lazy(() => import('./operator/OperatorApp'));
@@ -36,6 +38,7 @@ export function App() {
       <Route element={<Layout />}>
         <Route index element={<CatalogPage />} />
         <Route path="procedures/:code" element={<ProcedurePage />} />
+        <Route path="verify/:code" element={<VerifyPage />} />
         <Route
           path="procedures/:code/apply"
           element={
@@ -46,6 +49,14 @@ export function App() {
         />
         <Route path="sign-in" element={<SignInPage />} />
         <Route path="staff/sign-in" element={<StaffSignInPage />} />
+        <Route
+          path="staff/security"
+          element={
+            <RequireRole role={['officer', 'operator']}>
+              <StaffSecurityPage />
+            </RequireRole>
+          }
+        />
         <Route
           path="dossiers"
           element={

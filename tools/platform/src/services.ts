@@ -117,7 +117,8 @@ export function serviceEnv(name: ServiceName, w: WiringInput): Record<string, st
     case 'payment-gateway':
       return { ...common, GATEWAY_PUBLIC_URL: url(w.ports['payment-gateway']) };
     case 'case-tracking':
-      return { ...common, RESULT_DIR: w.resultDir };
+      // QR codes on results link to this platform's portal, whatever port its gateway got.
+      return { ...common, RESULT_DIR: w.resultDir, PORTAL_PUBLIC_URL: url(w.ports.gateway) };
     case 'metrics':
       return {
         ...common,

@@ -24,7 +24,10 @@ export interface CaseRow {
   outcome: 'APPROVED' | 'REJECTED' | null;
   result_id: string | null;
   result_sha256: string | null;
+  /** Results issued before signing: the forgeable hash of public fields they carry (kept, no longer made). */
   verification_hash: string | null;
+  /** The signed result's public verification code (signed_results). */
+  verification_code: string | null;
   completed_at: Date | null;
   rating_score: number | null;
   rating_comment: string | null;
@@ -90,7 +93,12 @@ export function caseView(c: CaseRow) {
     overdue: c.overdue,
     outcome: c.outcome,
     resultDocument: c.result_id
-      ? { id: c.result_id, sha256: c.result_sha256, verificationHash: c.verification_hash }
+      ? {
+          id: c.result_id,
+          sha256: c.result_sha256,
+          verificationHash: c.verification_hash,
+          verificationCode: c.verification_code,
+        }
       : null,
     completedAt: c.completed_at ? new Date(c.completed_at).toISOString() : null,
     rating: c.rating_score ? { score: c.rating_score, comment: c.rating_comment } : null,

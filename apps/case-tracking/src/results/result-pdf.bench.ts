@@ -6,8 +6,10 @@
  */
 import { resolve } from 'node:path';
 import { renderResultPdf as current, type ResultData } from './result-pdf';
+import { newVerificationCode } from './verification-code';
 
 const DOCUMENTS = 500;
+const codes = Array.from({ length: 64 }, () => newVerificationCode());
 const WARM_UP = 20;
 
 const data = (n: number): ResultData => ({
@@ -19,6 +21,11 @@ const data = (n: number): ResultData => ({
   outcome: n % 2 ? 'APPROVED' : 'REJECTED',
   reason: n % 2 ? null : 'Thiếu giấy tờ chứng minh nơi cư trú; đề nghị bổ sung bản sao sổ hộ khẩu có chứng thực',
   issuedAt: new Date(Date.UTC(2026, 10, 26, 3, 0, n)).toISOString(),
+  // Every document carries its own code and QR symbol, as issued ones do.
+  verification: {
+    code: codes[n % codes.length] ?? '',
+    url: `http://127.0.0.1:3000/verify/${codes[n % codes.length] ?? ''}`,
+  },
 });
 
 type Render = (d: ResultData, font?: string) => Promise<Buffer>;

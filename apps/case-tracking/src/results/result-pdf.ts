@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
+import { groupedCode, qrMatrix, type QrMatrix } from './verification-code';
 
 export interface ResultData {
   caseId: string;
@@ -12,19 +12,14 @@ export interface ResultData {
   outcome: 'APPROVED' | 'REJECTED';
   reason: string | null;
   issuedAt: string;
+  /**
+   * The result's verification code and the public page that checks it (printed, and as a QR code). The signature
+   * over the document's hash lives in the database, not in the hashed bytes.
+   */
+  verification: { code: string; url: string };
 }
 
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
-
-/** Canonical form: keys sorted, no whitespace — anyone holding the data can recompute the verification hash. */
-export function canonicalJson(data: ResultData): string {
-  const sorted = Object.fromEntries(Object.entries(data).sort(([a], [b]) => a.localeCompare(b)));
-  return JSON.stringify(sorted);
-}
-
-export function verificationHash(data: ResultData): string {
-  return createHash('sha256').update(canonicalJson(data)).digest('hex');
-}
 
 /** Vietnamese without diacritics, for the built-in PDF font that has no Vietnamese glyphs. */
 export function asciiFold(s: string): string {
@@ -44,7 +39,7 @@ interface Block {
 }
 
 /** What the result says, paragraph by paragraph (NFC: precomposed letters, one glyph each). */
-function pageBlocks(data: ResultData, hash: string): Block[] {
+function pageBlocks(data: ResultData): Block[] {
   const blocks: Block[] = [
     { text: 'CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', size: 16, center: true },
     { text: 'Độc lập - Tự do - Hạnh phúc', size: 12, center: true, gapAfter: 2 },
@@ -56,8 +51,9 @@ function pageBlocks(data: ResultData, hash: string): Block[] {
   ];
   if (data.reason) blocks.push({ text: `Lý do: ${data.reason}`, size: 12 });
   blocks.push({ text: `Ngày cấp: ${data.issuedAt}`, size: 12, gapAfter: 2 });
-  blocks.push({ text: 'Mã xác thực (SHA-256 của dữ liệu kết quả chuẩn hóa):', size: 9 });
-  blocks.push({ text: hash, size: 9 });
+  blocks.push({ text: `Mã xác thực: ${groupedCode(data.verification.code)}`, size: 12 });
+  blocks.push({ text: 'Quét mã QR hoặc mở địa chỉ dưới đây để kiểm tra tính xác thực của văn bản:', size: 9 });
+  blocks.push({ text: data.verification.url, size: 9, gapAfter: 1 });
   return blocks.map((b) => ({ ...b, text: b.text.normalize('NFC') }));
 }
 
@@ -264,8 +260,34 @@ function pdfText(s: string): string {
   return `<FEFF${be.toString('hex').toUpperCase()}>`;
 }
 
+/** Side of one QR module in points: a version-4 symbol is about 3.5 cm wide, easy for a phone camera. */
+const QR_MODULE = 3;
+
+/**
+ * The QR symbol as filled rectangles in PDF user space (origin bottom-left), its top-left corner at `x` and `top`
+ * points from the page's top. One rectangle per run of dark modules in a row: a few hundred operators, no image.
+ */
+export function qrOperators(qr: QrMatrix, x: number, top: number): string {
+  const ops: string[] = ['q', '0 g'];
+  for (let r = 0; r < qr.size; r++) {
+    const y = PAGE_H - top - (r + 1) * QR_MODULE;
+    let c = 0;
+    while (c < qr.size) {
+      if (!qr.dark[r * qr.size + c]) {
+        c++;
+        continue;
+      }
+      const start = c;
+      while (c < qr.size && qr.dark[r * qr.size + c]) c++;
+      ops.push(`${num(x + start * QR_MODULE)} ${num(y)} ${num((c - start) * QR_MODULE)} ${QR_MODULE} re`);
+    }
+  }
+  ops.push('f', 'Q');
+  return ops.join('\n');
+}
+
 /** The page laid out as pdfkit lays out `text()` calls: line height from the font, `gapAfter` blank lines. */
-function fastPdf(f: PreparedFont, blocks: Block[], info: string): Buffer {
+function fastPdf(f: PreparedFont, blocks: Block[], qr: QrMatrix, info: string): Buffer {
   let y = MARGIN;
   const ops: string[] = ['BT'];
   for (const b of blocks) {
@@ -281,6 +303,7 @@ function fastPdf(f: PreparedFont, blocks: Block[], info: string): Buffer {
     y += lineHeight * (b.gapAfter ?? 0);
   }
   ops.push('ET');
+  ops.push(qrOperators(qr, MARGIN, y));
   const content = deflateSync(Buffer.from(ops.join('\n'), 'latin1'));
   const parts: Buffer[] = [Buffer.from('%PDF-1.7\n%\xff\xff\xff\xff\n', 'latin1')];
   const offsets: number[] = [];
@@ -311,26 +334,26 @@ function fastPdf(f: PreparedFont, blocks: Block[], info: string): Buffer {
 }
 
 export async function renderResultPdf(data: ResultData, fontPath = FONT): Promise<Buffer> {
-  const hash = verificationHash(data);
-  const blocks = pageBlocks(data, hash);
+  const blocks = pageBlocks(data);
+  const qr = qrMatrix(data.verification.url);
   const unicode = existsSync(fontPath);
   const font = unicode ? preparedFont(fontPath) : null;
   if (font && blocks.every((b) => Array.from(b.text).every((ch) => font.gid.has(ch.codePointAt(0) ?? 0)))) {
     const info =
       `<< /Producer (hoso) /Title ${pdfText(`Kết quả ${data.receiptCode}`)} ` +
-      `/Subject (sha256:${hash}) /Keywords (${hash}) >>`;
-    return Promise.resolve(fastPdf(font, blocks, info));
+      `/Subject (${data.verification.url}) /Keywords (${data.verification.code}) >>`;
+    return Promise.resolve(fastPdf(font, blocks, qr, info));
   }
-  return pdfkitPdf(blocks, data, hash, unicode ? fontPath : null);
+  return pdfkitPdf(blocks, qr, data, unicode ? fontPath : null);
 }
 
 /** pdfkit's layout with a subset of the glyphs used, or the built-in font with the diacritics folded. */
-async function pdfkitPdf(blocks: Block[], data: ResultData, hash: string, fontPath: string | null): Promise<Buffer> {
+async function pdfkitPdf(blocks: Block[], qr: QrMatrix, data: ResultData, fontPath: string | null): Promise<Buffer> {
   const t = (s: string) => (fontPath ? s : asciiFold(s));
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
-    info: { Title: `Kết quả ${data.receiptCode}`, Subject: `sha256:${hash}`, Keywords: hash },
+    info: { Title: `Kết quả ${data.receiptCode}`, Subject: data.verification.url, Keywords: data.verification.code },
   });
   if (fontPath) doc.font(readFileSync(fontPath));
   const chunks: Buffer[] = [];
@@ -345,6 +368,11 @@ async function pdfkitPdf(blocks: Block[], data: ResultData, hash: string, fontPa
     doc.fontSize(b.size).text(t(b.text), { align: b.center ? 'center' : 'left' });
     if (b.gapAfter) doc.moveDown(b.gapAfter);
   }
+  const top = doc.y;
+  for (let r = 0; r < qr.size; r++)
+    for (let c = 0; c < qr.size; c++)
+      if (qr.dark[r * qr.size + c]) doc.rect(MARGIN + c * QR_MODULE, top + r * QR_MODULE, QR_MODULE, QR_MODULE);
+  doc.fill('black');
   doc.end();
   return done;
 }

@@ -58,7 +58,7 @@ describe('route table', () => {
     }
   });
 
-  it('keeps the public allowlist explicit: catalog reads, sign-in, JWKS, payment callbacks', () => {
+  it('keeps the public allowlist explicit: catalog reads, sign-in, JWKS, payment callbacks, result verification', () => {
     const publicRoutes = ROUTE_TABLE.filter((r) => r.access === 'public').map(
       (r) => `${r.service} ${String(r.methods)} ${r.pattern}`,
     );
@@ -78,6 +78,8 @@ describe('route table', () => {
       'intake GET agencies',
       'intake GET agencies/:code',
       'payment POST payments/gateway/callbacks',
+      'cases GET verify/:code',
+      'cases POST verify/:code/document',
     ]);
   });
 
@@ -95,6 +97,14 @@ describe('route table', () => {
     ['GET', '/api/identity/citizens/me', ['citizen']],
     ['POST', '/api/identity/prefill', ['citizen']],
     ['POST', '/api/identity/staff', ['operator']],
+    ['GET', '/api/identity/staff', ['operator']],
+    ['POST', '/api/identity/staff/0192d3a4-0000-7000-8000-000000000000/disable', ['operator']],
+    ['POST', '/api/identity/staff/0192d3a4-0000-7000-8000-000000000000/enable', ['operator']],
+    ['POST', '/api/identity/staff/0192d3a4-0000-7000-8000-000000000000/reset', ['operator']],
+    ['GET', '/api/identity/staff/me', ['officer', 'operator']],
+    ['POST', '/api/identity/staff/me/password', ['officer', 'operator']],
+    ['POST', '/api/identity/staff/me/totp', ['officer', 'operator']],
+    ['POST', '/api/identity/staff/me/totp/confirm', ['officer', 'operator']],
     ['POST', '/api/intake/admin-units/provinces/79/merge', ['operator']],
     ['POST', '/api/intake/admin-units/communes/26734/merge', ['operator']],
     ['POST', '/api/intake/attachments', ['citizen', 'officer']],

@@ -63,7 +63,14 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('identity', GET, '.well-known/jwks.json', 'public', 'read'),
   R('identity', GET, 'citizens/me', ['citizen'], 'read'),
   R('identity', POST, 'prefill', ['citizen'], 'write'),
+  // Staff accounts: operators manage them; each officer or operator manages their own password and TOTP (these
+  // check a password or a code, so they share the sign-in budget).
+  R('identity', GET, 'staff', ['operator'], 'read'),
   R('identity', POST, 'staff', ['operator'], 'write'),
+  R('identity', POST, 'staff/:id/(disable|enable|reset)', ['operator'], 'write'),
+  R('identity', GET, 'staff/me', ['officer', 'operator'], 'read'),
+  R('identity', POST, 'staff/me/(password|totp)', ['officer', 'operator'], 'sign-in'),
+  R('identity', POST, 'staff/me/totp/confirm', ['officer', 'operator'], 'sign-in'),
 
   // intake — the catalog and administrative units are public reads.
   R('intake', GET, 'procedures', 'public', 'read'),
@@ -102,6 +109,11 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('cases', GET, 'queues/**', ['officer', 'operator'], 'read'),
   R('cases', GET, 'dossiers/:dossierId/timeline', 'authenticated', 'read'),
   R('cases', GET, 'mailbox', ['citizen'], 'read'),
+  R('cases', POST, 'cases/:id/result/revocation', ['officer'], 'write'),
+  // Public verification of issued results by their printed code (no sign-in); the document check uploads a result
+  // PDF (tens of kilobytes, under the JSON body limit) as application/pdf.
+  R('cases', GET, 'verify/:code', 'public', 'read'),
+  R('cases', POST, 'verify/:code/document', 'public', 'write'),
 
   // metrics
   R('metrics', GET, 'rates/**', ['officer', 'operator'], 'read'),

@@ -40,7 +40,7 @@ interface RefreshRow {
 /** Refresh tokens are 256 random bits, so a plain SHA-256 is enough to make a stolen table useless. */
 export const hashRefreshToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-/** Who a subject is right now; null when they may no longer sign in (citizen deceased, account removed…). */
+/** Who a subject is right now; null when they may no longer sign in (citizen deceased, account disabled…). */
 export async function claimsFor(sql: Sql, subject: Subject): Promise<AccessClaims | null> {
   if (subject.type === 'citizen') {
     const c = await findCitizen(sql, subject.id);
@@ -54,7 +54,7 @@ export async function claimsFor(sql: Sql, subject: Subject): Promise<AccessClaim
     };
   }
   const rows: StaffClaimsRow[] = await sql.query(
-    'SELECT username, role, agency_code, display_name FROM staff_accounts WHERE id = $1',
+    'SELECT username, role, agency_code, display_name FROM staff_accounts WHERE id = $1 AND disabled_at IS NULL',
     [subject.id],
   );
   const s = rows[0];

@@ -148,7 +148,13 @@ export interface CaseView {
   dueAt: string;
   overdue: boolean;
   outcome: 'APPROVED' | 'REJECTED' | null;
-  resultDocument: { id: string; sha256: string | null; verificationHash: string | null } | null;
+  resultDocument: {
+    id: string;
+    sha256: string | null;
+    /** Results issued before signing carry only the old hash; signed ones a code checked at /verify/<code>. */
+    verificationHash: string | null;
+    verificationCode?: string | null;
+  } | null;
   completedAt: string | null;
   rating: { score: number; comment: string | null } | null;
   version: number;

@@ -1,6 +1,6 @@
 /**
- * Operator dashboard (route /operator/*): live operations (/operator) and completion-rate metrics
- * (/operator/rates). Only an operator sees either; the stream and every read also require the role server-side.
+ * Operator dashboard (route /operator/*): live operations (/operator), completion-rate metrics (/operator/rates)
+ * and staff accounts (/operator/staff). Only an operator sees any of them; the stream and every call also require the role server-side.
  *
  * Stable data-testids (for end-to-end tests):
  *   operator-app, operator-nav, operator-forbidden, operator-not-found
@@ -20,6 +20,9 @@
  *     rates-total-row, operator-total-submitted, operator-rates-empty, operator-rates-asof,
  *     operator-trend, operator-trend-chart, operator-trend-table, trend-row (data-period), operator-trend-empty,
  *     operator-snapshot, operator-snapshot-button, operator-snapshot-result, operator-snapshot-error
+ *   staff (/operator/staff): operator-staff, operator-staff-error, staff-create-form, staff-form-<username|agencyCode|
+ *     name>, staff-create-submit, staff-one-time-password, staff-one-time-password-value, staff-table, staff-row
+ *     (data-username), staff-state, staff-disable, staff-enable, staff-reset
  *   everywhere: operator-loading, operator-error, operator-part-error (one section unreadable this round)
  *   <rate> is one of completion, onTime, endToEnd, onlineSubmission, onlinePayment, satisfaction.
  */
@@ -29,6 +32,7 @@ import { useSession } from '../auth/session';
 import { registerOperatorTexts } from './i18n/register';
 import { OverviewPage } from './overview/OverviewPage';
 import { RatesPage } from './rates/RatesPage';
+import { StaffAccountsPage } from './staff/StaffAccountsPage';
 import './ui/operator.css';
 
 registerOperatorTexts();
@@ -59,10 +63,14 @@ export default function OperatorApp() {
         <NavLink to={`${OPERATOR_BASE}/rates`} className={navClass}>
           {t('nav.rates')}
         </NavLink>
+        <NavLink to={`${OPERATOR_BASE}/staff`} className={navClass}>
+          {t('nav.staff')}
+        </NavLink>
       </nav>
       <Routes>
         <Route index element={<OverviewPage />} />
         <Route path="rates" element={<RatesPage />} />
+        <Route path="staff" element={<StaffAccountsPage />} />
         <Route
           path="*"
           element={

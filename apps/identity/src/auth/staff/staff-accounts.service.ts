@@ -1,189 +1,529 @@
 import {
+  BadRequestException,
   ConflictException,
+  ForbiddenException,
   HttpException,
-  HttpStatus,
   Inject,
   Injectable,
+  NotFoundException,
   UnauthorizedException,
   type OnModuleInit,
 } from '@nestjs/common';
-import { hash, verify } from '@node-rs/argon2';
+import { verify } from '@node-rs/argon2';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { AuthUser } from '@hoso/auth';
-import { audit } from '@hoso/nest-kit';
+import { audit, type AuditEntry } from '@hoso/nest-kit';
 import { CLOCK, type Clock } from '../../clock';
 import type { Config } from '../../config';
 import { CONFIG, ROOT_LOGGER } from '../../core';
 import { claimsFor, SessionService, type TokenPair } from '../../tokens/session.service';
-import { seedStaffAccounts } from './staff-policy';
+import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep, TotpSecretBox } from './second-factor';
+import { SignInThrottle } from './signin-throttle';
+import { oneTimePassword, passwordProblem } from './staff-policy';
+import { hashPassword, seedStaff } from './staff-seed';
 
-export const STAFF_MAX_FAILURES = 5;
-export const STAFF_LOCK_SEC = 15 * 60;
-const INVALID_CREDENTIALS = 'invalid username or password';
+export { hashPassword } from './staff-seed';
+
+/** The one answer for an unknown username, a wrong password and a disabled account. */
+export const INVALID_CREDENTIALS = 'invalid username or password';
+
+type StaffRole = 'officer' | 'operator';
 
 interface StaffRow {
   id: string;
-  role: 'officer' | 'operator';
+  username: string;
+  role: StaffRole;
+  agency_code: string | null;
+  display_name: string;
   password_hash: string;
-  locked_until: Date | null;
+  must_change_password: boolean;
+  disabled_at: Date | null;
+  totp_secret_enc: string | null;
+  totp_pending_enc: string | null;
+  totp_enabled_at: Date | null;
+  created_at: Date;
 }
 
-export interface CreatedStaff {
+/** An account as operators see it (never a hash, never a secret). */
+export interface StaffAccount {
   id: string;
   username: string;
-  role: 'officer';
-  agencyCode: string;
+  role: StaffRole;
+  agencyCode: string | null;
   name: string;
+  disabled: boolean;
+  mustChangePassword: boolean;
+  totpEnabled: boolean;
+  createdAt: string;
 }
 
-/** argon2id with the library's defaults (19 MiB, 2 passes: the OWASP baseline). */
-export const hashPassword = (password: string): Promise<string> => hash(password);
+export interface OwnAccount extends StaffAccount {
+  recoveryCodesLeft: number;
+}
+
+export interface SignInInput {
+  username: string;
+  password: string;
+  totpCode?: string | undefined;
+  recoveryCode?: string | undefined;
+  newPassword?: string | undefined;
+}
+
+const view = (r: StaffRow): StaffAccount => ({
+  id: r.id,
+  username: r.username,
+  role: r.role,
+  agencyCode: r.agency_code,
+  name: r.display_name,
+  disabled: r.disabled_at !== null,
+  mustChangePassword: r.must_change_password,
+  totpEnabled: r.totp_enabled_at !== null,
+  createdAt: r.created_at.toISOString(),
+});
+
+const STAFF_COLUMNS = `id, username, role, agency_code, display_name, password_hash, must_change_password, disabled_at,
+  totp_secret_enc, totp_pending_enc, totp_enabled_at, created_at`;
+
+/** The rows an UPDATE … RETURNING changed (the driver answers `[rows, count]` for an UPDATE). */
+async function updatedRows(m: EntityManager, sql: string, params: unknown[]): Promise<unknown[]> {
+  const [rows] = await m.query<[unknown[], number]>(sql, params);
+  return rows;
+}
+
+/** A sign-in that needs one more step; `next` tells the client which (the message says it to a person). */
+class NextStepRequired extends HttpException {
+  constructor(status: 401 | 403, message: string, next: 'totp' | 'change-password') {
+    super({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message, next }, status);
+  }
+}
 
 /**
- * Officer and operator accounts: password sign-in with lockout, seeding, creation by operators.
+ * Officer and operator accounts: password sign-in with throttling (never a lock anybody could set off), one-time
+ * passwords with a forced change, TOTP with recovery codes, and the operators' account management.
  */
 @Injectable()
 export class StaffAccountsService implements OnModuleInit {
   /** Verified against when the username is unknown, so both failures take as long. */
   private dummyHash: Promise<string> | null = null;
+  private readonly box: TotpSecretBox;
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(SignInThrottle) private readonly throttle: SignInThrottle,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.box = new TotpSecretBox(config.staffTotpKey);
+  }
 
-  /** Seeds the staff of every province centre and ministry, and the operator, when there is no account at all. */
+  /**
+   * Development mode seeds the staff with the shared development password at start-up. Otherwise nothing is seeded
+   * here: one-time passwords must reach the operator's terminal, not a log, so `nx run identity:seed` does it.
+   */
   async onModuleInit(): Promise<void> {
     this.dummyHash = hashPassword('not-a-real-password-only-for-timing');
+    if (this.config.seedStaffPassword !== null) {
+      const { inserted } = await seedStaff(this.ds, { kind: 'shared', password: this.config.seedStaffPassword });
+      if (inserted) this.logger.info({ accounts: inserted }, 'staff accounts seeded with the development password');
+      return;
+    }
     const [{ n } = { n: 0 }] = await this.ds.query<{ n: number }[]>('SELECT count(*)::int AS n FROM staff_accounts');
-    if (n > 0) return;
-    const accounts = seedStaffAccounts();
-    const hashes = await Promise.all(accounts.map(() => hashPassword(this.config.seedStaffPassword)));
-    const inserted = await this.ds.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtext('identity:seed-staff'))`);
-      const rows: unknown[] = await m.query('SELECT 1 FROM staff_accounts LIMIT 1');
-      if (rows.length > 0) return 0;
-      await m.query(
-        `INSERT INTO staff_accounts (id, username, password_hash, role, agency_code, display_name)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-        [
-          accounts.map(() => uuidv7()),
-          accounts.map((a) => a.username),
-          hashes,
-          accounts.map((a) => a.role),
-          accounts.map((a) => a.agencyCode),
-          accounts.map((a) => a.displayName),
-        ],
-      );
-      return accounts.length;
-    });
-    if (inserted) this.logger.info({ accounts: inserted }, 'staff accounts seeded');
+    if (n === 0) {
+      this.logger.warn('no staff account exists: run `nx run identity:seed` to create them with one-time passwords');
+    }
   }
 
-  async signIn(username: string, password: string, correlationId: string): Promise<TokenPair> {
+  async signIn(input: SignInInput, source: string, correlationId: string): Promise<TokenPair> {
+    const { username } = input;
+    await this.throttle.begin(username, source);
+    const row = await this.byUsername(this.ds.manager, username);
+    const actor = row ? { sub: `${row.role}:${row.username}`, role: row.role } : null;
+    const deny = async (reason: string): Promise<never> => {
+      await this.throttle.failed(username, source);
+      this.audit({ action: 'signin.staff', outcome: 'denied', actor, reason, correlationId });
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    };
+    // The password is checked (or a dummy hash, for an unknown name) before anything else, so every refusal takes
+    // as long, and a disabled account answers exactly as an unknown one.
+    const passwordOk = await verify(row?.password_hash ?? (await this.dummy()), input.password).catch(() => false);
+    if (!row) return deny('unknown username');
+    if (!passwordOk) return deny('wrong password');
+    if (row.disabled_at) return deny('account disabled');
+
+    let recoveryCodeHash: string | null = null;
+    let totpStepUsed: number | null = null;
+    if (row.totp_enabled_at && row.totp_secret_enc) {
+      if (!input.totpCode && !input.recoveryCode) {
+        await this.throttle.released(username, source);
+        throw new NextStepRequired(401, 'a code from the authenticator app (or a recovery code) is required', 'totp');
+      }
+      if (input.totpCode) {
+        const secret = this.openSecret(row.id, row.totp_secret_enc);
+        totpStepUsed = secret === null ? null : totpStep(row.username, secret, input.totpCode, this.clock.now());
+        if (totpStepUsed === null) return this.denySecondFactor(row, source, 'wrong TOTP code', correlationId);
+      } else {
+        recoveryCodeHash = hashRecoveryCode(input.recoveryCode ?? '');
+      }
+    }
+    if (row.must_change_password) {
+      if (!input.newPassword) {
+        await this.throttle.released(username, source);
+        throw new NextStepRequired(403, 'the password must be changed before the first sign-in', 'change-password');
+      }
+      try {
+        this.checkNewPassword(input.newPassword, input.password, row.username);
+      } catch (e) {
+        // The password was right: a refused new one is not a failed guess.
+        await this.throttle.released(username, source);
+        throw e;
+      }
+    }
+
     const now = this.clock.now();
-    const [row] = await this.ds.query<StaffRow[]>(
-      'SELECT id, role, password_hash, locked_until FROM staff_accounts WHERE username = $1',
-      [username],
-    );
-    const actor = row ? { sub: `${row.role}:${username}`, role: row.role } : null;
-    if (!row) {
-      await verify(await (this.dummyHash ?? hashPassword('x')), password).catch(() => false);
-      audit(this.logger, {
-        action: 'signin.staff',
-        outcome: 'denied',
-        actor: null,
-        reason: 'unknown username',
+    const subject = { type: 'staff' as const, id: row.id };
+    const outcome = await this.ds.transaction(async (m) => {
+      // Under the row lock: a disable, a reset or another use of the same code racing with this sign-in wins.
+      const current = await this.byId(m, row.id, true);
+      if (!current || current.disabled_at || current.password_hash !== row.password_hash) return 'changed' as const;
+      if (totpStepUsed !== null) {
+        const fresh = await updatedRows(
+          m,
+          `UPDATE staff_accounts SET totp_last_step = $2
+            WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id`,
+          [row.id, totpStepUsed],
+        );
+        if (fresh.length === 0) return 'code-reused' as const;
+      }
+      if (recoveryCodeHash !== null) {
+        const used = await updatedRows(
+          m,
+          `UPDATE staff_recovery_codes SET used_at = $3
+            WHERE staff_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING staff_id`,
+          [row.id, recoveryCodeHash, now],
+        );
+        if (used.length === 0) return 'code-reused' as const;
+      }
+      if (row.must_change_password && input.newPassword) {
+        await m.query(
+          `UPDATE staff_accounts SET password_hash = $2, must_change_password = false, password_changed_at = $3
+            WHERE id = $1`,
+          [row.id, await hashPassword(input.newPassword), now],
+        );
+      }
+      const claims = await claimsFor(m, subject);
+      return claims ? this.sessions.open(m, subject, claims) : ('changed' as const);
+    });
+    if (outcome === 'changed') return deny('account changed during sign-in');
+    if (outcome === 'code-reused') {
+      return this.denySecondFactor(
+        row,
+        source,
+        recoveryCodeHash ? 'unknown or used recovery code' : 'TOTP code already used',
+        correlationId,
+      );
+    }
+    await this.throttle.succeeded(username, source);
+    if (row.must_change_password) {
+      this.audit({
+        action: 'staff.password.change',
+        outcome: 'allowed',
+        actor,
+        reason: 'first sign-in',
         correlationId,
       });
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    if (row.locked_until && row.locked_until.getTime() > now.getTime()) {
-      audit(this.logger, { action: 'signin.staff', outcome: 'denied', actor, reason: 'account locked', correlationId });
-      throw this.locked(row.locked_until, now);
+    if (recoveryCodeHash) {
+      this.audit({ action: 'signin.staff.recovery-code', outcome: 'allowed', actor, correlationId });
     }
-    if (!(await verify(row.password_hash, password).catch(() => false))) {
-      const lockUntil = new Date(now.getTime() + STAFF_LOCK_SEC * 1000);
-      // One statement, so concurrent failures all count; a lock that has run out starts the count afresh.
-      const [rows] = await this.ds.query<[{ failed_attempts: number; locked_until: Date | null }[], number]>(
-        `UPDATE staff_accounts SET
-           failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_attempts + 1 END,
-           locked_until = CASE
-             WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_attempts + 1 END) >= $4
-             THEN $3::timestamptz ELSE NULL END
-         WHERE id = $1 RETURNING failed_attempts, locked_until`,
-        [row.id, now, lockUntil, STAFF_MAX_FAILURES],
-      );
-      const after = rows[0];
-      audit(this.logger, { action: 'signin.staff', outcome: 'denied', actor, reason: 'wrong password', correlationId });
-      if (after?.locked_until) {
-        audit(this.logger, {
-          action: 'signin.staff.lockout',
-          outcome: 'denied',
-          actor,
-          reason: `${after.failed_attempts} consecutive failures: locked for ${STAFF_LOCK_SEC / 60} minutes`,
-          correlationId,
-        });
-        throw this.locked(after.locked_until, now);
-      }
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
-    }
-    const subject = { type: 'staff' as const, id: row.id };
-    const pair = await this.ds.transaction(async (m) => {
-      // Re-checked under a row lock: a lockout by concurrent failures wins over a success racing with it.
-      const [current] = await m.query<{ locked_until: Date | null }[]>(
-        'SELECT locked_until FROM staff_accounts WHERE id = $1 FOR UPDATE',
-        [row.id],
-      );
-      if (current?.locked_until && current.locked_until.getTime() > now.getTime()) return null;
-      await m.query('UPDATE staff_accounts SET failed_attempts = 0, locked_until = NULL WHERE id = $1', [row.id]);
-      const claims = await claimsFor(m, subject);
-      return claims ? this.sessions.open(m, subject, claims) : null;
-    });
-    if (!pair) throw new UnauthorizedException(INVALID_CREDENTIALS);
-    audit(this.logger, { action: 'signin.staff', outcome: 'allowed', actor, correlationId });
-    return pair;
+    this.audit({ action: 'signin.staff', outcome: 'allowed', actor, correlationId });
+    return outcome;
   }
 
+  async list(): Promise<StaffAccount[]> {
+    const rows = await this.ds.query<StaffRow[]>(
+      `SELECT ${STAFF_COLUMNS} FROM staff_accounts ORDER BY role DESC, username`,
+    );
+    return rows.map(view);
+  }
+
+  /** A new officer with a one-time password, returned in this answer only (it is stored as an argon2id hash). */
   async create(
-    input: { username: string; password: string; agencyCode: string; name: string },
+    input: { username: string; agencyCode: string; name: string },
     by: AuthUser,
     correlationId: string,
-  ): Promise<CreatedStaff> {
-    const id = uuidv7();
-    const passwordHash = await hashPassword(input.password);
+  ): Promise<StaffAccount & { oneTimePassword: string }> {
+    const password = oneTimePassword(input.username);
     // ON CONFLICT rather than catching the unique violation: a taken name is an expected answer, not a database error.
-    const inserted = await this.ds.query<{ id: string }[]>(
-      `INSERT INTO staff_accounts (id, username, password_hash, role, agency_code, display_name)
-       VALUES ($1, $2, $3, 'officer', $4, $5) ON CONFLICT (username) DO NOTHING RETURNING id`,
-      [id, input.username, passwordHash, input.agencyCode, input.name],
+    const inserted = await this.ds.query<StaffRow[]>(
+      `INSERT INTO staff_accounts (id, username, password_hash, role, agency_code, display_name, must_change_password)
+       VALUES ($1, $2, $3, 'officer', $4, $5, true) ON CONFLICT (username) DO NOTHING RETURNING ${STAFF_COLUMNS}`,
+      [uuidv7(), input.username, await hashPassword(password), input.agencyCode, input.name],
     );
-    if (inserted.length === 0) throw new ConflictException(`username ${input.username} is taken`);
-    audit(this.logger, {
+    const row = inserted[0];
+    if (!row) throw new ConflictException(`username ${input.username} is taken`);
+    this.audit({
       action: 'staff.create',
       outcome: 'allowed',
       actor: { sub: by.sub, role: by.role },
       resource: `staff:${input.username}@${input.agencyCode}`,
       correlationId,
     });
-    return { id, username: input.username, role: 'officer', agencyCode: input.agencyCode, name: input.name };
+    return { ...view(row), oneTimePassword: password };
   }
 
-  private locked(until: Date, now: Date): HttpException {
-    const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
-    return new HttpException(
-      {
-        statusCode: 423,
-        error: 'Locked',
-        message: `account locked after ${STAFF_MAX_FAILURES} failed sign-ins: try again in ${minutes} minute(s)`,
-        lockedUntil: until.toISOString(),
-      },
-      HttpStatus.LOCKED,
+  /** Disables (its sessions end at their next refresh: every refresh token is revoked) or re-enables an account. */
+  async setDisabled(id: string, disabled: boolean, by: AuthUser, correlationId: string): Promise<StaffAccount> {
+    const row = await this.ds.transaction(async (m) => {
+      const target = await this.targetOf(m, id, by);
+      await m.query('UPDATE staff_accounts SET disabled_at = $2 WHERE id = $1', [
+        id,
+        disabled ? (target.disabled_at ?? this.clock.now()) : null,
+      ]);
+      if (disabled) await this.revokeSessions(m, id);
+      return (await this.byId(m, id, false)) as StaffRow;
+    });
+    this.audit({
+      action: disabled ? 'staff.disable' : 'staff.enable',
+      outcome: 'allowed',
+      actor: { sub: by.sub, role: by.role },
+      resource: `staff:${row.username}`,
+      correlationId,
+    });
+    return view(row);
+  }
+
+  /**
+   * A forgotten password or a lost phone: a new one-time password (to be changed at the next sign-in), TOTP and
+   * recovery codes removed (the owner enrols again), every session ended, the username's throttling forgotten.
+   */
+  async reset(id: string, by: AuthUser, correlationId: string): Promise<StaffAccount & { oneTimePassword: string }> {
+    const { row, password } = await this.ds.transaction(async (m) => {
+      const target = await this.targetOf(m, id, by);
+      const password = oneTimePassword(target.username);
+      await m.query(
+        `UPDATE staff_accounts SET password_hash = $2, must_change_password = true, password_changed_at = $3,
+           totp_secret_enc = NULL, totp_pending_enc = NULL, totp_enabled_at = NULL, totp_last_step = NULL
+         WHERE id = $1`,
+        [id, await hashPassword(password), this.clock.now()],
+      );
+      await m.query('DELETE FROM staff_recovery_codes WHERE staff_id = $1', [id]);
+      await this.revokeSessions(m, id);
+      return { row: (await this.byId(m, id, false)) as StaffRow, password };
+    });
+    await this.throttle.forget(row.username);
+    this.audit({
+      action: 'staff.reset',
+      outcome: 'allowed',
+      actor: { sub: by.sub, role: by.role },
+      resource: `staff:${row.username}`,
+      correlationId,
+    });
+    return { ...view(row), oneTimePassword: password };
+  }
+
+  async me(user: AuthUser): Promise<OwnAccount> {
+    const row = await this.own(this.ds.manager, user, false);
+    const [{ n } = { n: 0 }] = await this.ds.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM staff_recovery_codes WHERE staff_id = $1 AND used_at IS NULL',
+      [row.id],
     );
+    return { ...view(row), recoveryCodesLeft: n };
+  }
+
+  /** Changes one's own password, the current one proving it is the owner (throttled like a sign-in). */
+  async changeOwnPassword(
+    user: AuthUser,
+    currentPassword: string,
+    newPassword: string,
+    source: string,
+    correlationId: string,
+  ): Promise<void> {
+    const row = await this.reauthenticate(user, currentPassword, source, 'staff.password.change', correlationId);
+    this.checkNewPassword(newPassword, currentPassword, row.username);
+    await this.ds.query(
+      'UPDATE staff_accounts SET password_hash = $2, must_change_password = false, password_changed_at = $3 WHERE id = $1',
+      [row.id, await hashPassword(newPassword), this.clock.now()],
+    );
+    this.audit({ action: 'staff.password.change', outcome: 'allowed', actor: this.actorOf(user), correlationId });
+  }
+
+  /**
+   * Starts TOTP enrolment: a new secret, kept (encrypted) as pending until a code from it is confirmed. The secret is
+   * returned here once; afterwards it is never returned or logged.
+   */
+  async startTotp(
+    user: AuthUser,
+    password: string,
+    source: string,
+    correlationId: string,
+  ): Promise<{ otpauthUri: string; secret: string }> {
+    const row = await this.reauthenticate(user, password, source, 'staff.totp.enrol', correlationId);
+    if (row.totp_enabled_at) {
+      throw new ConflictException('TOTP is already on for this account; an operator reset removes it');
+    }
+    const { secret, uri } = newTotpSecret(row.username);
+    await this.ds.query('UPDATE staff_accounts SET totp_pending_enc = $2 WHERE id = $1', [
+      row.id,
+      this.box.seal(row.id, secret),
+    ]);
+    this.audit({
+      action: 'staff.totp.enrol',
+      outcome: 'allowed',
+      actor: this.actorOf(user),
+      reason: 'started',
+      correlationId,
+    });
+    return { otpauthUri: uri, secret };
+  }
+
+  /** Turns TOTP on with a first code from the app; the recovery codes are returned once and stored hashed. */
+  async confirmTotp(user: AuthUser, code: string, correlationId: string): Promise<{ recoveryCodes: string[] }> {
+    const now = this.clock.now();
+    const codes = newRecoveryCodes();
+    const result = await this.ds.transaction(async (m) => {
+      const row = await this.own(m, user, true);
+      if (row.totp_enabled_at) return 'enabled' as const;
+      if (!row.totp_pending_enc) return 'not-started' as const;
+      const secret = this.openSecret(row.id, row.totp_pending_enc);
+      const step = secret === null ? null : totpStep(row.username, secret, code, now);
+      if (step === null) return 'wrong' as const;
+      await m.query(
+        `UPDATE staff_accounts SET totp_secret_enc = totp_pending_enc, totp_pending_enc = NULL, totp_enabled_at = $2,
+           totp_last_step = $3 WHERE id = $1`,
+        [row.id, now, step],
+      );
+      await m.query('DELETE FROM staff_recovery_codes WHERE staff_id = $1', [row.id]);
+      await m.query(
+        `INSERT INTO staff_recovery_codes (staff_id, code_hash, created_at) SELECT $1, h, $3 FROM unnest($2::text[]) h`,
+        [row.id, codes.map(hashRecoveryCode), now],
+      );
+      return 'ok' as const;
+    });
+    const actor = this.actorOf(user);
+    if (result !== 'ok') {
+      this.audit({ action: 'staff.totp.enrol', outcome: 'denied', actor, reason: result, correlationId });
+      if (result === 'enabled') throw new ConflictException('TOTP is already on for this account');
+      if (result === 'not-started') throw new ConflictException('no TOTP enrolment is in progress: start one first');
+      throw new BadRequestException('wrong code: check the time on the phone and enter the current code');
+    }
+    this.audit({ action: 'staff.totp.enrol', outcome: 'allowed', actor, reason: 'confirmed', correlationId });
+    return { recoveryCodes: codes };
+  }
+
+  private async reauthenticate(
+    user: AuthUser,
+    password: string,
+    source: string,
+    action: string,
+    correlationId: string,
+  ): Promise<StaffRow> {
+    const row = await this.own(this.ds.manager, user, false);
+    await this.throttle.begin(row.username, source);
+    if (!(await verify(row.password_hash, password).catch(() => false))) {
+      await this.throttle.failed(row.username, source);
+      this.audit({ action, outcome: 'denied', actor: this.actorOf(user), reason: 'wrong password', correlationId });
+      throw new ForbiddenException('the current password is wrong');
+    }
+    await this.throttle.succeeded(row.username, source);
+    return row;
+  }
+
+  private checkNewPassword(newPassword: string, oldPassword: string, username: string): void {
+    const problem =
+      newPassword === oldPassword
+        ? 'the new password must differ from the current one'
+        : passwordProblem(newPassword, username);
+    if (problem) {
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: `newPassword: ${problem}`,
+        issues: [{ path: ['newPassword'], message: problem }],
+      });
+    }
+  }
+
+  private async denySecondFactor(row: StaffRow, source: string, reason: string, correlationId: string): Promise<never> {
+    await this.throttle.failed(row.username, source);
+    this.audit({
+      action: 'signin.staff',
+      outcome: 'denied',
+      actor: { sub: `${row.role}:${row.username}`, role: row.role },
+      reason,
+      correlationId,
+    });
+    throw new NextStepRequired(401, 'wrong or already used code', 'totp');
+  }
+
+  /** The account an operator acts on: it must exist and must not be the operator's own (no locking oneself out). */
+  private async targetOf(m: EntityManager, id: string, by: AuthUser): Promise<StaffRow> {
+    const target = await this.byId(m, id, true);
+    if (!target) throw new NotFoundException(`no staff account ${id}`);
+    if (`${target.role}:${target.username}` === by.sub) {
+      throw new ForbiddenException('operators cannot disable or reset their own account');
+    }
+    return target;
+  }
+
+  private async own(m: EntityManager, user: AuthUser, lock: boolean): Promise<StaffRow> {
+    const username = user.sub.slice(user.sub.indexOf(':') + 1);
+    const row = await this.byUsername(m, username, lock);
+    // A token outlives a disable by up to its lifetime: such a token changes nothing here.
+    if (!row || row.role !== user.role || row.disabled_at)
+      throw new UnauthorizedException('this account is not active');
+    return row;
+  }
+
+  private async byUsername(m: EntityManager, username: string, lock = false): Promise<StaffRow | undefined> {
+    const rows = await m.query<StaffRow[]>(
+      `SELECT ${STAFF_COLUMNS} FROM staff_accounts WHERE username = $1${lock ? ' FOR UPDATE' : ''}`,
+      [username],
+    );
+    return rows[0];
+  }
+
+  private async byId(m: EntityManager, id: string, lock: boolean): Promise<StaffRow | undefined> {
+    const rows = await m.query<StaffRow[]>(
+      `SELECT ${STAFF_COLUMNS} FROM staff_accounts WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  private async revokeSessions(m: EntityManager, staffId: string): Promise<void> {
+    await m.query(
+      `UPDATE refresh_tokens SET revoked_at = $2 WHERE subject_type = 'staff' AND subject_id = $1 AND revoked_at IS NULL`,
+      [staffId, this.clock.now()],
+    );
+  }
+
+  /**
+   * The TOTP secret, or null when it no longer opens (STAFF_TOTP_KEY was changed): the code is then refused like a
+   * wrong one, the log says why (never the secret), and recovery codes or an operator reset get the owner back in.
+   */
+  private openSecret(staffId: string, sealed: string): string | null {
+    try {
+      return this.box.open(staffId, sealed);
+    } catch {
+      this.logger.error({ staffId }, 'a staff TOTP secret cannot be decrypted: was STAFF_TOTP_KEY changed?');
+      return null;
+    }
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= hashPassword('not-a-real-password-only-for-timing');
+    return this.dummyHash;
+  }
+
+  private actorOf(user: AuthUser): AuditEntry['actor'] {
+    return { sub: user.sub, role: user.role };
+  }
+
+  private audit(entry: AuditEntry): void {
+    audit(this.logger, entry);
   }
 }

@@ -1,4 +1,11 @@
-import { agencyCodeProblem, passwordProblem, seedStaffAccounts, USERNAME_PATTERN } from './staff-policy';
+import {
+  agencyCodeProblem,
+  isBreachedPassword,
+  oneTimePassword,
+  passwordProblem,
+  seedStaffAccounts,
+  USERNAME_PATTERN,
+} from './staff-policy';
 
 describe('staff policy', () => {
   it('accepts province centres, communes and ministries, and nothing else', () => {
@@ -13,6 +20,36 @@ describe('staff policy', () => {
     expect(passwordProblem('Xofficer.c12345!', 'officer.c12345')).toMatch(/username/);
     expect(passwordProblem('Password1234', 'officer.x')).toMatch(/common/);
     expect(passwordProblem('Cán-bộ-xã-2026', 'officer.c00004')).toBeNull();
+    // Breached passwords, decorated to pass the other rules, are still breached.
+    expect(passwordProblem('Qwerty123456!', 'officer.x')).toMatch(/breached/);
+    expect(passwordProblem('!!Sunshine2026', 'officer.x')).toMatch(/breached/);
+    expect(passwordProblem('Iloveyou-2026', 'officer.x')).toMatch(/breached/);
+  });
+
+  it('recognises breached passwords from the bundled list, however they are dressed up', () => {
+    for (const p of [
+      'password',
+      'PASSWORD',
+      'Password2026!',
+      '1qaz2wsx3edc',
+      'dragon',
+      'I.love.you',
+      'hoso-dev-password',
+    ]) {
+      expect(isBreachedPassword(p)).toBe(true);
+    }
+    for (const p of ['Cán-bộ-xã-2026', 'tram-kiem-soat-7-Huong-Son', 'V9#kq2!Lm7x@']) {
+      expect(isBreachedPassword(p)).toBe(false);
+    }
+  });
+
+  it('makes one-time passwords that pass the policy, all different', () => {
+    const made = Array.from({ length: 200 }, () => oneTimePassword('officer.p01'));
+    expect(new Set(made).size).toBe(200);
+    for (const p of made) {
+      expect(p).toMatch(/^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}$/);
+      expect(passwordProblem(p, 'officer.p01')).toBeNull();
+    }
   });
 
   it('validates usernames', () => {

@@ -1,5 +1,6 @@
 import { useState, type SubmitEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { useAction, useApi } from '../../api/hooks';
 import type { CaseView, Checkout, Dossier, DossierPayments, PaymentIntent } from '../../api/types';
@@ -277,7 +278,14 @@ export function ResultPanel({ caseView, onRated }: { caseView: CaseView; onRated
             testId="download-result"
             className="button button--primary"
           />
-          {caseView.resultDocument.verificationHash ? (
+          {caseView.resultDocument.verificationCode ? (
+            <p className="small" data-testid="result-verification">
+              {t('result.verification')}:{' '}
+              <Link to={`/verify/${caseView.resultDocument.verificationCode}`}>
+                <code>{caseView.resultDocument.verificationCode}</code>
+              </Link>
+            </p>
+          ) : caseView.resultDocument.verificationHash ? (
             <p className="small">
               {t('result.verification')}: <code>{caseView.resultDocument.verificationHash}</code>
             </p>

@@ -1,86 +1,228 @@
 import { useState, type SubmitEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
+import { ApiError } from '../../api/client';
+import { nextStepOf, staffApi, type StaffSignInBody } from '../../api/staff';
+import { userFromToken } from '../../auth/claims';
 import { safeNext } from '../../auth/next';
 import { useSession } from '../../auth/session';
 import { ErrorMessage } from '../../components/AsyncState';
 import { usePageTitle } from '../../components/PageTitle';
 
-/** Officers and operators: username and password. */
+type Step = 'credentials' | 'totp' | 'change-password';
+
+/**
+ * Officers and operators: username and password, then, when identity asks for it, a code from the authenticator app
+ * (or a recovery code), or a new password in place of a one-time one. The password stays in this page's memory
+ * between the steps, since each step is sent with it.
+ */
 export function StaffSignInPage() {
   const { t } = useTranslation();
   usePageTitle(t('staffSignIn.title'));
-  const { signInStaff } = useSession();
+  const { signIn } = useSession();
   const navigate = useNavigate();
   const [params] = useSearchParams();
+  const [step, setStep] = useState<Step>('credentials');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [missing, setMissing] = useState(false);
+  const [code, setCode] = useState('');
+  const [useRecovery, setUseRecovery] = useState(false);
+  const [newPassword, setNewPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
-  const submit = async (e: SubmitEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    if (!username.trim() || !password) {
-      setMissing(true);
-      return;
-    }
-    setMissing(false);
+  const attempt = async (body: StaffSignInBody) => {
     setBusy(true);
     setError(null);
     try {
-      const user = await signInStaff(username.trim(), password);
-      void navigate(safeNext(params.get('next'), user.role), { replace: true });
+      const pair = await staffApi.signIn(body);
+      const user = userFromToken(pair.accessToken);
+      signIn(pair);
+      void navigate(safeNext(params.get('next'), user?.role ?? 'officer'), { replace: true });
     } catch (err) {
-      setError(err);
+      const next = nextStepOf(err);
+      // The first refusal of a step only asks for it; a refusal within the step is an error to show.
+      if (next && next !== step) setStep(next);
+      else setError(err);
       setBusy(false);
     }
   };
 
+  const submit = (e: SubmitEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const base = { username: username.trim(), password };
+    const refuse = (message: string) => {
+      setProblem(message);
+    };
+    let body: StaffSignInBody;
+    if (step === 'credentials') {
+      if (!base.username || !password) {
+        refuse(t('staffSignIn.missing'));
+        return;
+      }
+      body = base;
+    } else if (step === 'totp') {
+      const value = code.trim();
+      if (!useRecovery && !/^\d{6}$/.test(value)) {
+        refuse(t('staffSignIn.codeFormat'));
+        return;
+      }
+      if (!value) {
+        refuse(t('staffSignIn.missingRecovery'));
+        return;
+      }
+      body = useRecovery ? { ...base, recoveryCode: value } : { ...base, totpCode: value };
+    } else {
+      if (newPassword.length < 12) {
+        refuse(t('staffSignIn.tooShort'));
+        return;
+      }
+      if (newPassword !== repeat) {
+        refuse(t('staffSignIn.mismatch'));
+        return;
+      }
+      body = { ...base, newPassword };
+    }
+    setProblem(null);
+    void attempt(body);
+  };
+
+  // 401 is "invalid username or password" (the same for every cause) or, at the code step, a wrong code.
+  const invalid = error instanceof ApiError && error.status === 401;
+  const throttled = error instanceof ApiError && error.status === 429;
+
   return (
     <section className="page page--narrow" aria-labelledby="staff-title">
       <h1 id="staff-title">{t('staffSignIn.title')}</h1>
-      <p>{t('staffSignIn.intro')}</p>
-      {error ? <ErrorMessage error={error} /> : null}
-      <form className="card form" onSubmit={(e) => void submit(e)} noValidate data-testid="staff-sign-in-form">
-        {missing ? (
+      <p>{t(`staffSignIn.intro${step === 'credentials' ? '' : step === 'totp' ? 'Totp' : 'ChangePassword'}`)}</p>
+      {error ? (
+        invalid ? (
+          <div className="alert alert--error" role="alert" data-testid="error">
+            <p>{step === 'totp' ? t('staffSignIn.wrongCode') : t('staffSignIn.invalid')}</p>
+          </div>
+        ) : throttled ? (
+          <div className="alert alert--error" role="alert" data-testid="error">
+            <p>{t('staffSignIn.throttled', { seconds: retryAfterOf(error) })}</p>
+          </div>
+        ) : (
+          <ErrorMessage error={error} />
+        )
+      ) : null}
+      <form className="card form" onSubmit={submit} noValidate data-testid="staff-sign-in-form" data-step={step}>
+        {problem ? (
           <p className="field-error" role="alert">
-            {t('staffSignIn.missing')}
+            {problem}
           </p>
         ) : null}
-        <div className="field">
-          <label htmlFor="staff-username">{t('staffSignIn.username')}</label>
-          <input
-            id="staff-username"
-            name="username"
-            autoComplete="username"
-            autoCapitalize="none"
-            spellCheck={false}
-            value={username}
-            onChange={(e) => {
-              setUsername(e.target.value);
-            }}
-            data-testid="staff-username"
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="staff-password">{t('staffSignIn.password')}</label>
-          <input
-            id="staff-password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => {
-              setPassword(e.target.value);
-            }}
-            data-testid="staff-password"
-          />
-        </div>
+        {step === 'credentials' ? (
+          <>
+            <div className="field">
+              <label htmlFor="staff-username">{t('staffSignIn.username')}</label>
+              <input
+                id="staff-username"
+                name="username"
+                autoComplete="username"
+                autoCapitalize="none"
+                spellCheck={false}
+                value={username}
+                onChange={(e) => {
+                  setUsername(e.target.value);
+                }}
+                data-testid="staff-username"
+              />
+            </div>
+            <div className="field">
+              <label htmlFor="staff-password">{t('staffSignIn.password')}</label>
+              <input
+                id="staff-password"
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                value={password}
+                onChange={(e) => {
+                  setPassword(e.target.value);
+                }}
+                data-testid="staff-password"
+              />
+            </div>
+          </>
+        ) : null}
+        {step === 'totp' ? (
+          <>
+            <div className="field">
+              <label htmlFor="staff-code">{t(useRecovery ? 'staffSignIn.recoveryCode' : 'staffSignIn.totpCode')}</label>
+              <input
+                id="staff-code"
+                name="code"
+                autoComplete="one-time-code"
+                inputMode={useRecovery ? 'text' : 'numeric'}
+                value={code}
+                onChange={(e) => {
+                  setCode(e.target.value);
+                }}
+                data-testid="staff-code"
+              />
+            </div>
+            <button
+              type="button"
+              className="button button--link"
+              onClick={() => {
+                setUseRecovery(!useRecovery);
+                setCode('');
+                setProblem(null);
+              }}
+              data-testid="staff-code-switch"
+            >
+              {t(useRecovery ? 'staffSignIn.useTotp' : 'staffSignIn.useRecovery')}
+            </button>
+          </>
+        ) : null}
+        {step === 'change-password' ? (
+          <>
+            <p className="hint">{t('staffSignIn.policy')}</p>
+            <div className="field">
+              <label htmlFor="staff-new-password">{t('staffSignIn.newPassword')}</label>
+              <input
+                id="staff-new-password"
+                name="new-password"
+                type="password"
+                autoComplete="new-password"
+                value={newPassword}
+                onChange={(e) => {
+                  setNewPassword(e.target.value);
+                }}
+                data-testid="staff-new-password"
+              />
+            </div>
+            <div className="field">
+              <label htmlFor="staff-repeat-password">{t('staffSignIn.repeatPassword')}</label>
+              <input
+                id="staff-repeat-password"
+                name="repeat-password"
+                type="password"
+                autoComplete="new-password"
+                value={repeat}
+                onChange={(e) => {
+                  setRepeat(e.target.value);
+                }}
+                data-testid="staff-repeat-password"
+              />
+            </div>
+          </>
+        ) : null}
         <button type="submit" className="button button--primary" disabled={busy} data-testid="staff-sign-in-submit">
-          {busy ? t('common.sending') : t('staffSignIn.submit')}
+          {busy
+            ? t('common.sending')
+            : t(step === 'change-password' ? 'staffSignIn.changeAndSignIn' : 'staffSignIn.submit')}
         </button>
       </form>
     </section>
   );
+}
+
+function retryAfterOf(error: ApiError): number {
+  const body = error.body as { retryAfterSec?: unknown } | null;
+  return typeof body?.retryAfterSec === 'number' ? body.retryAfterSec : 60;
 }
