@@ -591,6 +591,74 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     expect((await api('POST', `/cases/${open}/result/revocation`, officerA, { reason: 'không có' })).status).toBe(409);
   });
 
+  it("records officers' moves in the audit trail with the move, refusals apart, and shows operators the trail", async () => {
+    const { caseId } = await openCase();
+    const records = async (resource: string) =>
+      (
+        await db.query<{ action: string; outcome: string; actor_sub: string; reason: string | null; tx: string }>(
+          `SELECT action, outcome, actor_sub, entry::jsonb ->> 'reason' AS reason, xmin::text AS tx FROM audit_trail
+            WHERE entry::jsonb ->> 'resource' = $1 ORDER BY seq`,
+          [resource],
+        )
+      ).rows;
+    const moveTx = async (to: string) =>
+      (
+        await db.query<{ tx: string }>(
+          `SELECT xmin::text AS tx FROM case_history WHERE case_id = $1 AND kind = 'MOVE' AND to_status = $2`,
+          [caseId, to],
+        )
+      ).rows[0]?.tx;
+
+    // Another agency's officer is refused with a 404; the refusal is recorded all the same.
+    expect((await api('POST', `/cases/${caseId}/claim`, officerOther)).status).toBe(404);
+    expect(await records(caseId)).toEqual([
+      {
+        action: 'case.claim',
+        outcome: 'denied',
+        actor_sub: 'officer:P79',
+        reason: 'not yours',
+        tx: expect.any(String) as unknown,
+      },
+    ]);
+
+    expect((await api('POST', `/cases/${caseId}/claim`, officerA)).status).toBe(200);
+    // A refused move (409) leaves no record.
+    expect((await api('POST', `/cases/${caseId}/complete`, officerA)).status).toBe(409);
+    expect(
+      (await api('POST', `/cases/${caseId}/decision`, officerA, { outcome: 'REJECTED', reason: 'thiếu giấy tờ' }))
+        .status,
+    ).toBe(200);
+    const moves = await records(`case:${caseId}`);
+    expect(moves.map((r) => [r.action, r.outcome, r.actor_sub])).toEqual([
+      ['case.claim', 'allowed', 'officer:a1'],
+      ['case.decide', 'allowed', 'officer:a1'],
+    ]);
+    // Each record was written by the transaction of its move (the same transaction id as the move's history row).
+    expect(moves[0]!.tx).toBe(await moveTx('IN_PROCESS'));
+    expect(moves[1]!.tx).toBe(await moveTx('REJECTED'));
+    const [decision] = (
+      await db.query<{ details: unknown }>(
+        `SELECT entry::jsonb -> 'details' AS details FROM audit_trail WHERE action = 'case.decide' AND entry::jsonb ->> 'resource' = $1`,
+        [`case:${caseId}`],
+      )
+    ).rows;
+    expect(decision?.details).toMatchObject({ outcome: 'REJECTED', reason: 'thiếu giấy tờ', status: 'REJECTED' });
+
+    // The operators' view: officers are refused, the trail verifies, the newest entry first.
+    expect((await api('GET', '/audit-trail', officerA)).status).toBe(403);
+    expect((await api('GET', '/audit-trail')).status).toBe(401);
+    const view = await api('GET', '/audit-trail?limit=1', await env.issuer.operator());
+    expect(view.status).toBe(200);
+    expect(view.body['verification']).toMatchObject({ ok: true });
+    expect(view.body['entries']).toEqual([
+      expect.objectContaining({
+        action: 'case.decide',
+        resource: `case:${caseId}`,
+        actor: { sub: 'officer:a1', role: 'officer' },
+      }),
+    ]);
+  });
+
   it('transfer keeps the due date at the new agency; withdrawal before a decision ends the case', async () => {
     const { caseId, s } = await openCase();
     const moved = await api('POST', `/cases/${caseId}/transfer`, officerA, {

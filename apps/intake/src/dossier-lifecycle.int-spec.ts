@@ -254,6 +254,27 @@ describe('dossier lifecycle: status projection, withdrawal, merged units', () =>
     await t.http().post('/admin-units/communes/00070/merge').set(bearer(operator)).send({ into: '00070' }).expect(409);
     await t.http().post('/admin-units/communes/00070/merge').set(bearer(operator)).send({ into: '00082' }).expect(409);
     await t.http().post('/admin-units/communes/00070/merge').set(bearer(operator)).send({ into: '99999' }).expect(404);
+    // One audit record, by the merge's own transaction (the same transaction id as the merged commune's row); the
+    // refused merges left none.
+    const merges = await t.query<{ resource: string; actor_sub: string; tx: string }>(
+      `SELECT entry::jsonb ->> 'resource' AS resource, actor_sub, xmin::text AS tx FROM audit_trail
+        WHERE action = 'commune.merge' ORDER BY seq`,
+    );
+    const [commune] = await t.query<{ tx: string }>(`SELECT xmin::text AS tx FROM communes WHERE code = '00082'`);
+    expect(merges).toEqual([{ resource: 'commune:00082->00070', actor_sub: 'operator:1', tx: commune!.tx }]);
+    // The operators' view of the trail; an officer is refused.
+    await t
+      .http()
+      .get('/audit-trail')
+      .set(bearer(await t.env.issuer.officer('C00070')))
+      .expect(403);
+    const view = await t.http().get('/audit-trail').set(bearer(operator)).expect(200);
+    expect(view.body).toMatchObject({
+      verification: { ok: true },
+      entries: expect.arrayContaining([
+        expect.objectContaining({ action: 'commune.merge', resource: 'commune:00082->00070' }),
+      ]) as unknown,
+    });
 
     const communes = (await t.http().get('/provinces/01/communes').expect(200)).body as { code: string }[];
     expect(communes.map((c) => c.code)).not.toContain('00082');

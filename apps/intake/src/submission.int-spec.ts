@@ -485,6 +485,12 @@ describe('intake service: submission and reads', () => {
         actor: { sub: `citizen:${OTHER_CITIZEN}`, role: 'citizen' },
         resource: `dossier:${id}`,
       });
+      // …and an audit record, although the read's transaction rolled back with the 404.
+      const records = await t.query(
+        `SELECT outcome, actor_sub FROM audit_trail WHERE action = 'dossier.read' AND entry::jsonb ->> 'correlationId' = $1`,
+        ['snoop-1'],
+      );
+      expect(records).toEqual([{ outcome: 'denied', actor_sub: `citizen:${OTHER_CITIZEN}` }]);
       // Same answer as a dossier that does not exist.
       expect((await t.http().get(`/dossiers/${randomUUID()}`).set(bearer(other))).status).toBe(404);
       expect((await t.http().get('/dossiers/not-a-uuid').set(bearer(other))).status).toBe(404);

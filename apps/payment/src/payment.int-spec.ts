@@ -370,6 +370,25 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
         cash_recorded_by: 'officer-h33-01',
         cash_agency_code: AGENCY,
       });
+      // One audit record for the two requests, written by the transaction that completed the payment.
+      const trail = await db.query<{ outcome: string; actor_sub: string; reason: string; tx: string }>(
+        `SELECT outcome, actor_sub, entry::jsonb ->> 'reason' AS reason, xmin::text AS tx FROM audit_trail
+          WHERE action = 'payment.cash' AND entry::jsonb ->> 'resource' = $1`,
+        [paymentId],
+      );
+      const [intentTx] = (
+        await db.query<{ tx: string }>('SELECT xmin::text AS tx FROM payment_intents WHERE payment_id = $1', [
+          paymentId,
+        ])
+      ).rows;
+      expect(trail.rows).toEqual([
+        {
+          outcome: 'allowed',
+          actor_sub: 'officer-h33-01',
+          reason: 'receipt BL/2025-000123, 8000 VND',
+          tx: intentTx!.tx,
+        },
+      ]);
       // The citizen's view of the dossier's payment shows it paid in cash.
       const list = await api('GET', `/payments?dossierId=${dossierId}`, citizen);
       expect(list.body).toMatchObject({ state: 'PAID' });
@@ -407,6 +426,16 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
       expect((await cash(await h.env.issuer.operator(), ok)).status).toBe(403);
       expect((await cash(undefined, ok)).status).toBe(401);
       expect((await cash(await h.env.issuer.officer('H79.01'), ok)).status).toBe(404);
+      // The refusal is in the audit trail (its own transaction: the request failed).
+      expect(
+        (
+          await db.query(
+            `SELECT 1 FROM audit_trail WHERE action = 'payment.cash' AND outcome = 'denied' AND actor_sub = 'officer:H79.01'
+              AND entry::jsonb ->> 'resource' = $1`,
+            [paymentId],
+          )
+        ).rowCount,
+      ).toBe(1);
       expect(
         h.logLines.some(
           (l) =>
@@ -580,6 +609,15 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
       h.logLines.some((l) => l['audit'] === true && l['resource'] === paymentId && l['outcome'] === 'denied'),
     ).toBe(true);
     expect((await api('GET', `/payments/${paymentId}`, await h.env.issuer.officer('H33.01'))).status).toBe(200);
+    // The operators' view of the trail: officers and citizens are refused; the chain verifies.
+    expect((await api('GET', '/audit-trail', citizen)).status).toBe(403);
+    expect((await api('GET', '/audit-trail')).status).toBe(401);
+    const view = await api('GET', '/audit-trail?limit=500', await h.env.issuer.operator());
+    expect(view.status).toBe(200);
+    expect(view.body['verification']).toMatchObject({ ok: true });
+    expect(view.body['entries']).toContainEqual(
+      expect.objectContaining({ action: 'payment.read', outcome: 'denied', resource: paymentId }),
+    );
     expect((await api('GET', `/payments/${paymentId}`)).status).toBe(401);
     expect((await api('POST', `/payments/${paymentId}/checkout`)).status).toBe(401);
     expect((await api('GET', `/payments?dossierId=${dossierId}&extra=1`, citizen)).status).toBe(400);

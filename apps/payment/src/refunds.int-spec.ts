@@ -81,6 +81,21 @@ describe('refunds: decided in the consumer transaction, carried out after its co
       expect(gw).toMatchObject({ requests: 1, idempotency_key: `refund-${paymentId}` });
       expect(await localRefund(paymentId)).toMatchObject({ status: 'REFUNDED', gateway_refund_id: gw.refund_id });
       expect(await refundEvents(dossierId)).toEqual({ kafka: 1, outbox: 1 });
+      // The decision's audit record rolled back with the two failed commits: one record of it, one of the refund,
+      // the latter written by the transaction that recorded the refund as done.
+      const trail = await db.query<{ action: string; outcome: string; actor_sub: string; tx: string }>(
+        `SELECT action, outcome, actor_sub, xmin::text AS tx FROM audit_trail
+          WHERE entry::jsonb ->> 'resource' = $1 ORDER BY seq`,
+        [paymentId],
+      );
+      expect(trail.rows.map((r) => [r.action, r.outcome, r.actor_sub])).toEqual([
+        ['payment.refund.decide', 'allowed', 'system:payment'],
+        ['payment.refund', 'allowed', 'system:payment'],
+      ]);
+      const done = await one<{ tx: string }>(db, 'SELECT xmin::text AS tx FROM payment_refunds WHERE payment_id = $1', [
+        paymentId,
+      ]);
+      expect(trail.rows[1]!.tx).toBe(done.tx);
     } finally {
       await db.query(`DROP TRIGGER fail_${tag} ON payment_refunds`);
       await db.query(`DROP FUNCTION fail_${tag}()`);

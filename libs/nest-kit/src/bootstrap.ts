@@ -1,5 +1,5 @@
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { MessagingService } from '@hoso/messaging';
@@ -49,7 +49,7 @@ export async function createServiceApp(
   answerClientErrors(app.getHttpServer());
   // The controllers' @EventPattern handlers register with the messaging transport now; its consumer starts when
   // the application bootstraps (app.init / app.listen), after the database and the producer are ready.
-  const messaging = optional(() => app.get(MessagingService, { strict: false }));
+  const messaging = has(app, MessagingService) ? app.get(MessagingService, { strict: false }) : null;
   if (messaging) app.connectMicroservice({ strategy: messaging.transport }, { inheritAppConfig: false });
   app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(
@@ -60,13 +60,12 @@ export async function createServiceApp(
   return app;
 }
 
-/** A provider the application may not have (the payment-gateway simulator has no messaging). */
-function optional<T>(get: () => T): T | null {
-  try {
-    return get();
-  } catch {
-    return null;
-  }
+/**
+ * Whether any module of the application provides `token` (the payment-gateway simulator has no messaging). Looked up
+ * in the module container: a failed `app.get` is logged by Nest as an exception before it throws.
+ */
+function has(app: INestApplication, token: Type): boolean {
+  return [...app.get(ModulesContainer).values()].some((m) => m.providers.has(token));
 }
 
 /** main.ts of every service: build, listen, and exit non-zero (loudly) if start-up fails. */

@@ -15,3 +15,4 @@ export * from './drain';
 export * from './platform';
 export * from './timers';
 export * from './audit-trail';
+export * from './audit-trail.module';

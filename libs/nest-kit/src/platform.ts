@@ -5,6 +5,7 @@ import { DataSource, type MixedList } from 'typeorm';
 import { AuthModule, type VerifierOptions } from '@hoso/auth';
 import { MESSAGING_MIGRATIONS, MessagingModule, MessagingService } from '@hoso/messaging';
 import { AuditTrailTables1764900000000 } from './audit-trail';
+import { AuditTrailModule } from './audit-trail.module';
 import { DatabaseModule } from './database';
 import { HealthModule } from './health';
 import { loggingModule } from './logging';
@@ -62,7 +63,8 @@ export interface PlatformOptions {
 
 /**
  * Everything a hoso service has before its first feature: JSON logs, metrics, the auth guard, its own
- * migrated database, Kafka (outbox relay + idempotent consumer), Redis, and readiness over all three.
+ * migrated database, Kafka (outbox relay + idempotent consumer), Redis, readiness over all three, and the
+ * operators' view of its audit trail.
  * One place, so every service is wired the same way.
  */
 export function platformModules(o: PlatformOptions): DynamicModule[] {
@@ -108,5 +110,7 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
         redis: () => redis.ping(),
       }),
     }),
+    // GET /audit-trail for operators: every service's trail (PLATFORM_MIGRATIONS) is readable the same way.
+    { module: AuditTrailModule },
   ];
 }

@@ -122,21 +122,27 @@ export class Officers {
     return ready;
   }
 
-  /** Creates the account; a 409 means an earlier run did, and the sign-in that follows tells if the password fits. */
+  /**
+   * Creates the account as an operator does (identity answers a one-time password, once), then signs in with it
+   * and sets the bots' own password, as a new officer does at the first sign-in. A 409 means an earlier run did
+   * both, and the sign-in that follows tells if the password fits.
+   */
   private async ensureCommuneOfficer(agencyCode: string): Promise<void> {
     const username = officerUsername(agencyCode);
     const operator = await this.ctx.sessions.staffToken('operator', this.ctx.staffPassword);
     const res = await this.ctx.http.request('POST', joinUrl(this.ctx.endpoints.identity, '/staff'), {
       token: operator,
-      json: {
-        username,
-        password: this.ctx.communeOfficerPassword,
-        agencyCode,
-        name: `Cán bộ một cửa ${agencyCode}`,
-      },
+      json: { username, agencyCode, name: `Cán bộ một cửa ${agencyCode}` },
     });
-    if (res.status !== 201 && res.status !== 200 && res.status !== 409) {
-      throw new HttpError('POST', '/staff', res.status, res.text);
+    if (res.status === 409) return;
+    if (res.status !== 201 && res.status !== 200) throw new HttpError('POST', '/staff', res.status, res.text);
+    const oneTimePassword = (JSON.parse(res.text) as { oneTimePassword?: unknown }).oneTimePassword;
+    if (typeof oneTimePassword !== 'string') throw new HttpError('POST', '/staff', res.status, 'no one-time password');
+    const first = await this.ctx.http.request('POST', joinUrl(this.ctx.endpoints.identity, '/auth/staff/tokens'), {
+      json: { username, password: oneTimePassword, newPassword: this.ctx.communeOfficerPassword },
+    });
+    if (first.status !== 200 && first.status !== 201) {
+      throw new HttpError('POST', '/auth/staff/tokens', first.status, first.text);
     }
   }
 

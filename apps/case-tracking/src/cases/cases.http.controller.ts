@@ -1,15 +1,17 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
-import { ApiZodBody, CorrelationId, zodBody } from '@hoso/nest-kit';
+import { ApiZodBody, CorrelationId, recordAudit, zodBody } from '@hoso/nest-kit';
 import { CaseQueues } from '../jobs/case-queues';
 import { CommittedEffects } from '../jobs/committed-effects';
 import { decideNotification } from '../notifications/case-notifications';
 import { CaseAccess } from './case-access';
 import { CaseMoves } from './case-moves';
-import { caseView } from './case.store';
+import { ROOT_LOGGER } from '../tokens';
+import { caseView, type CaseRow } from './case.store';
 
 const SupplementRequest = z.strictObject({ message: z.string().trim().min(1).max(2000) });
 const Supplement = z.strictObject({
@@ -38,6 +40,7 @@ export class CasesController {
     private readonly access: CaseAccess,
     private readonly queues: CaseQueues,
     private readonly ds: DataSource,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
   @Get(':id')
@@ -51,14 +54,14 @@ export class CasesController {
   async claim(@Param('id') id: string, @CurrentUser() user: AuthUser, @CorrelationId() correlationId: string) {
     return this.effects.transaction(async (m, defer) => {
       const c = await this.access.forAgency(m, id, user, 'case.claim');
-      return caseView(
-        await this.moves.move(
-          m,
-          c,
-          { kind: 'claim', officer: user.sub },
-          { actor: officer(user), reason: null, correlationId, causationId: null, defer },
-        ),
+      const moved = await this.moves.move(
+        m,
+        c,
+        { kind: 'claim', officer: user.sub },
+        { actor: officer(user), reason: null, correlationId, causationId: null, defer },
       );
+      await this.record(m, 'case.claim', user, moved, correlationId);
+      return caseView(moved);
     });
   }
 
@@ -98,6 +101,7 @@ export class CasesController {
         body: body.message,
       });
       defer(() => this.queues.enqueueNotification(key));
+      await this.record(m, 'case.request-supplement', user, moved, correlationId, { message: body.message });
       return moved;
     });
     return caseView(c);
@@ -145,21 +149,24 @@ export class CasesController {
   ) {
     return this.effects.transaction(async (m, defer) => {
       const c = await this.access.forAgency(m, id, user, 'case.decide');
-      return caseView(
-        await this.moves.move(
-          m,
-          c,
-          { kind: 'decide', officer: user.sub, outcome: body.outcome },
-          {
-            actor: officer(user),
-            reason: body.reason,
-            correlationId,
-            causationId: null,
-            set: { outcome: body.outcome },
-            defer,
-          },
-        ),
+      const moved = await this.moves.move(
+        m,
+        c,
+        { kind: 'decide', officer: user.sub, outcome: body.outcome },
+        {
+          actor: officer(user),
+          reason: body.reason,
+          correlationId,
+          causationId: null,
+          set: { outcome: body.outcome },
+          defer,
+        },
       );
+      await this.record(m, 'case.decide', user, moved, correlationId, {
+        outcome: body.outcome,
+        reason: body.reason,
+      });
+      return caseView(moved);
     });
   }
 
@@ -175,20 +182,50 @@ export class CasesController {
   ) {
     return this.effects.transaction(async (m, defer) => {
       const c = await this.access.forAgency(m, id, user, 'case.transfer');
-      return caseView(
-        await this.moves.move(
-          m,
-          c,
-          { kind: 'transfer', officer: user.sub, toAgencyCode: body.toAgencyCode },
-          {
-            actor: officer(user),
-            reason: body.reason,
-            correlationId,
-            causationId: null,
-            defer,
-          },
-        ),
+      const moved = await this.moves.move(
+        m,
+        c,
+        { kind: 'transfer', officer: user.sub, toAgencyCode: body.toAgencyCode },
+        {
+          actor: officer(user),
+          reason: body.reason,
+          correlationId,
+          causationId: null,
+          defer,
+        },
       );
+      await this.record(m, 'case.transfer', user, moved, correlationId, {
+        fromAgencyCode: c.agency_code,
+        toAgencyCode: body.toAgencyCode,
+        reason: body.reason,
+      });
+      return caseView(moved);
     });
+  }
+
+  /**
+   * An officer's move, recorded in the audit trail in the move's transaction (its last statement, so the trail's
+   * head lock is held only until the commit): a move that loses its race or rolls back leaves no record.
+   */
+  private record(
+    m: EntityManager,
+    action: string,
+    user: AuthUser,
+    moved: CaseRow,
+    correlationId: string,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    return recordAudit(
+      m,
+      this.logger,
+      {
+        action,
+        outcome: 'allowed',
+        actor: { sub: user.sub, role: user.role },
+        resource: `case:${moved.id}`,
+        correlationId,
+      },
+      { dossierId: moved.dossier_id, status: moved.status, ...details },
+    );
   }
 }

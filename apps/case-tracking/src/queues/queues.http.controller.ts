@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { canReadAgency, CurrentUser, Roles, type AuthUser } from '@hoso/auth';
-import { ApiZodQuery, audit, zodQuery } from '@hoso/nest-kit';
+import { ApiZodQuery, recordAuditApart, zodQuery } from '@hoso/nest-kit';
 import { caseView, type CaseRow } from '../cases/case.store';
 import { CASE_STATUSES } from '../cases/domain/case';
 import { ROOT_LOGGER } from '../tokens';
@@ -38,7 +38,8 @@ export class QueuesController {
     @CurrentUser() user: AuthUser,
   ) {
     if (!canReadAgency(user, agencyCode)) {
-      audit(this.logger, {
+      // A refused read writes nothing else: its record is a short transaction of its own.
+      await recordAuditApart(this.ds, this.logger, {
         action: 'queue.read',
         outcome: 'denied',
         actor: { sub: user.sub, role: user.role },

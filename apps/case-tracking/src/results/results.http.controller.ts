@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { MessagingService } from '@hoso/messaging';
 import type { Logger } from 'pino';
-import { ApiZodBody, audit, CorrelationId, zodBody } from '@hoso/nest-kit';
+import { ApiZodBody, CorrelationId, recordAudit, zodBody } from '@hoso/nest-kit';
 import { CaseAccess } from '../cases/case-access';
 import { CaseMoves } from '../cases/case-moves';
 import { caseView } from '../cases/case.store';
@@ -149,6 +149,19 @@ export class ResultsController {
         body: `Kết quả: ${c.outcome}. Mã xác thực: ${code} (kiểm tra tại ${url})`,
       });
       defer(() => this.queues.enqueueNotification(notification));
+      // In the move's transaction, last: a result that loses its race leaves no record of an issue.
+      await recordAudit(
+        m,
+        this.logger,
+        {
+          action: 'case.issue-result',
+          outcome: 'allowed',
+          actor: { sub: user.sub, role: user.role },
+          resource: `case:${c.id}`,
+          correlationId,
+        },
+        { dossierId: c.dossier_id, outcome: c.outcome, verificationCode: code, documentHash: sha256, kid: key.kid },
+      );
       return moved;
     });
     return caseView(updated);
@@ -194,7 +207,7 @@ export class ResultsController {
         [c.id],
       );
       if (!row) throw new ConflictException('this case has no signed result to revoke');
-      if (row.agency_code !== user.agencyCode) this.access.deny(user, c.id, 'case.result.revoke', c);
+      if (row.agency_code !== user.agencyCode) await this.access.deny(user, c.id, 'case.result.revoke', c);
       if (row.revoked_at) throw new ConflictException(`the result ${row.code} was already revoked`);
       const now = this.clock.now();
       await m.query(`UPDATE signed_results SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE code = $1`, [
@@ -203,16 +216,16 @@ export class ResultsController {
         user.sub,
         body.reason,
       ]);
+      // Recorded with the revocation (its log line follows the append): never a record of one that rolled back.
+      await recordAudit(m, this.logger, {
+        action: 'case.result.revoke',
+        outcome: 'allowed',
+        actor: { sub: user.sub, role: user.role },
+        resource: `${c.id}/result/${row.code}`,
+        reason: body.reason,
+        correlationId,
+      });
       return { caseId: c.id, verificationCode: row.code, status: 'revoked' as const, revokedAt: now.toISOString() };
-    });
-    // Logged once committed: an audit line never claims a revocation that rolled back.
-    audit(this.logger, {
-      action: 'case.result.revoke',
-      outcome: 'allowed',
-      actor: { sub: user.sub, role: user.role },
-      resource: `${c.id}/result/${revoked.verificationCode}`,
-      reason: body.reason,
-      correlationId,
     });
     return revoked;
   }
@@ -255,6 +268,18 @@ export class ResultsController {
           resultDocument: c.result_id && c.result_sha256 ? { id: c.result_id, sha256: c.result_sha256 } : null,
         },
         { dossierId: c.dossier_id, correlationId, causationId: null },
+      );
+      await recordAudit(
+        m,
+        this.logger,
+        {
+          action: 'case.complete',
+          outcome: 'allowed',
+          actor: { sub: user.sub, role: user.role },
+          resource: `case:${c.id}`,
+          correlationId,
+        },
+        { dossierId: c.dossier_id, outcome: c.outcome ?? null },
       );
       return caseView(done);
     });

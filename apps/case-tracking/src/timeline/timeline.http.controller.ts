@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { canReadDossier, CurrentUser, Roles, type AuthUser } from '@hoso/auth';
-import { audit } from '@hoso/nest-kit';
+import { recordAuditApart } from '@hoso/nest-kit';
 import { ROOT_LOGGER } from '../tokens';
 
 interface Entry {
@@ -43,13 +43,15 @@ export class TimelineController {
     const owner = d?.applicant_personal_id;
     const agency = d?.case_agency ?? d?.agency_code;
     if (!d || !owner || !agency || !canReadDossier(user, { applicantPersonalId: owner, agencyCode: agency })) {
-      if (d)
-        audit(this.logger, {
+      // A refused read writes nothing else: its record is a short transaction of its own.
+      if (d) {
+        await recordAuditApart(this.ds, this.logger, {
           action: 'timeline.read',
           outcome: 'denied',
           actor: { sub: user.sub, role: user.role },
           resource: dossierId,
         });
+      }
       throw new NotFoundException(`dossier ${dossierId} not found`);
     }
     const entries = await this.ds.query<Entry[]>(

@@ -71,6 +71,13 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('identity', GET, 'staff/me', ['officer', 'operator'], 'read'),
   R('identity', POST, 'staff/me/(password|totp)', ['officer', 'operator'], 'sign-in'),
   R('identity', POST, 'staff/me/totp/confirm', ['officer', 'operator'], 'sign-in'),
+  // Each service's audit trail (its verification and latest entries), for operators; the controller is shared
+  // (libs/nest-kit AuditTrailModule), so it is listed here per service rather than found in the services' code.
+  R('identity', GET, 'audit-trail', ['operator'], 'read'),
+  R('intake', GET, 'audit-trail', ['operator'], 'read'),
+  R('payment', GET, 'audit-trail', ['operator'], 'read'),
+  R('cases', GET, 'audit-trail', ['operator'], 'read'),
+  R('metrics', GET, 'audit-trail', ['operator'], 'read'),
 
   // intake — the catalog and administrative units are public reads.
   R('intake', GET, 'procedures', 'public', 'read'),

@@ -128,6 +128,36 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
     expect(await count('refresh_tokens WHERE subject_id = $1', [pid])).toBe(0);
   });
 
+  it("records a citizen's failed and successful sign-ins in the audit trail, each in the exchange's transaction", async () => {
+    const pid = nextCitizen();
+    expect((await challenge(pid)).status).toBe(202);
+    const otp = (await t.otpFor(pid))!;
+    const wrong = otp.code === '000000' ? '000001' : '000000';
+    // The failed attempt's request fails, yet its record (and its attempt count) commit.
+    await t.http().post('/auth/citizen/tokens').send({ challengeId: otp.challengeId, code: wrong }).expect(401);
+    await t.http().post('/auth/citizen/tokens').send({ challengeId: otp.challengeId, code: otp.code }).expect(200);
+    const records = await t.ds.query<{ outcome: string; actor_sub: string; reason: string | null; tx: string }[]>(
+      `SELECT outcome, actor_sub, entry::jsonb ->> 'reason' AS reason, xmin::text AS tx FROM audit_trail
+        WHERE action = 'signin.citizen' AND entry::jsonb ->> 'resource' = $1 ORDER BY seq`,
+      [`otp-challenge:${otp.challengeId}`],
+    );
+    expect(records.map(({ outcome, reason }) => [outcome, reason])).toEqual([
+      ['denied', 'wrong'],
+      ['allowed', null],
+    ]);
+    // The masked ID, never the whole personal ID.
+    expect(records.map((r) => r.actor_sub)).toEqual([
+      `citizen:${pid.slice(0, 4)}******${pid.slice(-2)}`,
+      `citizen:${pid.slice(0, 4)}******${pid.slice(-2)}`,
+    ]);
+    // Written by the very transaction that opened the session (same transaction id on both rows).
+    const [session] = await t.ds.query<{ tx: string }[]>(
+      'SELECT xmin::text AS tx FROM refresh_tokens WHERE subject_id = $1',
+      [pid],
+    );
+    expect(records[1]!.tx).toBe(session!.tx);
+  });
+
   it('refuses an expired code', async () => {
     const pid = nextCitizen();
     expect((await challenge(pid)).status).toBe(202);
@@ -438,6 +468,7 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
       isPublic(path) ? [] : Object.keys(ops).map((method) => ({ path, method })),
     );
     expect(guarded.map((g) => `${g.method} ${g.path}`).sort()).toEqual([
+      'get /audit-trail',
       'get /citizens/me',
       'get /staff',
       'get /staff/me',

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { AccessClaims } from '@hoso/auth';
-import { audit } from '@hoso/nest-kit';
+import { audit, recordAudit, type AuditEntry } from '@hoso/nest-kit';
 import { CLOCK, type Clock } from '../clock';
 import type { Config } from '../config';
 import { CONFIG, ROOT_LOGGER } from '../core';
@@ -91,37 +91,12 @@ export class SessionService {
 
   async refresh(token: string, correlationId: string): Promise<TokenPair> {
     const now = this.clock.now();
+    // A refused refresh (a reused token revokes its whole session) is recorded in this transaction, which commits;
+    // a granted one is only logged: it happens every access-token lifetime of every session and changes no right.
     const outcome = await this.ds.transaction(async (m) => {
-      const rows: RefreshRow[] = await m.query(
-        `SELECT id, family_id, subject_type, subject_id, expires_at, revoked_at, session_started_at
-           FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
-        [hashRefreshToken(token)],
-      );
-      const row = rows[0];
-      if (!row) return { kind: 'unknown' as const };
-      const subject: Subject = { type: row.subject_type, id: row.subject_id };
-      if (row.revoked_at) {
-        await this.revokeFamily(m, row.family_id, now);
-        return { kind: 'reused' as const, subject };
-      }
-      // Before expires_at (which never passes the session's end): the answer says that signing in again is the way,
-      // and a SESSION_MAX_LIFETIME_SEC shortened since the token was issued applies to it too.
-      if (this.sessionEnd(row.session_started_at).getTime() <= now.getTime()) {
-        return { kind: 'session-ended' as const, subject };
-      }
-      if (row.expires_at.getTime() <= now.getTime()) return { kind: 'expired' as const, subject };
-      const claims = await claimsFor(m, subject);
-      if (!claims) {
-        await this.revokeFamily(m, row.family_id, now);
-        return { kind: 'ineligible' as const, subject };
-      }
-      const next = await this.insertRefreshToken(m, subject, row.family_id, row.session_started_at);
-      await m.query(
-        `UPDATE refresh_tokens SET revoked_at = $2, replaced_by = (SELECT id FROM refresh_tokens WHERE token_hash = $3)
-          WHERE id = $1`,
-        [row.id, now, hashRefreshToken(next)],
-      );
-      return { kind: 'ok' as const, subject, claims, refreshToken: next };
+      const decided = await this.decideRefresh(m, token, now);
+      if (decided.kind !== 'ok') await recordAudit(m, this.logger, refusedRefresh(decided, correlationId));
+      return decided;
     });
     if (outcome.kind === 'ok') {
       audit(this.logger, {
@@ -132,19 +107,6 @@ export class SessionService {
       });
       return this.pair(outcome.claims, outcome.refreshToken);
     }
-    audit(this.logger, {
-      action: 'token.refresh',
-      outcome: 'denied',
-      actor: null,
-      reason:
-        outcome.kind === 'reused'
-          ? 'refresh token reused: session revoked'
-          : outcome.kind === 'session-ended'
-            ? 'session past its absolute lifetime'
-            : outcome.kind,
-      ...(outcome.kind !== 'unknown' ? { resource: `${outcome.subject.type}-session` } : {}),
-      correlationId,
-    });
     throw new UnauthorizedException(
       outcome.kind === 'reused'
         ? 'refresh token already used: the session has been revoked, sign in again'
@@ -152,6 +114,40 @@ export class SessionService {
           ? 'the session has reached its maximum lifetime, sign in again'
           : 'invalid or expired refresh token',
     );
+  }
+
+  /** The refresh's decision under the token's row lock (a reused token revokes its family). */
+  private async decideRefresh(m: EntityManager, token: string, now: Date) {
+    const rows: RefreshRow[] = await m.query(
+      `SELECT id, family_id, subject_type, subject_id, expires_at, revoked_at, session_started_at
+         FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+      [hashRefreshToken(token)],
+    );
+    const row = rows[0];
+    if (!row) return { kind: 'unknown' as const };
+    const subject: Subject = { type: row.subject_type, id: row.subject_id };
+    if (row.revoked_at) {
+      await this.revokeFamily(m, row.family_id, now);
+      return { kind: 'reused' as const, subject };
+    }
+    // Before expires_at (which never passes the session's end): the answer says that signing in again is the way,
+    // and a SESSION_MAX_LIFETIME_SEC shortened since the token was issued applies to it too.
+    if (this.sessionEnd(row.session_started_at).getTime() <= now.getTime()) {
+      return { kind: 'session-ended' as const, subject };
+    }
+    if (row.expires_at.getTime() <= now.getTime()) return { kind: 'expired' as const, subject };
+    const claims = await claimsFor(m, subject);
+    if (!claims) {
+      await this.revokeFamily(m, row.family_id, now);
+      return { kind: 'ineligible' as const, subject };
+    }
+    const next = await this.insertRefreshToken(m, subject, row.family_id, row.session_started_at);
+    await m.query(
+      `UPDATE refresh_tokens SET revoked_at = $2, replaced_by = (SELECT id FROM refresh_tokens WHERE token_hash = $3)
+        WHERE id = $1`,
+      [row.id, now, hashRefreshToken(next)],
+    );
+    return { kind: 'ok' as const, subject, claims, refreshToken: next };
   }
 
   /** Ends the session the token belongs to. Idempotent: an unknown or already revoked token changes nothing. */
@@ -165,9 +161,11 @@ export class SessionService {
       const family = rows[0]?.family_id;
       if (!family) return false;
       await this.revokeFamily(m, family, now);
+      await recordAudit(m, this.logger, { action: 'logout', outcome: 'allowed', actor: null, correlationId });
       return true;
     });
-    audit(this.logger, { action: 'logout', outcome: revoked ? 'allowed' : 'failed', actor: null, correlationId });
+    // An unknown token ends nothing: logged, not recorded (anyone may send one, it changes no right).
+    if (!revoked) audit(this.logger, { action: 'logout', outcome: 'failed', actor: null, correlationId });
   }
 
   private async revokeFamily(m: EntityManager, familyId: string, now: Date): Promise<void> {
@@ -217,4 +215,24 @@ export class SessionService {
       tokenType: 'Bearer',
     };
   }
+}
+
+/** The audit entry of a refused refresh. */
+function refusedRefresh(
+  outcome: { kind: 'unknown' } | { kind: 'reused' | 'session-ended' | 'expired' | 'ineligible'; subject: Subject },
+  correlationId: string,
+): AuditEntry {
+  return {
+    action: 'token.refresh',
+    outcome: 'denied',
+    actor: null,
+    reason:
+      outcome.kind === 'reused'
+        ? 'refresh token reused: session revoked'
+        : outcome.kind === 'session-ended'
+          ? 'session past its absolute lifetime'
+          : outcome.kind,
+    ...(outcome.kind !== 'unknown' ? { resource: `${outcome.subject.type}-session` } : {}),
+    correlationId,
+  };
 }

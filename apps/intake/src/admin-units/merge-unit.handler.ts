@@ -2,7 +2,7 @@ import { ConflictException, Inject, Injectable, NotFoundException } from '@nestj
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthUser } from '@hoso/auth';
-import { audit } from '@hoso/nest-kit';
+import { recordAudit } from '@hoso/nest-kit';
 import { ReferenceCache } from '../catalog/reference-cache';
 import { APP_LOGGER } from '../logger.token';
 import { checkMerge, MAX_SUCCESSOR_HOPS } from './domain/merge';
@@ -108,17 +108,23 @@ export class MergeUnitHandler {
       if (!verdict.ok) throw new ConflictException(verdict.reason);
       const mergedAt = new Date();
       const [rerouted] = await apply(m, mergedAt);
+      // Recorded with the merge, last (the trail's head lock is then held only until the commit).
+      await recordAudit(
+        m,
+        this.logger,
+        {
+          action: `${unit}.merge`,
+          outcome: 'allowed',
+          actor: { sub: user.sub, role: user.role },
+          resource: `${unit}:${code}->${into}`,
+          correlationId,
+        },
+        { reroutedAgencies: rerouted.map((r) => `${r.code}->${r.successorCode}`) },
+      );
       return { code, mergedIntoCode: into, mergedAt: mergedAt.toISOString(), reroutedAgencies: rerouted };
     });
     // Routing changed: this replica's next submission reads the agencies again instead of finding the version moved.
     this.reference.invalidate();
-    audit(this.logger, {
-      action: `${unit}.merge`,
-      outcome: 'allowed',
-      actor: { sub: user.sub, role: user.role },
-      resource: `${unit}:${code}->${into}`,
-      correlationId,
-    });
     return result;
   }
 }

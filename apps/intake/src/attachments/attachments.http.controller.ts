@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { AttachmentView } from '@hoso/api-types';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
-import { audit, CorrelationId } from '@hoso/nest-kit';
+import { CorrelationId, recordAuditApart } from '@hoso/nest-kit';
 import { mayRead } from '../dossiers/read-dossiers/read-dossiers.http.controller';
 import { APP_LOGGER } from '../logger.token';
 import { ATTACHMENT_STORAGE, type AttachmentStorage } from './attachment-storage';
@@ -131,7 +131,9 @@ export class AttachmentsHttpController {
         : null;
     if (a.owner_sub !== user.sub && !(dossier && mayRead(user, dossier))) {
       // Same answer as a missing attachment: a caller must not learn that someone else's document exists.
-      audit(this.logger, {
+      // The request fails with a 404 (its transaction, if any, rolls back): the refusal is recorded in a short
+      // transaction of its own.
+      await recordAuditApart(this.ds, this.logger, {
         action: 'attachment.read',
         outcome: 'denied',
         actor: { sub: user.sub, role: user.role },

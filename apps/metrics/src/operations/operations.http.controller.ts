@@ -2,11 +2,12 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { topicNames } from '@hoso/contracts';
 import { consumerLag, MessagingService, totalLag } from '@hoso/messaging';
-import { ApiZodBody, ApiZodQuery, audit, CorrelationId, zodBody, zodQuery } from '@hoso/nest-kit';
+import { ApiZodBody, ApiZodQuery, CorrelationId, recordAuditApart, zodBody, zodQuery } from '@hoso/nest-kit';
 import type { Config } from '../config';
 import { METRICS_CONFIG, ROOT_LOGGER } from '../tokens';
 import { DeadLetters } from './dead-letters';
@@ -46,6 +47,7 @@ export class OperationsController {
     private readonly stream: OperationsStream,
     @Inject(METRICS_CONFIG) private readonly config: Config,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(DataSource) private readonly ds: DataSource,
   ) {}
 
   /** Per topic: messages in and out per second over the last minute, and dead-letter depth. */
@@ -103,19 +105,14 @@ export class OperationsController {
   ) {
     const actor = { sub: user.sub, role: user.role };
     const what = body.messageIds ? `messages ${body.messageIds.join(',')}` : `limit ${body.limit ?? 'none'}`;
+    // A replay moves messages through Kafka, not through this database: it is recorded in a short transaction of its
+    // own right after it (a crash in between loses the record of a replay that happened; the replay group's
+    // committed offsets still show it).
+    let result: Awaited<ReturnType<DeadLetters['replay']>>;
     try {
-      const result = await this.deadLetters.replay(topic, body);
-      audit(this.logger, {
-        action: 'dlq.replay',
-        outcome: 'allowed',
-        actor,
-        resource: `dlq:${topic}`,
-        reason: `${what}: replayed ${result.replayed}`,
-        correlationId,
-      });
-      return result;
+      result = await this.deadLetters.replay(topic, body);
     } catch (e) {
-      audit(this.logger, {
+      await recordAuditApart(this.ds, this.logger, {
         action: 'dlq.replay',
         outcome: 'failed',
         actor,
@@ -125,6 +122,20 @@ export class OperationsController {
       });
       throw e;
     }
+    await recordAuditApart(
+      this.ds,
+      this.logger,
+      {
+        action: 'dlq.replay',
+        outcome: 'allowed',
+        actor,
+        resource: `dlq:${topic}`,
+        reason: `${what}: replayed ${result.replayed}`,
+        correlationId,
+      },
+      { topic, ...(body.messageIds ? { messageIds: body.messageIds } : { limit: body.limit ?? null }) },
+    );
+    return result;
   }
 
   @Get('queues')

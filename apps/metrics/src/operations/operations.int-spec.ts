@@ -197,6 +197,16 @@ describe('operator API: dead letters, queues, live stream (real Kafka, PostgreSQ
         resource: `dlq:${SUBMITTED_DLQ}`,
       });
       expect(String(line!['reason'])).toContain(`messages ${id(0)}: replayed 1`);
+      // Recorded in the audit trail too (a transaction of its own, just after the replay), as the operators see it:
+      // the replay to an unknown topic refused earlier is there as failed.
+      const trail = await api('GET', '/audit-trail');
+      expect(trail.status).toBe(200);
+      expect(trail.body['verification']).toMatchObject({ ok: true });
+      const entries = trail.body['entries'] as { action: string; outcome: string; details?: unknown }[];
+      expect(entries.filter((e) => e.action === 'dlq.replay').map((e) => [e.outcome, e.details])).toEqual([
+        ['allowed', { topic: SUBMITTED_DLQ, messageIds: [id(0)] }],
+        ['failed', null],
+      ]);
     });
 
     it('refuses bad replay requests with 400 and replays nothing', async () => {
@@ -235,6 +245,8 @@ describe('operator API: dead letters, queues, live stream (real Kafka, PostgreSQ
       expect((await api('GET', '/operations/dlq', officer)).status).toBe(403);
       expect((await api('GET', '/operations/dlq', null)).status).toBe(401);
       expect((await api('GET', `/operations/dlq/${SUBMITTED_DLQ}/messages`, officer)).status).toBe(403);
+      expect((await api('GET', '/audit-trail', officer)).status).toBe(403);
+      expect((await api('GET', '/audit-trail', null)).status).toBe(401);
     });
   });
 

@@ -19,7 +19,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { canReadDossier, CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { MessagingService } from '@hoso/messaging';
-import { ApiZodBody, ApiZodQuery, audit, CorrelationId, zodBody, zodParams, zodQuery } from '@hoso/nest-kit';
+import { ApiZodBody, ApiZodQuery, CorrelationId, recordAuditApart, zodBody, zodParams, zodQuery } from '@hoso/nest-kit';
 import type { Config } from '../config';
 import { CALLBACK_PATH } from '../gateway/raw-body';
 import { GatewayClient } from '../gateway/gateway.client';
@@ -73,7 +73,12 @@ export class PaymentsController {
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ) {
-    const dossier = this.readable(await findDossier(this.ds.manager, q.dossierId), q.dossierId, user, correlationId);
+    const dossier = await this.readable(
+      await findDossier(this.ds.manager, q.dossierId),
+      q.dossierId,
+      user,
+      correlationId,
+    );
     return {
       dossierId: dossier.dossier_id,
       state: dossier.state,
@@ -91,7 +96,12 @@ export class PaymentsController {
     @CorrelationId() correlationId: string,
   ) {
     const intent = await findIntent(this.ds.manager, p.paymentId);
-    this.readable(intent && (await findDossier(this.ds.manager, intent.dossier_id)), p.paymentId, user, correlationId);
+    await this.readable(
+      intent && (await findDossier(this.ds.manager, intent.dossier_id)),
+      p.paymentId,
+      user,
+      correlationId,
+    );
     return intentView(intent as NonNullable<typeof intent>);
   }
 
@@ -120,7 +130,12 @@ export class PaymentsController {
     );
     if (!returnUrl.ok) throw new BadRequestException(returnUrl.reason);
     const intent = await findIntent(this.ds.manager, p.paymentId);
-    this.readable(intent && (await findDossier(this.ds.manager, intent.dossier_id)), p.paymentId, user, correlationId);
+    await this.readable(
+      intent && (await findDossier(this.ds.manager, intent.dossier_id)),
+      p.paymentId,
+      user,
+      correlationId,
+    );
     const i = intent as NonNullable<typeof intent>;
     if (i.status !== 'PENDING') throw new ConflictException(`payment ${i.payment_id} is ${i.status}, not payable`);
     if (i.session_id && i.checkout_url) {
@@ -178,7 +193,7 @@ export class PaymentsController {
     @CorrelationId() correlationId: string,
   ) {
     const intent = await findIntent(this.ds.manager, p.paymentId);
-    this.readable(
+    await this.readable(
       intent && (await findDossier(this.ds.manager, intent.dossier_id)),
       p.paymentId,
       user,
@@ -198,15 +213,7 @@ export class PaymentsController {
         if (r.status === 404) throw new NotFoundException(r.reason);
         throw new ConflictException(`cannot record the cash payment: ${r.reason}`);
       case 'recorded':
-        // Money changing hands on an officer's word: kept with the security-relevant decisions.
-        audit(this.logger, {
-          action: 'payment.cash',
-          outcome: 'allowed',
-          actor: { sub: user.sub, role: user.role },
-          resource: p.paymentId,
-          reason: `receipt ${body.receiptNo}, ${body.amountVnd} VND`,
-          correlationId,
-        });
+        // Recorded in the audit trail by RecordCashPayment, in the transaction that completes the payment.
         return intentView(r.intent);
       case 'replayed':
         return intentView(r.intent);
@@ -221,7 +228,7 @@ export class PaymentsController {
     @CurrentUser() user: AuthUser,
     @CorrelationId() correlationId: string,
   ) {
-    this.readable(await findDossier(this.ds.manager, p.dossierId), p.dossierId, user, correlationId);
+    await this.readable(await findDossier(this.ds.manager, p.dossierId), p.dossierId, user, correlationId);
     const afterCommit = new AfterCommits();
     const intent = await this.messaging.transaction(async (m) => {
       const dossier = await lockDossier(m, p.dossierId);
@@ -242,20 +249,21 @@ export class PaymentsController {
   }
 
   /** A refused read answers 404 like a missing one (never confirm someone else's dossier exists) and is audited. */
-  private readable(
+  private async readable(
     dossier: DossierRow | undefined,
     resource: string,
     user: AuthUser,
     correlationId: string,
     action = 'payment.read',
-  ): DossierRow {
+  ): Promise<DossierRow> {
     if (dossier?.applicant_personal_id && dossier.agency_code) {
       if (
         canReadDossier(user, { applicantPersonalId: dossier.applicant_personal_id, agencyCode: dossier.agency_code })
       ) {
         return dossier;
       }
-      audit(this.logger, {
+      // A refused read writes nothing else: its record is a short transaction of its own.
+      await recordAuditApart(this.ds, this.logger, {
         action,
         outcome: 'denied',
         actor: { sub: user.sub, role: user.role },

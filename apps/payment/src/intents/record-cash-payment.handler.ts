@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { MessagingService } from '@hoso/messaging';
-import { CLOCK, type Clock } from '../tokens';
+import { recordAudit } from '@hoso/nest-kit';
+import { CLOCK, ROOT_LOGGER, type Clock } from '../tokens';
 import { CompletePayment } from './complete-payment';
 import { decideCashPayment } from './domain/intent';
 import { findIntent, intentsOf, lockDossier, type IntentRow } from './intent.store';
@@ -30,6 +32,7 @@ export class RecordCashPayment {
     private readonly messaging: MessagingService,
     private readonly completePayment: CompletePayment,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
   async record(c: CashPayment): Promise<CashOutcome> {
@@ -86,6 +89,20 @@ export class RecordCashPayment {
                 },
               },
               { correlationId: c.correlationId, causationId: null },
+            );
+            // Money changing hands on an officer's word: recorded with the payment it completes, in its transaction.
+            await recordAudit(
+              m,
+              this.logger,
+              {
+                action: 'payment.cash',
+                outcome: 'allowed',
+                actor: { sub: c.officer.sub, role: 'officer' },
+                resource: c.paymentId,
+                reason: `receipt ${c.receiptNo}, ${c.amountVnd} VND`,
+                correlationId: c.correlationId,
+              },
+              { dossierId: dossier.dossier_id, agencyCode: c.officer.agencyCode },
             );
             return { outcome: 'recorded', intent: (await findIntent(m, c.paymentId)) as IntentRow };
           }

@@ -1,11 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { MessagingService } from '@hoso/messaging';
+import { recordAudit, type AuditEntry } from '@hoso/nest-kit';
 import { GatewayClient, GatewayRefused } from '../gateway/gateway.client';
 import { lockDossier, setDossierState } from '../intents/intent.store';
 import { PaymentQueues, refundJobId, type AfterCommit } from '../jobs/payment-queues';
-import { CLOCK, type Clock } from '../tokens';
+import { CLOCK, ROOT_LOGGER, type Clock } from '../tokens';
+
+/** Refunds are decided by the service on an event (a withdrawal, a rejection), not by a person. */
+const SYSTEM_ACTOR: AuditEntry['actor'] = { sub: 'system:payment', role: 'system' };
 
 interface RefundRow {
   payment_id: string;
@@ -36,6 +41,7 @@ export class RefundPayment {
     private readonly queues: PaymentQueues,
     private readonly log: PinoLogger,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ROOT_LOGGER) private readonly rootLogger: Logger,
   ) {
     this.log.setContext('RefundPayment');
   }
@@ -94,6 +100,14 @@ export class RefundPayment {
         },
         { dossierId, correlationId: cause.correlationId, causationId: cause.eventId },
       );
+      // Money owed back: recorded in the decision's transaction (a refund is rare next to the dossier flow).
+      await this.audit(m, paid.payment_id, 'payment.refund.decide', 'allowed', cause.correlationId, {
+        dossierId,
+        amountVnd,
+        method: 'CASH_AT_COUNTER',
+        reason,
+        causeEventId: cause.eventId,
+      });
       this.log.info({ dossierId, paymentId: paid.payment_id, cash: true }, 'payment refunded');
       return 'refunded';
     }
@@ -103,6 +117,13 @@ export class RefundPayment {
        VALUES ($1, $2, $3, $4, 'GATEWAY', 'PENDING', $5, $6, $7)`,
       [paid.payment_id, dossierId, amountVnd, reason, cause.eventId, cause.correlationId, now],
     );
+    await this.audit(m, paid.payment_id, 'payment.refund.decide', 'allowed', cause.correlationId, {
+      dossierId,
+      amountVnd,
+      method: 'GATEWAY',
+      reason,
+      causeEventId: cause.eventId,
+    });
     afterCommit(() => this.queues.enqueueRefunds([paid.payment_id]));
     return 'decided';
   }
@@ -133,6 +154,13 @@ export class RefundPayment {
            SELECT * FROM u`,
           [paymentId, e.message],
         );
+        if (rows.length > 0) {
+          await this.audit(m, paymentId, 'payment.refund', 'failed', refund.correlation_id, {
+            dossierId: refund.dossier_id,
+            amountVnd,
+            error: e.message,
+          });
+        }
         return rows.length > 0;
       });
       if (failed) {
@@ -170,9 +198,37 @@ export class RefundPayment {
           causationId: refund.cause_event_id,
         },
       );
+      await this.audit(m, paymentId, 'payment.refund', 'allowed', refund.correlation_id, {
+        dossierId: refund.dossier_id,
+        amountVnd,
+        gatewayRefundId: refundId,
+      });
       this.log.info({ dossierId: refund.dossier_id, paymentId, refundId }, 'payment refunded');
       return 'refunded';
     });
+  }
+
+  /** A refund's decision or outcome, in the audit trail of the transaction that writes it. */
+  private audit(
+    m: EntityManager,
+    paymentId: string,
+    action: string,
+    outcome: AuditEntry['outcome'],
+    correlationId: string | null,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    return recordAudit(
+      m,
+      this.rootLogger,
+      {
+        action,
+        outcome,
+        actor: SYSTEM_ACTOR,
+        resource: paymentId,
+        ...(correlationId ? { correlationId } : {}),
+      },
+      details,
+    );
   }
 
   /** A withdrawal also stops any payment still pending, so a late checkout cannot pay a withdrawn dossier. */

@@ -1,6 +1,7 @@
 /**
- * Operator dashboard (route /operator/*): live operations (/operator), completion-rate metrics (/operator/rates)
- * and staff accounts (/operator/staff). Only an operator sees any of them; the stream and every call also require the role server-side.
+ * Operator dashboard (route /operator/*): live operations (/operator), completion-rate metrics (/operator/rates),
+ * staff accounts (/operator/staff) and the services' audit trails (/operator/audit). Only an operator sees any of
+ * them; the stream and every call also require the role server-side.
  *
  * Stable data-testids (for end-to-end tests):
  *   operator-app, operator-nav, operator-forbidden, operator-not-found
@@ -23,12 +24,15 @@
  *   staff (/operator/staff): operator-staff, operator-staff-error, staff-create-form, staff-form-<username|agencyCode|
  *     name>, staff-create-submit, staff-one-time-password, staff-one-time-password-value, staff-table, staff-row
  *     (data-username), staff-state, staff-disable, staff-enable, staff-reset
+ *   audit (/operator/audit): operator-audit, audit-service (data-service, data-status = loading|error|verified|
+ *     broken), audit-verdict, audit-reload, audit-entries, audit-entry (data-seq, data-broken), audit-empty
  *   everywhere: operator-loading, operator-error, operator-part-error (one section unreadable this round)
  *   <rate> is one of completion, onTime, endToEnd, onlineSubmission, onlinePayment, satisfaction.
  */
 import { useTranslation } from 'react-i18next';
 import { NavLink, Route, Routes } from 'react-router';
 import { useSession } from '../auth/session';
+import { AuditTrailPage } from './audit/AuditTrailPage';
 import { registerOperatorTexts } from './i18n/register';
 import { OverviewPage } from './overview/OverviewPage';
 import { RatesPage } from './rates/RatesPage';
@@ -66,11 +70,15 @@ export default function OperatorApp() {
         <NavLink to={`${OPERATOR_BASE}/staff`} className={navClass}>
           {t('nav.staff')}
         </NavLink>
+        <NavLink to={`${OPERATOR_BASE}/audit`} className={navClass}>
+          {t('nav.audit')}
+        </NavLink>
       </nav>
       <Routes>
         <Route index element={<OverviewPage />} />
         <Route path="rates" element={<RatesPage />} />
         <Route path="staff" element={<StaffAccountsPage />} />
+        <Route path="audit" element={<AuditTrailPage />} />
         <Route
           path="*"
           element={

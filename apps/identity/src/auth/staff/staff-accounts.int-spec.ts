@@ -326,6 +326,112 @@ describe('identity: staff accounts (one-time passwords, TOTP, operators, throttl
     expect((await signIn({ username: account.username, password }, '203.0.113.201')).status).toBe(200);
   });
 
+  it('records staff actions in the audit trail with the action, failed sign-ins in a transaction that commits', async () => {
+    const trail = (action: string, resource: string) =>
+      t.ds.query<{ seq: string; outcome: string; actor_sub: string | null; reason: string | null; tx: string }[]>(
+        `SELECT seq::text AS seq, outcome, actor_sub, entry::jsonb ->> 'reason' AS reason, xmin::text AS tx
+           FROM audit_trail WHERE action = $1 AND entry::jsonb ->> 'resource' IS NOT DISTINCT FROM $2 ORDER BY seq`,
+        [action, resource],
+      );
+    const txOf = async (id: string) =>
+      (await t.ds.query<{ tx: string }[]>('SELECT xmin::text AS tx FROM staff_accounts WHERE id = $1', [id]))[0]!.tx;
+
+    const account = await createOfficer();
+    const [created] = await trail('staff.create', `staff:${account.username}@P79`);
+    expect(created).toMatchObject({ outcome: 'allowed', actor_sub: 'operator:operator' });
+    // The same transaction as the account's row.
+    expect(created!.tx).toBe(await txOf(account.id));
+
+    // A refused action leaves no record: a taken username.
+    const taken = await t
+      .http()
+      .post('/staff')
+      .set('Authorization', operatorAuth)
+      .send({ username: account.username, agencyCode: 'P48', name: 'Trùng tên' });
+    expect(taken.status).toBe(409);
+    expect(await trail('staff.create', `staff:${account.username}@P48`)).toEqual([]);
+
+    await t.http().post(`/staff/${account.id}/disable`).set('Authorization', operatorAuth).expect(200);
+    const [disabled] = await trail('staff.disable', `staff:${account.username}`);
+    expect(disabled).toMatchObject({ outcome: 'allowed', actor_sub: 'operator:operator' });
+    expect(disabled!.tx).toBe(await txOf(account.id));
+
+    // A failed sign-in answers 401, and its record is there all the same (with the reason only the trail tells).
+    const source = freshAddress();
+    expect((await signIn({ username: account.username, password: account.oneTimePassword }, source)).status).toBe(401);
+    const failures = await t.ds.query<{ outcome: string; reason: string }[]>(
+      `SELECT outcome, entry::jsonb ->> 'reason' AS reason FROM audit_trail
+        WHERE action = 'signin.staff' AND actor_sub = $1 ORDER BY seq`,
+      [`officer:${account.username}`],
+    );
+    expect(failures).toEqual([{ outcome: 'denied', reason: 'account disabled' }]);
+  });
+
+  it('shows operators the verified trail on GET /audit-trail, and names the entry edited in PostgreSQL', async () => {
+    const { token: officerToken } = await activeOfficer();
+    await t.http().get('/audit-trail').expect(401);
+    await t.http().get('/audit-trail').set('Authorization', `Bearer ${officerToken}`).expect(403);
+    for (const limit of ['0', '501', 'many']) {
+      const bad = await t.http().get(`/audit-trail?limit=${limit}`).set('Authorization', operatorAuth);
+      expect(bad.status).toBe(400);
+    }
+    const read = async (limit?: number) => {
+      const res = await t
+        .http()
+        .get(`/audit-trail${limit ? `?limit=${limit}` : ''}`)
+        .set('Authorization', operatorAuth);
+      expect(res.status).toBe(200);
+      return res.body as {
+        verification: { ok: boolean; entries: number; brokenAt?: number; reason?: string };
+        entries: { seq: number; recordedAt: string; action: string; actor: { sub: string } | null }[];
+      };
+    };
+    const n = (await t.ds.query<{ n: number }[]>('SELECT count(*)::int AS n FROM audit_trail'))[0]!.n;
+    const whole = await read(500);
+    expect(whole.verification).toEqual({
+      ok: true,
+      entries: n,
+      headHash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+    });
+    // Newest first, parsed, with position and time.
+    expect(whole.entries.map((e) => e.seq)).toEqual(Array.from({ length: Math.min(n, 500) }, (_, i) => n - i));
+    expect(whole.entries[0]).toMatchObject({
+      action: 'signin.staff',
+      actor: { sub: expect.stringMatching(/^officer:/) as unknown },
+    });
+    expect((await read()).entries).toHaveLength(Math.min(n, 50));
+    expect((await read(2)).entries).toHaveLength(2);
+
+    // Someone with DDL rights turns the guard off and edits an entry: the endpoint names that entry.
+    const [victim] = await t.ds.query<{ seq: string; entry: string }[]>(
+      `SELECT seq::text AS seq, entry FROM audit_trail WHERE action = 'staff.create' ORDER BY seq LIMIT 1`,
+    );
+    const seq = Number(victim!.seq);
+    await expect(t.ds.query(`UPDATE audit_trail SET entry = entry WHERE seq = $1`, [seq])).rejects.toThrow(
+      /append-only/,
+    );
+    await t.ds.query('ALTER TABLE audit_trail DISABLE TRIGGER audit_trail_append_only');
+    try {
+      await t.ds.query(
+        `UPDATE audit_trail SET entry = replace(entry, '"staff.create"', '"staff.reset"') WHERE seq = $1`,
+        [seq],
+      );
+      const broken = await read(500);
+      expect(broken.verification).toEqual({
+        ok: false,
+        entries: seq - 1,
+        brokenAt: seq,
+        reason: `entry ${seq} was changed after it was written`,
+      });
+      expect(broken.entries.find((e) => e.seq === seq)?.action).toBe('staff.reset');
+    } finally {
+      // Put back as it was: the chain verifies again (the rest of the suite shares this database).
+      await t.ds.query('UPDATE audit_trail SET entry = $2 WHERE seq = $1', [seq, victim!.entry]);
+      await t.ds.query('ALTER TABLE audit_trail ENABLE TRIGGER audit_trail_append_only');
+    }
+    expect((await read(1)).verification).toMatchObject({ ok: true });
+  });
+
   it('outside development mode, the seed gives each account its own one-time password, on stdout only', async () => {
     const db = await createTestDatabase(testEnv.DATABASE_URL, 'hoso_t_identity_seed');
     const run = () =>

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { AuthUser } from '@hoso/auth';
-import { audit, type AuditEntry } from '@hoso/nest-kit';
+import { recordAudit, recordAuditApart, type AuditEntry } from '@hoso/nest-kit';
 import { CLOCK, type Clock } from '../../clock';
 import type { Config } from '../../config';
 import { CONFIG, ROOT_LOGGER } from '../../core';
@@ -144,7 +144,8 @@ export class StaffAccountsService implements OnModuleInit {
     const actor = row ? { sub: `${row.role}:${row.username}`, role: row.role } : null;
     const deny = async (reason: string): Promise<never> => {
       await this.throttle.failed(username, source);
-      this.audit({ action: 'signin.staff', outcome: 'denied', actor, reason, correlationId });
+      // The request fails, so the record is a transaction of its own (nothing of the sign-in is written).
+      await this.auditApart({ action: 'signin.staff', outcome: 'denied', actor, reason, correlationId });
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     };
     // The password is checked (or a dummy hash, for an unknown name) before anything else, so every refusal takes
@@ -215,7 +216,28 @@ export class StaffAccountsService implements OnModuleInit {
         );
       }
       const claims = await claimsFor(m, subject);
-      return claims ? this.sessions.open(m, subject, claims) : ('changed' as const);
+      if (!claims) return 'changed' as const;
+      const pair = await this.sessions.open(m, subject, claims);
+      // Recorded with the session they open, last (the trail's head lock is held only until the commit).
+      if (row.must_change_password) {
+        await recordAudit(m, this.logger, {
+          action: 'staff.password.change',
+          outcome: 'allowed',
+          actor,
+          reason: 'first sign-in',
+          correlationId,
+        });
+      }
+      if (recoveryCodeHash) {
+        await recordAudit(m, this.logger, {
+          action: 'signin.staff.recovery-code',
+          outcome: 'allowed',
+          actor,
+          correlationId,
+        });
+      }
+      await recordAudit(m, this.logger, { action: 'signin.staff', outcome: 'allowed', actor, correlationId });
+      return pair;
     });
     if (outcome === 'changed') return deny('account changed during sign-in');
     if (outcome === 'code-reused') {
@@ -227,19 +249,6 @@ export class StaffAccountsService implements OnModuleInit {
       );
     }
     await this.throttle.succeeded(username, source);
-    if (row.must_change_password) {
-      this.audit({
-        action: 'staff.password.change',
-        outcome: 'allowed',
-        actor,
-        reason: 'first sign-in',
-        correlationId,
-      });
-    }
-    if (recoveryCodeHash) {
-      this.audit({ action: 'signin.staff.recovery-code', outcome: 'allowed', actor, correlationId });
-    }
-    this.audit({ action: 'signin.staff', outcome: 'allowed', actor, correlationId });
     return outcome;
   }
 
@@ -257,20 +266,30 @@ export class StaffAccountsService implements OnModuleInit {
     correlationId: string,
   ): Promise<StaffAccount & { oneTimePassword: string }> {
     const password = oneTimePassword(input.username);
-    // ON CONFLICT rather than catching the unique violation: a taken name is an expected answer, not a database error.
-    const inserted = await this.ds.query<StaffRow[]>(
-      `INSERT INTO staff_accounts (id, username, password_hash, role, agency_code, display_name, must_change_password)
-       VALUES ($1, $2, $3, 'officer', $4, $5, true) ON CONFLICT (username) DO NOTHING RETURNING ${STAFF_COLUMNS}`,
-      [uuidv7(), input.username, await hashPassword(password), input.agencyCode, input.name],
-    );
-    const row = inserted[0];
-    if (!row) throw new ConflictException(`username ${input.username} is taken`);
-    this.audit({
-      action: 'staff.create',
-      outcome: 'allowed',
-      actor: { sub: by.sub, role: by.role },
-      resource: `staff:${input.username}@${input.agencyCode}`,
-      correlationId,
+    const passwordHash = await hashPassword(password);
+    const row = await this.ds.transaction(async (m) => {
+      // ON CONFLICT rather than catching the unique violation: a taken name is an expected answer, not a database
+      // error.
+      const inserted = await m.query<StaffRow[]>(
+        `INSERT INTO staff_accounts (id, username, password_hash, role, agency_code, display_name, must_change_password)
+         VALUES ($1, $2, $3, 'officer', $4, $5, true) ON CONFLICT (username) DO NOTHING RETURNING ${STAFF_COLUMNS}`,
+        [uuidv7(), input.username, passwordHash, input.agencyCode, input.name],
+      );
+      const created = inserted[0];
+      if (!created) throw new ConflictException(`username ${input.username} is taken`);
+      await recordAudit(
+        m,
+        this.logger,
+        {
+          action: 'staff.create',
+          outcome: 'allowed',
+          actor: { sub: by.sub, role: by.role },
+          resource: `staff:${input.username}@${input.agencyCode}`,
+          correlationId,
+        },
+        { role: created.role, agencyCode: created.agency_code },
+      );
+      return created;
     });
     return { ...view(row), oneTimePassword: password };
   }
@@ -284,14 +303,14 @@ export class StaffAccountsService implements OnModuleInit {
         disabled ? (target.disabled_at ?? this.clock.now()) : null,
       ]);
       if (disabled) await this.revokeSessions(m, id);
+      await recordAudit(m, this.logger, {
+        action: disabled ? 'staff.disable' : 'staff.enable',
+        outcome: 'allowed',
+        actor: { sub: by.sub, role: by.role },
+        resource: `staff:${target.username}`,
+        correlationId,
+      });
       return (await this.byId(m, id, false)) as StaffRow;
-    });
-    this.audit({
-      action: disabled ? 'staff.disable' : 'staff.enable',
-      outcome: 'allowed',
-      actor: { sub: by.sub, role: by.role },
-      resource: `staff:${row.username}`,
-      correlationId,
     });
     return view(row);
   }
@@ -312,16 +331,16 @@ export class StaffAccountsService implements OnModuleInit {
       );
       await m.query('DELETE FROM staff_recovery_codes WHERE staff_id = $1', [id]);
       await this.revokeSessions(m, id);
+      await recordAudit(m, this.logger, {
+        action: 'staff.reset',
+        outcome: 'allowed',
+        actor: { sub: by.sub, role: by.role },
+        resource: `staff:${target.username}`,
+        correlationId,
+      });
       return { row: (await this.byId(m, id, false)) as StaffRow, password };
     });
     await this.throttle.forget(row.username);
-    this.audit({
-      action: 'staff.reset',
-      outcome: 'allowed',
-      actor: { sub: by.sub, role: by.role },
-      resource: `staff:${row.username}`,
-      correlationId,
-    });
     return { ...view(row), oneTimePassword: password };
   }
 
@@ -344,11 +363,19 @@ export class StaffAccountsService implements OnModuleInit {
   ): Promise<void> {
     const row = await this.reauthenticate(user, currentPassword, source, 'staff.password.change', correlationId);
     this.checkNewPassword(newPassword, currentPassword, row.username);
-    await this.ds.query(
-      'UPDATE staff_accounts SET password_hash = $2, must_change_password = false, password_changed_at = $3 WHERE id = $1',
-      [row.id, await hashPassword(newPassword), this.clock.now()],
-    );
-    this.audit({ action: 'staff.password.change', outcome: 'allowed', actor: this.actorOf(user), correlationId });
+    const passwordHash = await hashPassword(newPassword);
+    await this.ds.transaction(async (m) => {
+      await m.query(
+        'UPDATE staff_accounts SET password_hash = $2, must_change_password = false, password_changed_at = $3 WHERE id = $1',
+        [row.id, passwordHash, this.clock.now()],
+      );
+      await recordAudit(m, this.logger, {
+        action: 'staff.password.change',
+        outcome: 'allowed',
+        actor: this.actorOf(user),
+        correlationId,
+      });
+    });
   }
 
   /**
@@ -366,16 +393,18 @@ export class StaffAccountsService implements OnModuleInit {
       throw new ConflictException('TOTP is already on for this account; an operator reset removes it');
     }
     const { secret, uri } = newTotpSecret(row.username);
-    await this.ds.query('UPDATE staff_accounts SET totp_pending_enc = $2 WHERE id = $1', [
-      row.id,
-      this.box.seal(row.id, secret),
-    ]);
-    this.audit({
-      action: 'staff.totp.enrol',
-      outcome: 'allowed',
-      actor: this.actorOf(user),
-      reason: 'started',
-      correlationId,
+    await this.ds.transaction(async (m) => {
+      await m.query('UPDATE staff_accounts SET totp_pending_enc = $2 WHERE id = $1', [
+        row.id,
+        this.box.seal(row.id, secret),
+      ]);
+      await recordAudit(m, this.logger, {
+        action: 'staff.totp.enrol',
+        outcome: 'allowed',
+        actor: this.actorOf(user),
+        reason: 'started',
+        correlationId,
+      });
     });
     return { otpauthUri: uri, secret };
   }
@@ -384,13 +413,25 @@ export class StaffAccountsService implements OnModuleInit {
   async confirmTotp(user: AuthUser, code: string, correlationId: string): Promise<{ recoveryCodes: string[] }> {
     const now = this.clock.now();
     const codes = newRecoveryCodes();
+    const actor = this.actorOf(user);
     const result = await this.ds.transaction(async (m) => {
       const row = await this.own(m, user, true);
-      if (row.totp_enabled_at) return 'enabled' as const;
-      if (!row.totp_pending_enc) return 'not-started' as const;
+      // A refusal changes nothing else but commits, so its record is written in this same transaction.
+      const refuse = async (reason: 'enabled' | 'not-started' | 'wrong') => {
+        await recordAudit(m, this.logger, {
+          action: 'staff.totp.enrol',
+          outcome: 'denied',
+          actor,
+          reason,
+          correlationId,
+        });
+        return reason;
+      };
+      if (row.totp_enabled_at) return refuse('enabled');
+      if (!row.totp_pending_enc) return refuse('not-started');
       const secret = this.openSecret(row.id, row.totp_pending_enc);
       const step = secret === null ? null : totpStep(row.username, secret, code, now);
-      if (step === null) return 'wrong' as const;
+      if (step === null) return refuse('wrong');
       await m.query(
         `UPDATE staff_accounts SET totp_secret_enc = totp_pending_enc, totp_pending_enc = NULL, totp_enabled_at = $2,
            totp_last_step = $3 WHERE id = $1`,
@@ -401,16 +442,20 @@ export class StaffAccountsService implements OnModuleInit {
         `INSERT INTO staff_recovery_codes (staff_id, code_hash, created_at) SELECT $1, h, $3 FROM unnest($2::text[]) h`,
         [row.id, codes.map(hashRecoveryCode), now],
       );
+      await recordAudit(m, this.logger, {
+        action: 'staff.totp.enrol',
+        outcome: 'allowed',
+        actor,
+        reason: 'confirmed',
+        correlationId,
+      });
       return 'ok' as const;
     });
-    const actor = this.actorOf(user);
     if (result !== 'ok') {
-      this.audit({ action: 'staff.totp.enrol', outcome: 'denied', actor, reason: result, correlationId });
       if (result === 'enabled') throw new ConflictException('TOTP is already on for this account');
       if (result === 'not-started') throw new ConflictException('no TOTP enrolment is in progress: start one first');
       throw new BadRequestException('wrong code: check the time on the phone and enter the current code');
     }
-    this.audit({ action: 'staff.totp.enrol', outcome: 'allowed', actor, reason: 'confirmed', correlationId });
     return { recoveryCodes: codes };
   }
 
@@ -425,7 +470,13 @@ export class StaffAccountsService implements OnModuleInit {
     await this.throttle.begin(row.username, source);
     if (!(await verify(row.password_hash, password).catch(() => false))) {
       await this.throttle.failed(row.username, source);
-      this.audit({ action, outcome: 'denied', actor: this.actorOf(user), reason: 'wrong password', correlationId });
+      await this.auditApart({
+        action,
+        outcome: 'denied',
+        actor: this.actorOf(user),
+        reason: 'wrong password',
+        correlationId,
+      });
       throw new ForbiddenException('the current password is wrong');
     }
     await this.throttle.succeeded(row.username, source);
@@ -449,7 +500,7 @@ export class StaffAccountsService implements OnModuleInit {
 
   private async denySecondFactor(row: StaffRow, source: string, reason: string, correlationId: string): Promise<never> {
     await this.throttle.failed(row.username, source);
-    this.audit({
+    await this.auditApart({
       action: 'signin.staff',
       outcome: 'denied',
       actor: { sub: `${row.role}:${row.username}`, role: row.role },
@@ -523,7 +574,8 @@ export class StaffAccountsService implements OnModuleInit {
     return { sub: user.sub, role: user.role };
   }
 
-  private audit(entry: AuditEntry): void {
-    audit(this.logger, entry);
+  /** A refusal: the request fails, so its record is a short transaction of its own that commits. */
+  private auditApart(entry: AuditEntry): Promise<void> {
+    return recordAuditApart(this.ds, this.logger, entry);
   }
 }

@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, Inject, Injectable, NotFoundExc
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthUser } from '@hoso/auth';
-import { audit } from '@hoso/nest-kit';
+import { recordAuditApart } from '@hoso/nest-kit';
 import { APP_LOGGER } from '../../logger.token';
 import { DossierRepository } from '../dossier.repository';
 import { MAX_SUPPLEMENT_ATTACHMENTS_PER_DOSSIER, type AttachSupplementAnswer } from './attach-supplement.request';
@@ -41,7 +41,8 @@ export class AttachSupplementHandler {
       if (!d) throw new NotFoundException('no such dossier');
       if (d.applicant_personal_id !== user.personalId) {
         // Same answer as a missing dossier: a caller must not learn that someone else's dossier exists.
-        audit(this.logger, {
+        // This transaction rolls back with the 404: the refusal is recorded in a short transaction of its own.
+        await recordAuditApart(this.ds, this.logger, {
           action: 'dossier.attach-supplement',
           outcome: 'denied',
           actor: { sub: user.sub, role: user.role },

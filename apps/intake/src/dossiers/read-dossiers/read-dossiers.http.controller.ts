@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { canReadDossier, CurrentUser, Roles, type AuthUser } from '@hoso/auth';
-import { ApiZodQuery, audit, CorrelationId, zodQuery } from '@hoso/nest-kit';
+import { ApiZodQuery, CorrelationId, recordAuditApart, zodQuery } from '@hoso/nest-kit';
 import { APP_LOGGER } from '../../logger.token';
 import { DOSSIER_STATUSES } from '../domain/status';
 import { DossierRepository, type DossierRow } from '../dossier.repository';
@@ -163,7 +163,9 @@ export class ReadDossiersHttpController {
     if (!d) throw new NotFoundException('no such dossier');
     if (!mayRead(user, d)) {
       // Same answer as a missing dossier: a caller must not learn that someone else's dossier exists.
-      audit(this.logger, {
+      // The request fails with a 404 (its transaction, if any, rolls back): the refusal is recorded in a short
+      // transaction of its own.
+      await recordAuditApart(this.ds, this.logger, {
         action: 'dossier.read',
         outcome: 'denied',
         actor: { sub: user.sub, role: user.role },

@@ -1,8 +1,9 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
 import type { AuthUser } from '@hoso/auth';
 import { MessagingService } from '@hoso/messaging';
-import { audit } from '@hoso/nest-kit';
+import { recordAuditApart } from '@hoso/nest-kit';
 import { CLOCK, type Clock } from '../../clock';
 import { APP_LOGGER } from '../../logger.token';
 import { canWithdraw } from '../domain/status';
@@ -19,6 +20,7 @@ export interface WithdrawAnswer {
 export class WithdrawDossierHandler {
   constructor(
     private readonly messaging: MessagingService,
+    @Inject(DataSource) private readonly ds: DataSource,
     private readonly dossiers: DossierRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_LOGGER) private readonly logger: Logger,
@@ -30,7 +32,8 @@ export class WithdrawDossierHandler {
       const d = await this.dossiers.byId(id, m, true);
       if (!d) throw new NotFoundException('no such dossier');
       if (d.applicant_personal_id !== user.personalId) {
-        audit(this.logger, {
+        // This transaction rolls back with the 404: the refusal is recorded in a short transaction of its own.
+        await recordAuditApart(this.ds, this.logger, {
           action: 'dossier.withdraw',
           outcome: 'denied',
           actor: { sub: user.sub, role: user.role },

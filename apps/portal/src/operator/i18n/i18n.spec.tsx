@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { PERIODS, QUEUE_COUNT_NAMES, RATE_NAMES, SCOPES } from '../api/types';
+import { AUDIT_OUTCOMES, AUDITED_SERVICES } from '../audit/audit-trail';
 import en from './en.json';
 import vi from './vi.json';
 
@@ -66,6 +67,8 @@ describe('operator texts', () => {
       used.add(`trend.bucket.${p}`);
     }
     for (const n of QUEUE_COUNT_NAMES) used.add(`queues.count.${n}`);
+    for (const s of AUDITED_SERVICES) used.add(`auditTrail.service.${s}`);
+    for (const o of AUDIT_OUTCOMES) used.add(`auditTrail.outcome.${o}`);
 
     expect(used.size).toBeGreaterThan(100);
     expect([...used].filter((k) => !has(viKeys, k))).toEqual([]);
