@@ -14,6 +14,9 @@ export interface FrontDoor {
   url: string;
   /** Requests that had to wait for the service to come back. */
   held(): number;
+  /** Answers given to callers since the door opened (or the last `resetAnswers`): all, and those 5xx. */
+  answers(): { total: number; serverErrors: number };
+  resetAnswers(): void;
   close(): Promise<void>;
 }
 
@@ -27,6 +30,13 @@ export async function openFrontDoor(upstream: string, holdMs = 28_000): Promise<
   const target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let held = 0;
+  let total = 0;
+  let serverErrors = 0;
+  /** Every answer the caller gets, the service's own or the door's 502/503, counted once. */
+  const answered = (status: number) => {
+    total++;
+    if (status >= 500) serverErrors++;
+  };
   /** Answers whose caller closed the connection before getting them. */
   const gone = new WeakSet<http.ServerResponse>();
 
@@ -43,6 +53,7 @@ export async function openFrontDoor(upstream: string, holdMs = 28_000): Promise<
       (answer) => {
         const out: http.OutgoingHttpHeaders = {};
         for (const [k, v] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
+        answered(answer.statusCode ?? 502);
         res.writeHead(answer.statusCode ?? 502, out);
         answer.pipe(res);
       },
@@ -61,8 +72,14 @@ export async function openFrontDoor(upstream: string, holdMs = 28_000): Promise<
         }, 200);
         return;
       }
-      if (res.headersSent) res.destroy();
-      else res.writeHead(refused ? 503 : 502, { 'content-type': 'text/plain' }).end(`front door: ${e.message}`);
+      // An answer broken off half-way is a server error for its caller, whatever status it began with.
+      if (res.headersSent) {
+        serverErrors++;
+        res.destroy();
+        return;
+      }
+      answered(refused ? 503 : 502);
+      res.writeHead(refused ? 503 : 502, { 'content-type': 'text/plain' }).end(`front door: ${e.message}`);
     });
     up.end(body);
   };
@@ -83,6 +100,11 @@ export async function openFrontDoor(upstream: string, holdMs = 28_000): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     held: () => held,
+    answers: () => ({ total, serverErrors }),
+    resetAnswers: () => {
+      total = 0;
+      serverErrors = 0;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) =>

@@ -10,6 +10,12 @@ import { Pool } from 'pg';
 import type { Platform, ServiceName } from '@hoso/platform';
 import type { TerminalState } from '@hoso/simulator';
 
+/** The ledger's own connections: the PostgreSQL fault terminates every other connection of the run's databases. */
+export const LEDGER_APPLICATION = 'hoso-faults-ledger';
+
+/** Notifications a case sends at most once (a second one is a notification sent twice). */
+const ONCE_PER_CASE_NOTIFICATIONS = ['CASE_RECEIVED', 'RESULT_ISSUED'];
+
 /** Events that happen at most once per dossier (a second one in an outbox is a fact applied twice). */
 const ONCE_PER_DOSSIER = new Set([
   'dossier.submitted.v1',
@@ -40,8 +46,8 @@ export interface Verdict {
   duplicated: Map<string, string[]>;
 }
 
-type Db = 'intake' | 'identity' | 'payment' | 'case-tracking' | 'metrics';
-const DBS: readonly Db[] = ['intake', 'identity', 'payment', 'case-tracking', 'metrics'];
+export type Db = 'intake' | 'identity' | 'payment' | 'case-tracking' | 'metrics';
+export const DBS: readonly Db[] = ['intake', 'identity', 'payment', 'case-tracking', 'metrics'];
 
 function add(m: Map<string, string[]>, id: string, what: string): void {
   const list = m.get(id) ?? [];
@@ -60,7 +66,10 @@ export class Ledger {
     for (const db of DBS) {
       const url = platform.databases[db];
       if (!url) throw new Error(`no database for ${db}`);
-      this.pools.set(db, new Pool({ connectionString: url, max: 2 }));
+      const pool = new Pool({ connectionString: url, max: 2, application_name: LEDGER_APPLICATION });
+      // An idle client whose server connection went away (a database fault) is dropped; the next query opens one.
+      pool.on('error', () => undefined);
+      this.pools.set(db, pool);
     }
     this.kafka = new Kafka({ clientId: 'hoso-faults', brokers: [...brokers], logLevel: logLevel.NOTHING });
   }
@@ -69,7 +78,8 @@ export class Ledger {
     await Promise.all([...this.pools.values()].map((p) => p.end()));
   }
 
-  private async rows<R extends object>(db: Db, sql: string, params: unknown[] = []): Promise<R[]> {
+  /** A query on one service's database (the checks' own reads). */
+  async rows<R extends object>(db: Db, sql: string, params: unknown[] = []): Promise<R[]> {
     return (await (this.pools.get(db) as Pool).query<R>(sql, params)).rows;
   }
 
@@ -207,6 +217,15 @@ export class Ledger {
       [ids],
     )) {
       add(duplicated, r.dossier_id, `case history: moved to ${r.to_status} ${r.n} times`);
+    }
+
+    for (const r of await this.rows<{ dossier_id: string; kind: string; n: string }>(
+      'case-tracking',
+      `SELECT dossier_id, kind, count(*) AS n FROM mailbox
+        WHERE dossier_id = ANY($1) AND kind = ANY($2) GROUP BY 1, 2 HAVING count(*) > 1`,
+      [ids, ONCE_PER_CASE_NOTIFICATIONS],
+    )) {
+      add(duplicated, r.dossier_id, `case-tracking: notification ${r.kind} sent ${r.n} times`);
     }
 
     for (const r of await this.rows<{ dossier_id: string; paid: string; refunds: string }>(

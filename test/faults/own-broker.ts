@@ -15,6 +15,12 @@ export interface OwnBroker {
   pid(): number | null;
   /** SIGKILL to the broker's process group, as a crash: no controlled shutdown, no flush. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP to the broker's process group: it keeps its connections open and answers nothing, as a broker frozen
+   * by a long GC pause or a stalled disk. `resume` (SIGCONT) lets it run on.
+   */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same ports and storage; resolves once it answers, with the time that took. */
   start(): Promise<number>;
   /** Kills it and removes its storage. */
@@ -81,6 +87,15 @@ export async function startOwnBroker(dataDir: string): Promise<OwnBroker> {
     // until init reaps it, which is gone as far as the broker goes.
     while (pidAlive(p) && !zombie(p)) await new Promise((r) => setTimeout(r, 50));
   };
+  const signal = (sig: NodeJS.Signals) => {
+    const p = pid();
+    if (!p) throw new Error('the own broker is not running');
+    try {
+      process.kill(-p, sig);
+    } catch {
+      process.kill(p, sig);
+    }
+  };
   const start = async () => {
     const started = Date.now();
     await infraUp(env);
@@ -92,6 +107,7 @@ export async function startOwnBroker(dataDir: string): Promise<OwnBroker> {
     const p = pid();
     if (!p) return;
     try {
+      process.kill(-p, 'SIGCONT');
       process.kill(-p, 'SIGKILL');
     } catch {
       // gone already
@@ -103,6 +119,12 @@ export async function startOwnBroker(dataDir: string): Promise<OwnBroker> {
     brokers,
     pid,
     kill,
+    pause: () => {
+      signal('SIGSTOP');
+    },
+    resume: () => {
+      signal('SIGCONT');
+    },
     start,
     destroy: async () => {
       process.removeListener('exit', onExit);
