@@ -64,7 +64,7 @@ export interface PlatformOptions {
    * it too, and each service gets a fresh database. Default: '' (the shared topics and hoso_* databases).
    */
   isolate?: { topicPrefix: string; cleanup: boolean };
-  /** Attachments, results, one-time codes and logs go under it. Default: <root>/.data. */
+  /** Attachments, results, one-time codes and logs go under it. Default: <root>/.data (an isolated run with cleanup: <root>/.data/runs/<prefix>). */
   dataDir?: string;
   /** inline: prefixed, coloured lines on `sink`; dir: one log file per service (null: none). Default: files in <dataDir>/logs. */
   logs?: { inline?: boolean; dir?: string | null };
@@ -180,7 +180,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const runtime = options.runtime ?? 'build';
   const progress = options.progress ?? (() => undefined);
   const services = options.services ?? defaultServices(root);
-  const dataDir = options.dataDir ?? join(root, '.data');
+  // An isolated run that cleans up gets a directory of its own under the default one: `<root>/.data` also holds
+  // deploy/local's broker and Redis data and the shared run's files, which its cleanup must never remove.
+  const dataDir =
+    options.dataDir ??
+    (options.isolate?.cleanup
+      ? join(root, '.data', 'runs', options.isolate.topicPrefix.replace(/[^\w-]/g, '_') || 'isolated')
+      : join(root, '.data'));
   const logDir = options.logs?.dir === null ? null : (options.logs?.dir ?? join(dataDir, 'logs'));
   const topicPrefix = options.isolate?.topicPrefix ?? '';
   const infraEnv = parseEnv(infraEnvSchema);
