@@ -227,7 +227,7 @@ export async function readDlq(
 }
 
 /**
- * Replays a DLQ topic to the topic each message came from, with its original key, value and headers
+ * Replays a DLQ topic to its source topic (the DLQ's name without `.dlq`), with each message's original key, value and headers
  * (plus `hoso-replayed-from`, and `hoso-replay-target` naming the consumer that failed it: only that one applies
  * it again, so the other groups of the topic add no effect and no dead letter). Progress is committed under `groupId`, so a replay resumes and never sends a
  * dead letter twice in normal operation; if it does, the consumers' inboxes drop the duplicate.
@@ -251,7 +251,9 @@ export async function replayDlq(
   const select = opts.select;
   await consumeRanges(kafka, dlqTopic, groupId, ranges, opts, true, async (partition, m) => {
     if (select && !select(toEntry(partition, m))) return false;
-    const target = headerString(m.headers, DLQ_HEADERS.originalTopic) ?? dlqTopic.slice(0, -DLQ_SUFFIX.length);
+    // Always the DLQ's own source topic, never the one its `hoso-dlq-original-topic` header names: headers are data
+    // written by whoever produced the dead letter, and a forged one must not route a replay to another topic.
+    const target = dlqTopic.slice(0, -DLQ_SUFFIX.length);
     let headers = withoutDlqHeaders(m.headers ?? {});
     headers[REPLAYED_FROM_HEADER] = `${dlqTopic}/${partition}/${m.offset}`;
     // Only the consumer that failed it applies it again (a dead letter of before this header reaches every one).
