@@ -85,7 +85,7 @@ export class AppModule {
           provide: SigningKeyStore,
           inject: [DataSource],
           useFactory: async (ds: DataSource) => {
-            await keys.init(ds);
+            await keys.init(ds, config.signingKeyKek);
             return keys;
           },
         },

@@ -7,6 +7,7 @@ const DEV = { HOSO_DEV_MODE: '1' };
 const PRODUCTION = {
   OTP_SECRET: 's'.repeat(32),
   STAFF_TOTP_KEY: 't'.repeat(32),
+  SIGNING_KEY_KEK: 'k'.repeat(32),
   SMS_GATEWAY_URL: 'https://sms.example.vn/v1/messages',
   SMS_GATEWAY_API_KEY: 'k'.repeat(24),
 };
@@ -47,6 +48,7 @@ describe('identity config', () => {
       expect(problemsOf(env)).toEqual([
         'OTP_SECRET: required (its development default applies only with HOSO_DEV_MODE=1)',
         'STAFF_TOTP_KEY: required (its development default applies only with HOSO_DEV_MODE=1)',
+        'SIGNING_KEY_KEK: required (its development default applies only with HOSO_DEV_MODE=1)',
         expect.stringMatching(/^SMS_GATEWAY_URL: required; .*OTP_DEV_DIR.* only with HOSO_DEV_MODE=1$/),
       ]);
     }

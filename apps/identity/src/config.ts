@@ -16,6 +16,7 @@ import { REGISTRY_DEFAULT_SEED, REGISTRY_MAX_CITIZENS } from '@hoso/population';
 const DEV_OTP_SECRET = 'hoso-dev-otp-secret-not-for-production';
 const DEV_STAFF_PASSWORD = 'hoso-dev-password';
 const DEV_STAFF_TOTP_KEY = 'hoso-dev-staff-totp-key-not-for-production';
+const DEV_SIGNING_KEY_KEK = 'hoso-dev-signing-key-kek-not-for-production';
 
 export const configSchema = z.object({
   ...infraEnvShape,
@@ -55,6 +56,16 @@ export const configSchema = z.object({
   /** Encrypts staff TOTP secrets at rest (AES-256-GCM under a key derived from it); changing it voids enrolments. */
   STAFF_TOTP_KEY: z.string().min(32, 'STAFF_TOTP_KEY must be at least 32 characters').optional(),
   /**
+   * Encrypts the private halves of the token signing keys at rest (AES-256-GCM under a key derived from it): the
+   * database alone cannot sign tokens. Changing it without re-sealing stops the service at start with a clear error.
+   */
+  SIGNING_KEY_KEK: z.string().min(32, 'SIGNING_KEY_KEK must be at least 32 characters').optional(),
+  /**
+   * How long `signing-keys rotate` publishes a new key in the JWKS before it signs: longer than the verifiers' JWKS
+   * cache (10 min) and this service's key reload (1 min), so no verifier meets a token whose key it has not seen.
+   */
+  SIGNING_KEY_PUBLISH_SEC: positiveInt.default(900),
+  /**
    * Proxies in front of identity that append to X-Forwarded-For (the gateway: 1), so sign-in throttling keys on the
    * client's address rather than the gateway's. Identity must then be reachable only through them: a client that
    * reaches it directly could name any address.
@@ -86,7 +97,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { kind: 'dev-file', dir: c.OTP_DEV_DIR }
       : null;
   // Secrets have development defaults only in development mode: any other process without them must not start.
-  const problems = devModeProblems(c, { OTP_SECRET: c.OTP_SECRET, STAFF_TOTP_KEY: c.STAFF_TOTP_KEY });
+  const problems = devModeProblems(c, {
+    OTP_SECRET: c.OTP_SECRET,
+    STAFF_TOTP_KEY: c.STAFF_TOTP_KEY,
+    SIGNING_KEY_KEK: c.SIGNING_KEY_KEK,
+  });
   if (!c.HOSO_DEV_MODE && c.SEED_STAFF_PASSWORD !== undefined) {
     problems.push(
       `SEED_STAFF_PASSWORD: one shared staff password is allowed only with ${DEV_MODE_VAR}=1; ` +
@@ -110,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     /** Null outside development mode: seeded accounts get one-time passwords instead. */
     seedStaffPassword: c.HOSO_DEV_MODE ? (c.SEED_STAFF_PASSWORD ?? DEV_STAFF_PASSWORD) : null,
     staffTotpKey: c.STAFF_TOTP_KEY ?? DEV_STAFF_TOTP_KEY,
+    signingKeyKek: c.SIGNING_KEY_KEK ?? DEV_SIGNING_KEY_KEK,
     otpDelivery,
   });
 }

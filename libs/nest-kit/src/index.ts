@@ -16,3 +16,4 @@ export * from './platform';
 export * from './timers';
 export * from './audit-trail';
 export * from './audit-trail.module';
+export * from './secret-box';

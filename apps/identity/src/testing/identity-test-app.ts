@@ -46,6 +46,8 @@ export interface IdentityTestApp {
 }
 
 /** The identity service on real servers: a fresh database, topics under a random prefix, a small registry. */
+export const TEST_SIGNING_KEY_KEK = 'identity-test-signing-key-kek-0123456789';
+
 export async function startIdentity(): Promise<IdentityTestApp> {
   const env = await createTestEnvironment(['identity']);
   const otpDir = await mkdtemp(join(tmpdir(), 'hoso-otp-'));
@@ -63,6 +65,8 @@ export async function startIdentity(): Promise<IdentityTestApp> {
     LOG_LEVEL: 'silent',
     REGISTRY_SEED_COUNT: String(TEST_REGISTRY_SIZE),
     OTP_DEV_DIR: otpDir,
+    // Every instance on one database shares the key that seals its signing keys (a second one in production mode too).
+    SIGNING_KEY_KEK: TEST_SIGNING_KEY_KEK,
   };
   const config = loadConfig(baseEnv);
   const logger = createRootLogger('identity-test', process.env['TEST_LOG_LEVEL'] ?? 'silent');

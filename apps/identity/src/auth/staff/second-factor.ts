@@ -1,6 +1,7 @@
 /** TOTP (RFC 6238) for staff, the encryption of its secrets at rest, and single-use recovery codes. */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
+import { SecretBox } from '@hoso/nest-kit';
 
 export const TOTP_ISSUER = 'hoso';
 const TOTP_PERIOD_SEC = 30;
@@ -9,29 +10,18 @@ const TOTP_WINDOW = 1;
 
 /** Encrypts TOTP secrets with AES-256-GCM, bound to the account (a ciphertext copied to another row will not open). */
 export class TotpSecretBox {
-  private readonly key: Buffer;
+  private readonly box: SecretBox;
 
   constructor(secret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'hoso-identity', 'staff totp secret v1', 32));
+    this.box = new SecretBox(secret, { salt: 'hoso-identity', info: 'staff totp secret v1' });
   }
 
   seal(staffId: string, base32Secret: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(staffId));
-    const data = Buffer.concat([cipher.update(base32Secret, 'utf8'), cipher.final()]);
-    return ['v1', iv, cipher.getAuthTag(), data]
-      .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
-      .join('.');
+    return this.box.seal(staffId, base32Secret);
   }
 
   open(staffId: string, sealed: string): string {
-    const [version, iv, tag, data] = sealed.split('.');
-    if (version !== 'v1' || !iv || !tag || !data) throw new Error('unreadable TOTP secret');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(staffId));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    return this.box.open(staffId, sealed).toString('utf8');
   }
 }
 

@@ -450,6 +450,7 @@ describe('identity: staff accounts (one-time passwords, TOTP, operators, throttl
               REGISTRY_SEED_COUNT: '20',
               OTP_SECRET: 'a-production-otp-secret-of-32-chars!',
               STAFF_TOTP_KEY: 'a-production-staff-totp-key-of-32-chars',
+              SIGNING_KEY_KEK: 'a-production-signing-key-kek-of-32-chars',
               SMS_GATEWAY_URL: 'https://sms.example.vn/v1/messages',
               SMS_GATEWAY_API_KEY: 'sms-gateway-test-key-0123',
             },
