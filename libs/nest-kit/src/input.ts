@@ -123,13 +123,16 @@ function handlerBodyUse(controller: object, handler: (...args: never[]) => unkno
   const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
   // Keys are `<paramtype>:<index>` (custom decorators have a non-numeric type).
   const types = new Set(Object.keys(args).map((k) => Number(k.split(':')[0])));
-  const use: BodyUse =
-    types.has(RouteParamtypes.REQUEST) || types.has(RouteParamtypes.RAW_BODY)
-      ? 'raw'
-      : types.has(RouteParamtypes.FILE) || types.has(RouteParamtypes.FILES)
-        ? 'multipart'
-        : types.has(RouteParamtypes.BODY)
-          ? 'json'
+  // A parsed `@Body` decides even beside `@Req()`: a handler that takes the request for its headers or address
+  // still reads the JSON body. Only the request without a `@Body` (a streamed upload) reads the raw stream.
+  const use: BodyUse = types.has(RouteParamtypes.RAW_BODY)
+    ? 'raw'
+    : types.has(RouteParamtypes.BODY)
+      ? 'json'
+      : types.has(RouteParamtypes.REQUEST)
+        ? 'raw'
+        : types.has(RouteParamtypes.FILE) || types.has(RouteParamtypes.FILES)
+          ? 'multipart'
           : 'none';
   bodyUseOf.set(handler, use);
   return use;
