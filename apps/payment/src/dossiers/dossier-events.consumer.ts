@@ -42,35 +42,29 @@ export class DossierEventsConsumer {
       ],
     );
     // No row: the dossier was already submitted (a replay under another event id) — nothing new to decide.
-    if (row)
-      await this.settle.settleIfReady(
-        ctx.manager,
-        row,
-        {
-          correlationId: event.correlationId,
-          causationId: event.eventId,
-        },
-        (effect) => {
-          ctx.afterCommit(effect);
-        },
-      );
+    if (row) await this.settleIfReady(ctx, row, event);
   }
 
   @EventPattern('identity.verified.v1')
   async onVerified(@Payload() event: Ev<'identity.verified.v1'>, @Ctx() ctx: EventContext): Promise<void> {
     const row = await this.recordIdentity(ctx, event.payload.dossierId, 'VERIFIED');
-    if (row)
-      await this.settle.settleIfReady(
-        ctx.manager,
-        row,
-        {
-          correlationId: event.correlationId,
-          causationId: event.eventId,
-        },
-        (effect) => {
-          ctx.afterCommit(effect);
-        },
-      );
+    if (row) await this.settleIfReady(ctx, row, event);
+  }
+
+  /** The fee decision once both halves are in, caused by `event`; its jobs are added after the flush commits. */
+  private settleIfReady(
+    ctx: HandlerContext,
+    row: DossierRow,
+    event: { correlationId: string; eventId: string },
+  ): Promise<unknown> {
+    return this.settle.settleIfReady(
+      ctx.manager,
+      row,
+      { correlationId: event.correlationId, causationId: event.eventId },
+      (effect) => {
+        ctx.afterCommit(effect);
+      },
+    );
   }
 
   /** A rejected identity ends the dossier: no payment is ever requested. */

@@ -1,20 +1,11 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '@hoso/contracts';
 
 /**
- * JSON with object keys sorted at every level, so two bodies that differ only in key order (or whitespace)
- * are the same request. Array order is meaningful and kept; `undefined` properties are dropped as JSON does.
+ * Two bodies that differ only in key order (or whitespace) are the same request: the canonical JSON of the contracts
+ * (object keys sorted at every level, array order kept, `undefined` properties dropped as JSON does).
  */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    const json = JSON.stringify(value) as string | undefined;
-    return json ?? 'null';
-  }
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
+export { canonicalJson };
 
 /** SHA-256 (hex) of the canonical body: an idempotency key replays only for the same hash. */
 export function requestHash(body: unknown): string {
