@@ -5,12 +5,12 @@ import { testEnv } from '@hoso/testing';
 import { METRICS_MIGRATIONS } from '../migrations';
 import { compareProjections } from '../replay/replay';
 import { scenario, type ScriptedEvent } from '../testing/scenario';
-import { consumedTopics, projectEvents, type ConsumedTopic } from './project-event';
+import { consumedTopics, projectEvents, projectMixed, type ConsumedTopic } from './project-event';
 
 /**
  * The set-based projection against the one-event-at-a-time application it replaced: the same fact rows and the
  * same numbers whatever the grouping, the order inside a set, or a dossier's events repeated inside one set
- * (which the multi-row UPDATE must apply in rounds, one patch per row per statement).
+ * (which the UPDATE folds into one patch per dossier), and with every topic's events mixed in one set (the replay).
  */
 describe('metrics projection in sets (real PostgreSQL)', () => {
   const now = new Date();
@@ -95,11 +95,32 @@ describe('metrics projection in sets (real PostgreSQL)', () => {
     expect(await compareProjections(reference, ds, now)).toEqual([]);
   });
 
-  it('gives the same with every event twice inside its set (rounds) and in shuffled orders', async () => {
+  it('gives the same with every event twice inside its set (folded) and in shuffled orders', async () => {
     for (const seed of [7, 42, 1234]) {
       const ds = await database();
       const doubled = shuffled([...events, ...events], seed);
       await applyInSets(ds, shuffled(byTopic(doubled), seed + 1));
+      expect(await compareProjections(reference, ds, now)).toEqual([]);
+    }
+  });
+
+  it('gives the same with all topics mixed in one set, whole or in chunks, repeated and shuffled (folded per dossier)', async () => {
+    for (const [seed, chunk] of [
+      [5, Infinity],
+      [17, 7],
+      [29, 3],
+    ] as const) {
+      const ds = await database();
+      const doubled = shuffled([...events, ...events], seed);
+      await ds.transaction(async (m) => {
+        for (let i = 0; i < doubled.length; i += Number.isFinite(chunk) ? chunk : doubled.length) {
+          const part = doubled.slice(i, i + (Number.isFinite(chunk) ? chunk : doubled.length));
+          await projectMixed(
+            part.map((e) => ({ topic: e.topic, event: asEvent(e) })),
+            m,
+          );
+        }
+      });
       expect(await compareProjections(reference, ds, now)).toEqual([]);
     }
   });
