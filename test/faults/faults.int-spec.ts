@@ -246,8 +246,10 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
     const recoveryMs = await fault({ submitted, terminal });
 
     let stuck = 0;
+    // The drain's patience counts from the last arrival: a long run (the soak) still has arrivals ahead of it.
+    const arrivalsLeftMs = Math.max(0, (1000 * dossiers) / rate - 1000 * sim.stats().elapsedSec);
     try {
-      await sim.drain(opts.drainMs ?? 240_000);
+      await sim.drain((opts.drainMs ?? 240_000) + arrivalsLeftMs);
     } catch (e) {
       if (!(e instanceof DrainTimeoutError)) throw e;
       stuck = e.stuck.length;

@@ -28,7 +28,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
  */
 export async function openFrontDoor(upstream: string, holdMs = 28_000): Promise<FrontDoor> {
   const target = new URL(upstream);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // Idle sockets dropped after 4 s, as the gateway's upstream agent does: a proxy must let go of an idle connection
+  // before the service may close it, or a request sent on it just then breaks (a 502 the platform did not cause).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 });
   let held = 0;
   let total = 0;
   let serverErrors = 0;

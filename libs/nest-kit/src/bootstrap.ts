@@ -5,13 +5,16 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { MessagingService } from '@hoso/messaging';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { jsonBodyParser } from './body';
 import { answerClientErrors } from './client-error';
 import { correlationIdOf } from './correlation';
 import { HttpErrorFilter } from './errors';
 import { RequestInputInterceptor } from './input';
 import { MetricsService } from './metrics';
+
+/** How long a service keeps an idle client connection open: longer than any proxy in front keeps it (see below). */
+export const SERVICE_KEEP_ALIVE_MS = 65_000;
 
 export interface ServiceAppOptions {
   name: string;
@@ -46,7 +49,14 @@ export async function createServiceApp(
   app.useGlobalFilters(new HttpErrorFilter(opts.logger));
   // After the guards, before every pipe: no handler sees a body it does not read or text that cannot be stored.
   app.useGlobalInterceptors(new RequestInputInterceptor());
-  answerClientErrors(app.getHttpServer());
+  const server: Server = app.getHttpServer();
+  answerClientErrors(server);
+  // A proxy in front (the gateway, a load balancer) reuses idle connections. Closing one just as the proxy sends a
+  // request on it breaks that request half-way (ECONNRESET, "socket hang up": a 502 for a write the proxy cannot
+  // safely send again), so the service keeps idle connections open longer than any proxy keeps them: the gateway's
+  // upstream agent drops its idle sockets after 4 s, common load balancers after 60 s.
+  server.keepAliveTimeout = SERVICE_KEEP_ALIVE_MS;
+  server.headersTimeout = SERVICE_KEEP_ALIVE_MS + 1000;
   // The controllers' @EventPattern handlers register with the messaging transport now; its consumer starts when
   // the application bootstraps (app.init / app.listen), after the database and the producer are ready.
   const messaging = has(app, MessagingService) ? app.get(MessagingService, { strict: false }) : null;

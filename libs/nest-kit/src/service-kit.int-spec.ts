@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
 import request from 'supertest';
 import { z } from 'zod';
 import { AuthModule, CurrentUser, Roles, type AuthUser } from '@hoso/auth';
@@ -13,6 +14,7 @@ import {
   createRootLogger,
   zodBody,
   ApiZodBody,
+  SERVICE_KEEP_ALIVE_MS,
 } from './index';
 
 const Greeting = z.strictObject({ name: z.string().min(1).max(50), times: z.number().int().min(1).max(3) });
@@ -69,6 +71,14 @@ describe('nest-kit: one service shape', () => {
   });
 
   const http = () => request(app.getHttpServer() as Parameters<typeof request>[0]);
+
+  it('keeps idle client connections open longer than a proxy in front keeps them (no reuse race)', () => {
+    const server = app.getHttpServer() as Server;
+    // The gateway's upstream agent drops idle sockets after 4 s; a load balancer commonly after 60 s.
+    expect(server.keepAliveTimeout).toBe(SERVICE_KEEP_ALIVE_MS);
+    expect(server.keepAliveTimeout).toBeGreaterThan(60_000);
+    expect(server.headersTimeout).toBeGreaterThan(server.keepAliveTimeout);
+  });
 
   it('refuses a request without a token (401), with a bad token (401) or the wrong role (403)', async () => {
     await http().post('/greetings').send({ name: 'An', times: 1 }).expect(401);
