@@ -5,21 +5,38 @@
  *   Central jars into a cache outside the git tree, started in the background with a small heap.
  * - PostgreSQL: the server at DATABASE_URL; one database per service is created.
  * - Redis: the server at REDIS_URL; if none answers and redis-server is installed, one is started (append-only
- *   file on, no eviction: it holds the services' timers). `up` and `status` warn when the Redis at REDIS_URL could
- *   evict or lose jobs.
+ *   file on, no eviction: it holds the services' timers) with the users of redis-acl.ts and the default user off.
+ *   `up` and `status` warn when the Redis at REDIS_URL could evict or lose jobs, or lacks those users.
  *
  * `up` is idempotent; `down` stops only what `up` started (recorded in .data/infra-state.json).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { infraEnvSchema, parseEnv } from '@hoso/config';
-import { redisJobWarnings, redisServerArgs } from './redis-settings';
+import {
+  REDIS_USERS,
+  redisAclFile,
+  redisAclSettings,
+  redisAclWarnings,
+  redisPasswordVariable,
+  type RedisAclSettings,
+} from './redis-acl';
+import { inspectRedis, redisJobWarnings, redisServerArgs, redisVersion, type RedisInspection } from './redis-settings';
 import { ensureTopics } from './topics';
 
 export const SERVICE_DATABASES = [
@@ -326,77 +343,42 @@ function redact(url: string): string {
 
 // ---------------------------------------------------------------- Redis
 
-/** The server's `INFO` (every default section), or null when it does not answer. */
-function redisInfo(url: string): Promise<string | null> {
-  const u = new URL(url);
-  return new Promise((resolveInfo) => {
-    const socket = connect({ host: u.hostname, port: Number(u.port || 6379) });
-    let buf = Buffer.alloc(0);
-    const done = (v: string | null) => {
-      socket.destroy();
-      resolveInfo(v);
-    };
-    socket.setTimeout(1500, () => {
-      done(null);
-    });
-    socket.on('error', () => {
-      done(null);
-    });
-    socket.on('connect', () => {
-      const auth = u.password
-        ? `AUTH ${decodeURIComponent(u.username || 'default')} ${decodeURIComponent(u.password)}\r\n`
-        : '';
-      socket.write(`${auth}INFO\r\n`);
-    });
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      let reply = buf;
-      if (u.password) {
-        // AUTH answers +OK (or an error) before the INFO reply.
-        const eol = reply.indexOf('\r\n');
-        if (eol < 0) return;
-        if (reply[0] !== 0x2b) {
-          done(null);
-          return;
-        }
-        reply = reply.subarray(eol + 2);
-      }
-      if (reply.length === 0) return;
-      if (reply[0] !== 0x24) {
-        // Not a bulk string: an error such as NOAUTH.
-        done(null);
-        return;
-      }
-      const eol = reply.indexOf('\r\n');
-      if (eol < 0) return;
-      const length = Number(reply.subarray(1, eol).toString());
-      // A bulk string's length counts bytes: wait for all of them.
-      if (reply.length >= eol + 2 + length) done(reply.subarray(eol + 2, eol + 2 + length).toString('utf8'));
-    });
-  });
+/** Where `up` keeps the users of the Redis it starts, and where `redis-acl` writes them for the compose file. */
+const REDIS_ACL_FILE = join(DATA, 'redis', 'users.acl');
+
+/** The Redis at REDIS_URL checked with the passwords this environment gives its users; null when it does not answer. */
+function redisCheck(acl: RedisAclSettings): Promise<RedisInspection | null> {
+  return inspectRedis(env.REDIS_URL, acl.passwords);
 }
 
-async function redisPing(url: string): Promise<string | null> {
-  const info = await redisInfo(url);
-  return info === null ? null : (/redis_version:([^\r\n]+)/.exec(info)?.[1] ?? '?');
+/**
+ * A warning line for each way the Redis at REDIS_URL (ours or not) could evict or lose the services' jobs, and for
+ * each way its users fall short of deploy/local/redis-acl.ts. Settings are read, never changed.
+ */
+function warnAboutRedis(found: RedisInspection, acl: RedisAclSettings): void {
+  const warnings =
+    found.info === null ? ['its settings could not be read: no user was allowed INFO'] : redisJobWarnings(found.info);
+  for (const w of [...warnings, ...redisAclWarnings(found, acl)]) line('redis', 'warning', w);
 }
 
-/** A warning line for each way the Redis at REDIS_URL (ours or not) could evict or lose the services' jobs. */
-async function warnIfRedisLosesJobs(): Promise<void> {
-  const info = await redisInfo(env.REDIS_URL);
-  if (info === null) return;
-  for (const w of redisJobWarnings(info)) line('redis', 'warning', w);
+/** Writes the ACL file; `mode` is applied to an existing file too. */
+function writeRedisAcl(file: string, acl: RedisAclSettings, mode: number): void {
+  const text = redisAclFile(acl);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text, { mode });
+  chmodSync(file, mode);
 }
 
 async function redisUp(state: State): Promise<void> {
-  const version = await redisPing(env.REDIS_URL);
-  if (version) {
+  const acl = redisAclSettings();
+  const running = await redisCheck(acl);
+  if (running) {
     line(
       'redis',
       'up',
-      `${redact(env.REDIS_URL)} Redis ${version}${alive(state.redis?.pid) ? ` (pid ${state.redis?.pid})` : ''}`,
+      `${redact(env.REDIS_URL)} Redis ${redisVersion(running.info)}${alive(state.redis?.pid) ? ` (pid ${state.redis?.pid})` : ''}`,
     );
-    await warnIfRedisLosesJobs();
+    warnAboutRedis(running, acl);
     return;
   }
   const u = new URL(env.REDIS_URL);
@@ -409,21 +391,48 @@ async function redisUp(state: State): Promise<void> {
     throw new Error('Redis is not reachable and cannot be started');
   }
   const dir = join(DATA, 'redis');
-  mkdirSync(dir, { recursive: true });
+  // Before anything starts: outside development mode every user's password must be given (the error names them).
+  // Only this process's user reads the file; `redis-acl` writes one for a container's user.
+  writeRedisAcl(REDIS_ACL_FILE, acl, 0o600);
   const port = Number(u.port || 6379);
   const res = spawnSync(
     'redis-server',
-    redisServerArgs({ port, dir, logfile: join(dir, 'redis.log'), pidfile: join(dir, 'redis.pid') }),
+    redisServerArgs({
+      port,
+      dir,
+      logfile: join(dir, 'redis.log'),
+      pidfile: join(dir, 'redis.pid'),
+      aclfile: REDIS_ACL_FILE,
+    }),
     { stdio: 'inherit' },
   );
   if (res.status !== 0) throw new Error('redis-server failed to start');
-  let v: string | null = null;
-  await waitFor('redis', async () => (v = await redisPing(env.REDIS_URL)) !== null, 15_000);
+  let started: RedisInspection | null = null;
+  await waitFor(
+    'redis',
+    async () => (started = await redisCheck(acl)) !== null,
+    15_000,
+    () => tail(join(dir, 'redis.log')),
+  );
   const pid = Number(readFileSync(join(dir, 'redis.pid'), 'utf8').trim());
   state.redis = { pid, port };
   writeState(state);
-  line('redis', 'started', `${redact(env.REDIS_URL)} Redis ${String(v)} (pid ${pid})`);
-  await warnIfRedisLosesJobs();
+  const found = started as RedisInspection | null;
+  line(
+    'redis',
+    'started',
+    `${redact(env.REDIS_URL)} Redis ${redisVersion(found?.info ?? null)} (pid ${pid}); users from ${REDIS_ACL_FILE}`,
+  );
+  if (found) warnAboutRedis(found, acl);
+}
+
+/** `redis-acl [file]`: the users of deploy/local/redis-acl.ts as an ACL file, for a Redis started elsewhere. */
+function writeAclCommand(file = REDIS_ACL_FILE): void {
+  const acl = redisAclSettings();
+  // Readable by all: a container's Redis runs as its own user. The file holds SHA-256 hashes, no password.
+  writeRedisAcl(resolve(file), acl, 0o644);
+  const defaultUser = acl.devMode ? 'open (development mode)' : 'off';
+  line('redis-acl', 'ready', `${resolve(file)}: users ${REDIS_USERS.join(', ')}; the default user is ${defaultUser}`);
 }
 
 // ---------------------------------------------------------------- commands
@@ -466,10 +475,11 @@ async function status(): Promise<number> {
     down++;
     line('postgres', 'down', redact(env.DATABASE_URL));
   }
-  const redis = await redisPing(env.REDIS_URL);
+  const acl = redisAclSettings();
+  const redis = await redisCheck(acl);
   if (redis) {
-    line('redis', 'up', `${redact(env.REDIS_URL)} Redis ${redis}`);
-    await warnIfRedisLosesJobs();
+    line('redis', 'up', `${redact(env.REDIS_URL)} Redis ${redisVersion(redis.info)}`);
+    warnAboutRedis(redis, acl);
   } else {
     down++;
     line('redis', 'down', redact(env.REDIS_URL));
@@ -533,9 +543,12 @@ const USAGE = `usage: npm run infra -- <command>
   down     stop what 'up' started (PostgreSQL and an already running Redis are left alone)
   logs [kafka|kafka-out|redis]   last lines of a component's log
   reset    down, wipe Kafka's storage and the hoso_* databases, then up
+  redis-acl [file]   write the Redis users (default ${REDIS_ACL_FILE}), e.g. for deploy/docker-compose.yml
 
 env: KAFKA_BROKERS (${env.KAFKA_BROKERS.join(',')}), DATABASE_URL, REDIS_URL, HOSO_KAFKA_VERSION (${KAFKA_VERSION}),
-     HOSO_CACHE_DIR (${CACHE}), HOSO_DATA_DIR (${DATA}), HOSO_KAFKA_HEAP (${KAFKA_HEAP})`;
+     HOSO_CACHE_DIR (${CACHE}), HOSO_DATA_DIR (${DATA}), HOSO_KAFKA_HEAP (${KAFKA_HEAP}),
+     REDIS_PASSWORD_<USER> (${REDIS_USERS.map(redisPasswordVariable).join(', ')}; development defaults with
+     HOSO_DEV_MODE=1), KAFKA_TOPIC_PREFIX, QUEUE_PREFIX, OPS_QUEUE_PREFIXES (the users' key prefixes)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -550,6 +563,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'logs':
       logs(rest[0]);
+      return 0;
+    case 'redis-acl':
+      writeAclCommand(rest[0]);
       return 0;
     case 'reset':
       await reset();

@@ -4,6 +4,19 @@ describe('the Redis that infra starts', () => {
   const args = redisServerArgs({ port: 6390, dir: '/d', logfile: '/d/redis.log', pidfile: '/d/redis.pid' });
   const option = (name: string) => args[args.indexOf(name) + 1];
 
+  it('starts with the users of the ACL file when given one', () => {
+    const withUsers = redisServerArgs({
+      port: 6390,
+      dir: '/d',
+      logfile: '/d/redis.log',
+      pidfile: '/d/redis.pid',
+      aclfile: '/d/users.acl',
+    });
+    expect(withUsers.slice(-2)).toEqual(['--aclfile', '/d/users.acl']);
+    expect(withUsers.slice(0, -2)).toEqual(args);
+    expect(args).not.toContain('--aclfile');
+  });
+
   it('keeps jobs: append-only file on, no eviction', () => {
     expect(option('--appendonly')).toBe('yes');
     expect(option('--maxmemory-policy')).toBe('noeviction');

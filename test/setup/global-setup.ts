@@ -21,7 +21,7 @@ function run(script: string, ...args: string[]): void {
     {
       cwd: root,
       stdio: 'inherit',
-      env: process.env,
+      env: { HOSO_DEV_MODE: '1', ...process.env },
     },
   );
   if (res.status !== 0) throw new Error(`${script} ${args.join(' ')} failed (exit ${res.status ?? res.signal})`);
@@ -68,6 +68,8 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as { __hosoStop?: () => Promise<void> }).__hosoStop = stop;
     return;
   }
-  // deploy/local's `up` is idempotent: it only checks servers that answer and starts what is missing.
+  // deploy/local's `up` is idempotent: it only checks servers that answer and starts what is missing. The tests are
+  // a development setting (every service gets one password-less REDIS_URL): a Redis `up` starts for them keeps its
+  // default user open beside the service users.
   run('deploy/local/infra.ts', 'up');
 }
