@@ -14,6 +14,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { generateCitizens, type CitizenRecord, type PrefillSource } from '@hoso/population';
 import type { FormField } from '@hoso/e-forms';
+import { citizenOrigin } from '@hoso/simulator';
 import type { DossierTimes } from './flow-tap';
 import { arrivalsDue } from './pipeline-report';
 
@@ -257,10 +258,12 @@ export class LoadGenerator {
   }
 
   private async signIn(r: CitizenRecord): Promise<Citizen> {
+    // Each citizen from a device and an address of their own, as the simulator's citizens sign in.
+    const headers = citizenOrigin(r.personalId, randomUUID());
     const { challengeId } = await this.http.json<{ challengeId: string }>(
       'POST',
       `${this.endpoints.identity}/auth/citizen/challenges`,
-      { json: { personalId: r.personalId } },
+      { json: { personalId: r.personalId }, headers },
     );
     const file = join(this.endpoints.otpDir, `${r.personalId}.json`);
     const deadline = Date.now() + 15_000;
@@ -280,7 +283,7 @@ export class LoadGenerator {
     const t = await this.http.json<{ accessToken: string; refreshToken: string }>(
       'POST',
       `${this.endpoints.identity}/auth/citizen/tokens`,
-      { json: { challengeId, code } },
+      { json: { challengeId, code }, headers },
     );
     return { record: r, ...t, signedInAt: Date.now(), bodies: new Map() };
   }

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { PLATFORM_MIGRATIONS, platformModules } from '@hoso/nest-kit';
+import { platformModules } from '@hoso/nest-kit';
 import type { WorkingCalendar } from './calendar/domain/working-calendar';
 import { loadCalendar } from './calendar/holidays';
 import { CaseAccess } from './cases/case-access';
@@ -13,9 +13,7 @@ import { CaseQueues } from './jobs/case-queues';
 import { CaseTimers } from './jobs/case-timers';
 import { CaseWorkers } from './jobs/case-workers';
 import { CommittedEffects } from './jobs/committed-effects';
-import { CaseSchema1764400000000 } from './migrations/1764400000000-case-schema';
-import { CommittedSideEffects1764500000000 } from './migrations/1764500000000-committed-side-effects';
-import { SignedResults1765100000000 } from './migrations/1765100000000-signed-results';
+import { CASE_MIGRATIONS } from './migrations';
 import { MailboxAdapter, NOTIFICATION_ADAPTER, type NotificationAdapter } from './notifications/notification.adapter';
 import { QueuesController } from './queues/queues.http.controller';
 import { LocalResultStorage, RESULT_STORAGE } from './results/result-storage';
@@ -60,12 +58,7 @@ export class AppModule {
           auth: { jwks: config.AUTH_JWKS_URL },
           database: {
             url: config.databaseUrl,
-            migrations: [
-              ...PLATFORM_MIGRATIONS,
-              CaseSchema1764400000000,
-              CommittedSideEffects1764500000000,
-              SignedResults1765100000000,
-            ],
+            migrations: CASE_MIGRATIONS,
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -546,15 +546,19 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     await expectInvalid('re-signed with another key');
     await restore();
 
-    // ... and slips that key in as one of the agency's: without the KEK its seal cannot be made.
+    // ... and slips that key in as one of the agency's: without the KEK its seal cannot be made. The agency key's
+    // own seal copied in names the right KEK, but it is bound to its row and does not open for another.
     const forgerKid = keyThumbprint(forger.publicKey);
     const [key] = (
-      await db.query<{ kek_id: string }>(`SELECT kek_id FROM result_signing_keys WHERE kid = $1`, [row.kid])
+      await db.query<{ private_sealed: string }>(`SELECT private_sealed FROM result_signing_keys WHERE kid = $1`, [
+        row.kid,
+      ])
     ).rows;
+    expect(key?.private_sealed).toMatch(/^v2\./);
     await db.query(
-      `INSERT INTO result_signing_keys (kid, agency_code, public_key, sealed_private_key, kek_id, retired_at)
-       VALUES ($1, 'P01', $2, $3, $4, now())`,
-      [forgerKid, forger.publicKey.export({ format: 'der', type: 'spki' }), randomBytes(96), key?.kek_id],
+      `INSERT INTO result_signing_keys (kid, agency_code, public_key, private_sealed, retired_at)
+       VALUES ($1, 'P01', $2, $3, now())`,
+      [forgerKid, forger.publicKey.export({ format: 'der', type: 'spki' }), key?.private_sealed],
     );
     const withForgedKey = { ...forged, kid: forgerKid };
     await db.query(`UPDATE signed_results SET procedure_code = $2, kid = $3, signature = $4 WHERE code = $1`, [

@@ -53,6 +53,16 @@ describe('case-tracking config', () => {
     ]);
   });
 
+  it('takes the previous KEK of a rotation, with the same check', () => {
+    const previous = randomBytes(32);
+    const c = loadConfig({ ...OWN, RESULT_SIGNING_KEK_PREVIOUS: previous.toString('base64') });
+    expect(c.resultSigningKekPrevious?.equals(previous)).toBe(true);
+    expect(loadConfig(OWN).resultSigningKekPrevious).toBeNull();
+    expect(problemsOf({ ...OWN, RESULT_SIGNING_KEK_PREVIOUS: 'not base64 at all!' })).toEqual([
+      expect.stringMatching(/^RESULT_SIGNING_KEK_PREVIOUS: expected 32 random bytes, base64/),
+    ]);
+  });
+
   it('refuses development mode with NODE_ENV=production', () => {
     expect(problemsOf({ ...OWN, HOSO_DEV_MODE: '1', NODE_ENV: 'production' })).toEqual([
       'HOSO_DEV_MODE: development mode is refused with NODE_ENV=production',

@@ -53,6 +53,11 @@ export const configSchema = z.object({
   NOTIFY_BACKOFF_MS: positiveInt.default(2000),
   /** Key-encryption key of the per-agency result-signing keys (their private halves are stored sealed with it). */
   RESULT_SIGNING_KEK: kek.optional(),
+  /**
+   * During a rotation of RESULT_SIGNING_KEK: the KEK being replaced, whose keys still open until
+   * `nx run case-tracking:rekey` has re-sealed them under the new one.
+   */
+  RESULT_SIGNING_KEK_PREVIOUS: kek.optional(),
   /** Where the public reaches the portal: the QR code and the verification link printed on every result. */
   PORTAL_PUBLIC_URL: z
     .url({ protocol: /^https?$/ })
@@ -70,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     ...c,
     resultSigningKek: c.RESULT_SIGNING_KEK ?? DEV_RESULT_SIGNING_KEK,
+    resultSigningKekPrevious: c.RESULT_SIGNING_KEK_PREVIOUS ?? null,
     portalPublicUrl: c.PORTAL_PUBLIC_URL ?? DEV_PORTAL_PUBLIC_URL,
     databaseUrl: c.CASE_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_case'),
     queuePrefix: c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-'),

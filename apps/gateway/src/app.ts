@@ -26,7 +26,8 @@ export async function createGatewayApp(config: Config, logger: Logger): Promise<
     app.enableCors({
       origin: [...config.CORS_ORIGINS],
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', CORRELATION_HEADER],
+      // x-device-id: the citizen sign-in's device id (identity's limits never hold back a device known for the ID).
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-device-id', CORRELATION_HEADER],
       exposedHeaders: [
         CORRELATION_HEADER,
         'retry-after',

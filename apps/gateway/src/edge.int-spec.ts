@@ -265,6 +265,19 @@ describe('gateway: streaming, limits and headers against a recording upstream', 
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
   });
 
+  it("forwards a citizen sign-in's X-Device-Id to identity, with the client's address", async () => {
+    const res = await call(`${gw.url}/api/identity/auth/citizen/challenges`, null, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-device-id': 'Zr2c9VJ0bQhS1mK8xT4yWg' },
+      body: JSON.stringify({ personalId: '079123456789' }),
+    });
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as Seen;
+    expect(seen).toMatchObject({ method: 'POST', url: '/auth/citizen/challenges' });
+    expect(seen.headers['x-device-id']).toBe('Zr2c9VJ0bQhS1mK8xT4yWg');
+    expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
+  });
+
   it('makes up a correlation id when the caller sends none (or an unsafe one), and gives the service the same', async () => {
     for (const given of [undefined, 'bad id with spaces and <script>']) {
       const res = await call(`${gw.url}/api/metrics/snapshots`, await issuer.operator(), {
@@ -447,6 +460,16 @@ describe('gateway: streaming, limits and headers against a recording upstream', 
       });
       expect(ok.status).toBe(204);
       expect(ok.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+      const signIn = await fetch(`${cors.url}/api/identity/auth/citizen/challenges`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://localhost:5173',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-device-id',
+        },
+      });
+      expect(signIn.status).toBe(204);
+      expect(signIn.headers.get('access-control-allow-headers')).toContain('x-device-id');
       const get = await fetch(`${cors.url}/api/intake/procedures`, { headers: { origin: 'http://localhost:5173' } });
       expect(get.headers.get('access-control-expose-headers')).toContain('x-correlation-id');
       expect(get.headers.get('access-control-expose-headers')).toContain('retry-after');

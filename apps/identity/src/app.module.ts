@@ -5,6 +5,7 @@ import { platformModules } from '@hoso/nest-kit';
 import { CitizenSignInHandler } from './auth/citizen/citizen-sign-in.handler';
 import { CitizenSignInHttpController } from './auth/citizen/citizen-sign-in.http.controller';
 import { DevOtpInboxHttpController } from './auth/citizen/dev-otp-inbox.http.controller';
+import { CitizenSignInLimits } from './auth/citizen/sign-in-limits';
 import { DevFileOtpDelivery, OTP_DELIVERY, type OtpDelivery } from './auth/citizen/otp-delivery';
 import { HttpSmsOtpDelivery } from './auth/citizen/sms-otp-delivery';
 import { SignInThrottle } from './auth/staff/signin-throttle';
@@ -85,7 +86,7 @@ export class AppModule {
           provide: SigningKeyStore,
           inject: [DataSource],
           useFactory: async (ds: DataSource) => {
-            await keys.init(ds, config.signingKeyKek);
+            await keys.init(ds, { current: config.signingKeyKek, previous: config.signingKeyKekPrevious });
             return keys;
           },
         },
@@ -94,6 +95,7 @@ export class AppModule {
         TokenSigner,
         SessionService,
         CitizenSignInHandler,
+        CitizenSignInLimits,
         SignInThrottle,
         StaffAccountsService,
       ],

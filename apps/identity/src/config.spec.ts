@@ -101,6 +101,30 @@ describe('identity config', () => {
     ]);
   });
 
+  it('requires TOTP of all staff by default, of nobody by default in development mode; an explicit value wins', () => {
+    expect(loadConfig(PRODUCTION).staffTotpRequired).toBe('all');
+    expect(loadConfig(DEV).staffTotpRequired).toBe('none');
+    expect(loadConfig({ ...PRODUCTION, STAFF_TOTP_REQUIRED: 'operator' }).staffTotpRequired).toBe('operator');
+    expect(loadConfig({ ...DEV, STAFF_TOTP_REQUIRED: 'all' }).staffTotpRequired).toBe('all');
+    expect(problemsOf({ ...PRODUCTION, STAFF_TOTP_REQUIRED: 'officers' })).toEqual([
+      expect.stringMatching(/^STAFF_TOTP_REQUIRED: /),
+    ]);
+  });
+
+  it('takes the previous key-encryption keys of a rotation, each at least 32 characters', () => {
+    const c = loadConfig({
+      ...PRODUCTION,
+      SIGNING_KEY_KEK_PREVIOUS: 'p'.repeat(32),
+      STAFF_TOTP_KEY_PREVIOUS: 'q'.repeat(32),
+    });
+    expect(c).toMatchObject({ signingKeyKekPrevious: 'p'.repeat(32), staffTotpKeyPrevious: 'q'.repeat(32) });
+    expect(loadConfig(PRODUCTION)).toMatchObject({ signingKeyKekPrevious: null, staffTotpKeyPrevious: null });
+    expect(problemsOf({ ...PRODUCTION, SIGNING_KEY_KEK_PREVIOUS: 'short', STAFF_TOTP_KEY_PREVIOUS: 'short' })).toEqual([
+      expect.stringMatching(/^STAFF_TOTP_KEY_PREVIOUS: .*at least 32/),
+      expect.stringMatching(/^SIGNING_KEY_KEK_PREVIOUS: .*at least 32/),
+    ]);
+  });
+
   it('names bad values', () => {
     expect(() => loadConfig({ ...DEV, OTP_SECRET: 'short' })).toThrow(/OTP_SECRET/);
     expect(() => loadConfig({ ...DEV, REGISTRY_SEED_COUNT: '-1' })).toThrow(/REGISTRY_SEED_COUNT/);

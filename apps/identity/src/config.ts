@@ -53,13 +53,25 @@ export const configSchema = z.object({
    * own one-time password, printed once by `nx run identity:seed`, and this variable is refused.
    */
   SEED_STAFF_PASSWORD: z.string().min(12, 'SEED_STAFF_PASSWORD must be at least 12 characters').optional(),
-  /** Encrypts staff TOTP secrets at rest (AES-256-GCM under a key derived from it); changing it voids enrolments. */
+  /**
+   * Encrypts staff TOTP secrets at rest (AES-256-GCM under a key derived from it). Changing it needs a rotation
+   * (STAFF_TOTP_KEY_PREVIOUS, then `nx run identity:rekey`): a secret that opens with neither stops the start.
+   */
   STAFF_TOTP_KEY: z.string().min(32, 'STAFF_TOTP_KEY must be at least 32 characters').optional(),
+  /** During a rotation of STAFF_TOTP_KEY: the key being replaced, until `nx run identity:rekey` has re-sealed. */
+  STAFF_TOTP_KEY_PREVIOUS: z.string().min(32, 'STAFF_TOTP_KEY_PREVIOUS must be at least 32 characters').optional(),
+  /**
+   * Who must have TOTP before a session is opened: `all` staff, `operator`s only, or `none`. Default: `all`, and
+   * `none` in development mode (the demo's, the simulator's and the browser tests' staff sign in unattended).
+   */
+  STAFF_TOTP_REQUIRED: z.enum(['all', 'operator', 'none']).optional(),
   /**
    * Encrypts the private halves of the token signing keys at rest (AES-256-GCM under a key derived from it): the
    * database alone cannot sign tokens. Changing it without re-sealing stops the service at start with a clear error.
    */
   SIGNING_KEY_KEK: z.string().min(32, 'SIGNING_KEY_KEK must be at least 32 characters').optional(),
+  /** During a rotation of SIGNING_KEY_KEK: the KEK being replaced, until `nx run identity:rekey` has re-sealed. */
+  SIGNING_KEY_KEK_PREVIOUS: z.string().min(32, 'SIGNING_KEY_KEK_PREVIOUS must be at least 32 characters').optional(),
   /**
    * How long `signing-keys rotate` publishes a new key in the JWKS before it signs: longer than the verifiers' JWKS
    * cache (10 min) and this service's key reload (1 min), so no verifier meets a token whose key it has not seen.
@@ -125,7 +137,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     /** Null outside development mode: seeded accounts get one-time passwords instead. */
     seedStaffPassword: c.HOSO_DEV_MODE ? (c.SEED_STAFF_PASSWORD ?? DEV_STAFF_PASSWORD) : null,
     staffTotpKey: c.STAFF_TOTP_KEY ?? DEV_STAFF_TOTP_KEY,
+    staffTotpKeyPrevious: c.STAFF_TOTP_KEY_PREVIOUS ?? null,
+    staffTotpRequired: c.STAFF_TOTP_REQUIRED ?? (c.HOSO_DEV_MODE ? 'none' : 'all'),
     signingKeyKek: c.SIGNING_KEY_KEK ?? DEV_SIGNING_KEY_KEK,
+    signingKeyKekPrevious: c.SIGNING_KEY_KEK_PREVIOUS ?? null,
     otpDelivery,
   });
 }

@@ -7,5 +7,6 @@ export {
   SimulatorConfigError,
 } from './config';
 export { formatRateTable, type RateComparison, type RateName } from './rates';
+export { citizenOrigin } from './sessions';
 export { Simulator } from './simulator';
 export * from './types';

@@ -2,8 +2,15 @@
  * Sign-in as the citizens and the staff, the way their browsers do: a citizen asks for a one-time code and reads it
  * where the development delivery leaves it (OTP_DEV_DIR: the citizen's "phone"); staff use their password. Tokens
  * are kept per person and renewed with the refresh token before they run out, so a citizen who files several
- * dossiers signs in once, and nobody comes near the limit of 3 codes per 15 minutes.
+ * dossiers signs in once, and nobody comes near identity's limit of 3 codes at once per personal ID and device.
+ *
+ * Each citizen signs in from a device and an address of their own, as citizens at home do: a device id they keep
+ * (X-Device-Id), and an address in the benchmarking range 198.18.0.0/15 (RFC 2544) derived from the personal ID. The
+ * simulator calls identity directly, in the gateway's place, so it names that address as the gateway would, in
+ * X-Forwarded-For: from one address, thousands of simulated citizens would meet identity's per-address ceiling,
+ * which is meant for one machine or one busy counter, not a whole population.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CitizenRecord } from '@hoso/population';
@@ -22,17 +29,32 @@ interface Session {
   renewAt: number;
 }
 
-/** identity allows 3 codes per personal ID per 15 minutes; the simulator never asks for a 4th. */
+/**
+ * identity allows 3 codes at once per personal ID and device, then one every 5 minutes; the simulator never asks
+ * for more than 3 within 15 minutes.
+ */
 const OTP_LIMIT = 3;
 const OTP_WINDOW_MS = 15 * 60_000;
 const OTP_WAIT_MS = 15_000;
 
 export class OtpLimitError extends Error {}
 
+/** Where a simulated citizen signs in from: their device id, and their home address (see above). */
+export function citizenOrigin(personalId: string, deviceId: string): Record<string, string> {
+  const h = createHash('sha256').update(personalId).digest();
+  const host = ((h[0] ?? 0) << 9) | ((h[1] ?? 0) << 1) | ((h[2] ?? 0) >> 7);
+  return {
+    'x-device-id': deviceId,
+    'x-forwarded-for': `198.${18 + (host >> 16)}.${(host >> 8) & 255}.${host & 255}`,
+  };
+}
+
 export class Sessions {
   private readonly citizens = new Map<string, Promise<Session>>();
   private readonly staff = new Map<string, Promise<Session>>();
   private readonly challengeTimes = new Map<string, number[]>();
+  /** Each citizen's device id and address, for as long as the simulator runs. */
+  private readonly origins = new Map<string, Record<string, string>>();
 
   constructor(
     private readonly http: HttpClient,
@@ -99,8 +121,10 @@ export class Sessions {
       throw new OtpLimitError(`citizen ${personalId} already asked for ${OTP_LIMIT} codes within 15 minutes`);
     }
     this.challengeTimes.set(personalId, [...recent, now]);
+    const headers = this.originOf(personalId);
     const res = await this.http.request('POST', joinUrl(this.identityUrl, '/auth/citizen/challenges'), {
       json: { personalId },
+      headers,
     });
     if (res.status === 429) throw new OtpLimitError(`identity refuses more codes for ${personalId} for now`);
     if (res.status !== 202) throw new HttpError('POST', '/auth/citizen/challenges', res.status, res.text);
@@ -108,7 +132,17 @@ export class Sessions {
     const code = await this.receiveCode(personalId, challengeId);
     return this.http.json<TokenPair>('POST', joinUrl(this.identityUrl, '/auth/citizen/tokens'), {
       json: { challengeId, code },
+      headers,
     });
+  }
+
+  private originOf(personalId: string): Record<string, string> {
+    let origin = this.origins.get(personalId);
+    if (!origin) {
+      origin = citizenOrigin(personalId, randomBytes(16).toString('base64url'));
+      this.origins.set(personalId, origin);
+    }
+    return origin;
   }
 
   /** The code of this challenge from the development inbox (written with a rename: never half a file). */

@@ -67,6 +67,8 @@ describe('route table', () => {
       'identity GET auth/citizen/challenges/:id/dev-code',
       'identity POST auth/citizen/tokens',
       'identity POST auth/staff/tokens',
+      'identity POST auth/staff/totp-enrolment',
+      'identity POST auth/staff/totp-enrolment/confirm',
       'identity POST auth/refresh',
       'identity POST auth/logout',
       'identity GET .well-known/jwks.json',

@@ -58,6 +58,9 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('identity', GET, 'auth/citizen/challenges/:id/dev-code', 'public', 'sign-in', { devOnly: true }),
   R('identity', POST, 'auth/citizen/tokens', 'public', 'sign-in'),
   R('identity', POST, 'auth/staff/tokens', 'public', 'sign-in'),
+  // The TOTP enrolment a staff sign-in asks for: its enrolment token is the credential.
+  R('identity', POST, 'auth/staff/totp-enrolment', 'public', 'sign-in'),
+  R('identity', POST, 'auth/staff/totp-enrolment/confirm', 'public', 'sign-in'),
   R('identity', POST, 'auth/refresh', 'public', 'sign-in'),
   R('identity', POST, 'auth/logout', 'public', 'sign-in'),
   R('identity', GET, '.well-known/jwks.json', 'public', 'read'),

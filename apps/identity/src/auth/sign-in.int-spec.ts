@@ -168,15 +168,19 @@ describe('identity: sign-in, tokens, staff, prefill (real servers)', () => {
     expect((r.body as { message: string }).message).toMatch(/expired/);
   });
 
-  it('allows at most 3 challenges per personal ID per 15 minutes (429), then again after the window', async () => {
+  it('allows 3 challenges per personal ID from one client at once (429), then one more every 5 minutes', async () => {
     const pid = nextCitizen();
     for (let i = 0; i < 3; i++) expect((await challenge(pid)).status).toBe(202);
     const limited = await challenge(pid);
     expect(limited.status).toBe(429);
-    expect((limited.body as { message: string }).message).toMatch(/at most 3 every 15 minutes/);
+    expect((limited.body as { message: string }).message).toMatch(/^too many codes requested; try again in \d+ s$/);
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(290);
+    expect(retryAfter).toBeLessThanOrEqual(300);
     expect(await count('otp_challenges WHERE personal_id = $1', [pid])).toBe(3);
-    t.clock.advance(15 * 60 + 1);
+    t.clock.advance(retryAfter);
     expect((await challenge(pid)).status).toBe(202);
+    expect((await challenge(pid)).status).toBe(429);
   });
 
   it('shows the development code of a challenge to whoever holds its id, and never outside development mode', async () => {

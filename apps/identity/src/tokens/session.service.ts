@@ -8,6 +8,7 @@ import { audit, recordAudit, type AuditEntry } from '@hoso/nest-kit';
 import { CLOCK, type Clock } from '../clock';
 import type { Config } from '../config';
 import { CONFIG, ROOT_LOGGER } from '../core';
+import { totpRequiredFor } from '../auth/staff/second-factor';
 import { findCitizen, type Sql } from '../registry/citizen.repository';
 import { TokenSigner } from './token-signer.service';
 
@@ -112,7 +113,9 @@ export class SessionService {
         ? 'refresh token already used: the session has been revoked, sign in again'
         : outcome.kind === 'session-ended'
           ? 'the session has reached its maximum lifetime, sign in again'
-          : 'invalid or expired refresh token',
+          : outcome.kind === 'totp-required'
+            ? 'an authenticator app (TOTP) is now required for this account: sign in again to set it up'
+            : 'invalid or expired refresh token',
     );
   }
 
@@ -141,6 +144,15 @@ export class SessionService {
       await this.revokeFamily(m, row.family_id, now);
       return { kind: 'ineligible' as const, subject };
     }
+    // A session begun before STAFF_TOTP_REQUIRED applied to this account, or before a reset removed its TOTP, is
+    // not kept alive without a second factor: the owner signs in again and enrols.
+    if (
+      (claims.role === 'officer' || claims.role === 'operator') &&
+      !(await this.hasRequiredTotp(m, subject, claims.role))
+    ) {
+      await this.revokeFamily(m, row.family_id, now);
+      return { kind: 'totp-required' as const, subject };
+    }
     const next = await this.insertRefreshToken(m, subject, row.family_id, row.session_started_at);
     await m.query(
       `UPDATE refresh_tokens SET revoked_at = $2, replaced_by = (SELECT id FROM refresh_tokens WHERE token_hash = $3)
@@ -148,6 +160,16 @@ export class SessionService {
       [row.id, now, hashRefreshToken(next)],
     );
     return { kind: 'ok' as const, subject, claims, refreshToken: next };
+  }
+
+  /** Whether a staff account may hold a session under STAFF_TOTP_REQUIRED: not required for its role, or enrolled. */
+  private async hasRequiredTotp(m: EntityManager, subject: Subject, role: 'officer' | 'operator'): Promise<boolean> {
+    if (!totpRequiredFor(this.config.staffTotpRequired, role)) return true;
+    const rows: unknown[] = await m.query(
+      'SELECT 1 FROM staff_accounts WHERE id = $1 AND totp_enabled_at IS NOT NULL',
+      [subject.id],
+    );
+    return rows.length > 0;
   }
 
   /** Ends the session the token belongs to. Idempotent: an unknown or already revoked token changes nothing. */
@@ -219,7 +241,9 @@ export class SessionService {
 
 /** The audit entry of a refused refresh. */
 function refusedRefresh(
-  outcome: { kind: 'unknown' } | { kind: 'reused' | 'session-ended' | 'expired' | 'ineligible'; subject: Subject },
+  outcome:
+    | { kind: 'unknown' }
+    | { kind: 'reused' | 'session-ended' | 'expired' | 'ineligible' | 'totp-required'; subject: Subject },
   correlationId: string,
 ): AuditEntry {
   return {

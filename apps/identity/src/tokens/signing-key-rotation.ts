@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { addSigningKey, signingKeyBox } from './signing-key.store';
+import { kekProblem, type KekRing, type ResealCount } from '@hoso/nest-kit';
+import type { JWK } from 'jose';
+import { addSigningKey, signingKeyBox, SigningKeyUnreadable } from './signing-key.store';
 import { PREFILL_TOKEN_TTL_SEC } from './token-signer.service';
 
 export interface SigningKeyState {
@@ -76,5 +78,39 @@ export async function retireSigningKeys(ds: DataSource, now: Date, accessTokenTt
       [now, signer.kid, signer.not_before],
     );
     return retired.map((r) => r.kid).sort();
+  });
+}
+
+/**
+ * Re-seals the private half of every signing key, retired ones included, under the current SIGNING_KEY_KEK: each
+ * opens with whichever of SIGNING_KEY_KEK and SIGNING_KEY_KEK_PREVIOUS sealed it (a plain key left from before the
+ * keys were sealed is sealed too). One transaction under the rotation lock; a key that opens with neither stops it,
+ * naming the variable, and nothing is changed. Running it again re-seals nothing.
+ */
+export async function resealSigningKeys(ds: DataSource, kek: KekRing): Promise<ResealCount> {
+  const box = signingKeyBox(kek);
+  return ds.transaction(async (m) => {
+    await m.query(LOCK);
+    const rows = await m.query<{ kid: string; private_jwk: JWK | null; private_sealed: string | null }[]>(
+      'SELECT kid, private_jwk, private_sealed FROM signing_keys ORDER BY kid FOR UPDATE',
+    );
+    let resealed = 0;
+    for (const r of rows) {
+      let next: string | null;
+      try {
+        next =
+          r.private_sealed === null
+            ? box.seal(r.kid, JSON.stringify(r.private_jwk))
+            : box.reseal(r.kid, r.private_sealed);
+      } catch (e) {
+        throw new SigningKeyUnreadable(
+          `signing key ${r.kid} ${kekProblem(e, 'SIGNING_KEY_KEK', box)}; nothing re-sealed`,
+        );
+      }
+      if (next === null) continue;
+      await m.query('UPDATE signing_keys SET private_sealed = $2, private_jwk = NULL WHERE kid = $1', [r.kid, next]);
+      resealed += 1;
+    }
+    return { table: 'signing_keys', resealed, current: rows.length - resealed };
   });
 }

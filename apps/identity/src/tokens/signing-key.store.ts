@@ -10,7 +10,7 @@ import {
 } from 'jose';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TOKEN_ALGORITHM } from '@hoso/auth';
-import { SecretBox } from '@hoso/nest-kit';
+import { kekProblem, SecretBox, type KekRing, type KekSecret } from '@hoso/nest-kit';
 
 /** What the verifiers pin (TOKEN_ALGORITHM): a change here is a change of every verifier too. */
 export const SIGNING_ALG = TOKEN_ALGORITHM;
@@ -37,8 +37,11 @@ const RELOAD_COOLDOWN_MS = 30_000;
 const RELOAD_EVERY_MS = 60_000;
 const LOCK = `SELECT pg_advisory_xact_lock(hashtext('identity:signing-keys'))`;
 
-/** The box that seals private signing keys under SIGNING_KEY_KEK; the key id is the associated data. */
-export const signingKeyBox = (kek: string) =>
+/**
+ * The box that seals private signing keys under SIGNING_KEY_KEK (and, during a rotation of it, opens those that
+ * SIGNING_KEY_KEK_PREVIOUS sealed); the key id is the associated data.
+ */
+export const signingKeyBox = (kek: KekSecret | KekRing) =>
   new SecretBox(kek, { salt: 'hoso-identity', info: 'token signing key v1' });
 
 export class SigningKeyUnreadable extends Error {}
@@ -73,9 +76,9 @@ export class SigningKeyStore {
   /**
    * Seals any key still stored in plain form (written before the keys were encrypted), then loads the keys,
    * generating the first one when there is none — under a lock, so two instances agree. Fails the start when a key
-   * does not open with this KEK.
+   * opens with neither the KEK nor, during a rotation, the previous one.
    */
-  async init(ds: DataSource, kek: string): Promise<void> {
+  async init(ds: DataSource, kek: KekRing): Promise<void> {
     this.ds = ds;
     const box = signingKeyBox(kek);
     this.box = box;
@@ -109,11 +112,8 @@ export class SigningKeyStore {
         let privateJwk: JWK;
         try {
           privateJwk = JSON.parse(box.open(r.kid, r.private_sealed).toString('utf8')) as JWK;
-        } catch {
-          throw new SigningKeyUnreadable(
-            `signing key ${r.kid} does not open with SIGNING_KEY_KEK: the variable differs from the one that sealed ` +
-              'it, or the row was changed',
-          );
+        } catch (e) {
+          throw new SigningKeyUnreadable(`signing key ${r.kid} ${kekProblem(e, 'SIGNING_KEY_KEK', box)}`);
         }
         return {
           kid: r.kid,

@@ -36,7 +36,7 @@ describe('token signing keys: sealed at rest, rotated through publication, retir
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
       expect(r.private_jwk).toBeNull();
-      expect(r.private_sealed).toMatch(/^v1\./);
+      expect(r.private_sealed).toMatch(/^v2\./);
       expect(r.private_sealed).not.toContain('"d"');
     }
     // A key written in plain form (as before the keys were sealed), signing since an hour ago.
@@ -52,7 +52,7 @@ describe('token signing keys: sealed at rest, rotated through publication, retir
       'SELECT private_jwk, private_sealed FROM signing_keys WHERE kid = $1',
       [kid],
     );
-    expect(row).toMatchObject({ private_jwk: null, private_sealed: expect.stringMatching(/^v1\./) as unknown });
+    expect(row).toMatchObject({ private_jwk: null, private_sealed: expect.stringMatching(/^v2\./) as unknown });
     expect(await jwksKids(http)).toContain(kid);
   });
 

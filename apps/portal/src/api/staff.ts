@@ -34,11 +34,22 @@ export interface StaffSignInBody {
   newPassword?: string;
 }
 
+export type SignInStep = 'totp' | 'change-password' | 'enrol-totp';
+
 /** The further step a refused sign-in asks for (identity's `next`), or null for a plain refusal. */
-export function nextStepOf(error: unknown): 'totp' | 'change-password' | null {
+export function nextStepOf(error: unknown): SignInStep | null {
   if (!(error instanceof ApiError) || !error.body || typeof error.body !== 'object') return null;
   const next = (error.body as { next?: unknown }).next;
-  return next === 'totp' || next === 'change-password' ? next : null;
+  return next === 'totp' || next === 'change-password' || next === 'enrol-totp' ? next : null;
+}
+
+/**
+ * The token of an `enrol-totp` refusal: it stands in for the session until TOTP is set up, and opens nothing else.
+ */
+export function enrolmentTokenOf(error: unknown): string | null {
+  if (!(error instanceof ApiError) || !error.body || typeof error.body !== 'object') return null;
+  const token = (error.body as { enrolmentToken?: unknown }).enrolmentToken;
+  return typeof token === 'string' && token ? token : null;
 }
 
 /** Operator actions take no body: identity refuses a body on an endpoint that reads none. */
@@ -58,4 +69,13 @@ export const staffApi = {
     api<{ otpauthUri: string; secret: string }>(`${IDENTITY}/staff/me/totp`, { json: { password } }),
   confirmTotp: (code: string) =>
     api<{ recoveryCodes: string[] }>(`${IDENTITY}/staff/me/totp/confirm`, { json: { code } }),
+  /** The enrolment a sign-in asked for: the key, then the first code, which opens the session. */
+  startEnrolment: (enrolmentToken: string) =>
+    api<{ otpauthUri: string; secret: string }>(`${IDENTITY}/auth/staff/totp-enrolment`, {
+      json: { enrolmentToken },
+    }),
+  confirmEnrolment: (enrolmentToken: string, code: string) =>
+    api<TokenPairBody & { recoveryCodes: string[] }>(`${IDENTITY}/auth/staff/totp-enrolment/confirm`, {
+      json: { enrolmentToken, code },
+    }),
 };

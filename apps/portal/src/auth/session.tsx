@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useMemo, useSyncExternalStore, 
 import { Navigate, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, newCorrelationId } from '../api/client';
+import { signInHeaders } from './device-id';
 import { tokenStore, type StoredTokens } from './token-store';
 import { userFromToken, type Role, type SessionUser } from './claims';
 
@@ -54,7 +55,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signInCitizen = useCallback(
     async (challengeId: string, code: string) =>
-      finish(await api<TokenPair>('/api/identity/auth/citizen/tokens', { json: { challengeId, code } })),
+      finish(
+        await api<TokenPair>('/api/identity/auth/citizen/tokens', {
+          json: { challengeId, code },
+          headers: signInHeaders(),
+        }),
+      ),
     [finish],
   );
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { audit, recordAudit } from '@hoso/nest-kit';
@@ -8,16 +8,16 @@ import type { Config } from '../../config';
 import { CONFIG, ROOT_LOGGER } from '../../core';
 import { findCitizen } from '../../registry/citizen.repository';
 import { claimsFor, SessionService, type TokenPair } from '../../tokens/session.service';
-import {
-  generateOtp,
-  hashOtp,
-  maskPersonalId,
-  OTP_MAX_ATTEMPTS,
-  OTP_MAX_CHALLENGES_PER_WINDOW,
-  OTP_RATE_WINDOW_SEC,
-  otpMatches,
-} from './otp';
+import { generateOtp, hashOtp, maskPersonalId, OTP_MAX_ATTEMPTS, otpMatches } from './otp';
 import { OTP_DELIVERY, type OtpDelivery } from './otp-delivery';
+import {
+  bucketsFor,
+  CitizenSignInLimits,
+  limitedReason,
+  SignInLimited,
+  type LimitScope,
+  type SignInOrigin,
+} from './sign-in-limits';
 
 export interface ChallengeCreated {
   challengeId: string;
@@ -34,12 +34,25 @@ interface ChallengeRow {
 
 const INVALID_CODE = 'invalid or expired code';
 
+type Actor = { sub: string; role: string };
+
+type ExchangeDecision =
+  | { kind: 'ok'; actor: Actor; pair: TokenPair }
+  | { kind: 'limited'; actor: Actor | null; retryAfterSec: number; scopes: LimitScope[] }
+  | { kind: 'unknown'; actor: null }
+  | { kind: 'dead' | 'expired'; actor: Actor }
+  | { kind: 'wrong'; actor: Actor; left: number };
+
 /**
  * VNeID-style citizen sign-in: a one-time code sent to the citizen, exchanged for tokens.
  *
  * An ID that cannot sign in (not in the registry, deceased, or without a VNeID account) gets the same 202 and a
  * challenge row like any other, but no code is generated or sent: the answer does not tell a caller whether an ID
- * exists, and such a challenge fails exactly like a wrong code, attempts and rate limit included.
+ * exists, and such a challenge fails exactly like a wrong code, attempts and rate limits included.
+ *
+ * Requests are limited per (personal ID, device), personal ID, device and address (`sign-in-limits.ts`); the per-ID
+ * limit never applies to a device the citizen has signed in from, so a stranger who knows an ID cannot lock its
+ * citizen out. A limited request answers 429 and changes nothing: no challenge, no code, no attempt counted.
  */
 @Injectable()
 export class CitizenSignInHandler {
@@ -47,12 +60,13 @@ export class CitizenSignInHandler {
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(SessionService) private readonly sessions: SessionService,
     @Inject(OTP_DELIVERY) private readonly delivery: OtpDelivery,
+    @Inject(CitizenSignInLimits) private readonly limits: CitizenSignInLimits,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async startChallenge(personalId: string, correlationId: string): Promise<ChallengeCreated> {
+  async startChallenge(personalId: string, from: SignInOrigin, correlationId: string): Promise<ChallengeCreated> {
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.config.OTP_TTL_SEC * 1000);
     const actor = { sub: `citizen:${maskPersonalId(personalId)}`, role: 'citizen' };
@@ -60,27 +74,17 @@ export class CitizenSignInHandler {
     // last. A code sent is only logged: it is a step of the sign-in, which the exchange records (one append per
     // citizen sign-in, not two, on the path of every dossier).
     const outcome = await this.ds.transaction(async (m) => {
-      // Serialises challenges for one ID, so two concurrent requests cannot both slip under the limit.
-      await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`identity:otp:${personalId}`]);
-      const since = new Date(now.getTime() - OTP_RATE_WINDOW_SEC * 1000);
-      const [recent] = await m.query<{ n: number; oldest: Date | null }[]>(
-        `SELECT count(*)::int AS n, min(created_at) AS oldest FROM otp_challenges
-          WHERE personal_id = $1 AND created_at > $2`,
-        [personalId, since],
-      );
-      if (recent && recent.n >= OTP_MAX_CHALLENGES_PER_WINDOW) {
-        const retryAt = new Date((recent.oldest ?? now).getTime() + OTP_RATE_WINDOW_SEC * 1000);
+      const known = await this.limits.isKnownDevice(m, personalId, from.device);
+      const taken = await this.limits.take(m, bucketsFor('challenge', personalId, from, known), now);
+      if (!taken.ok) {
         await recordAudit(m, this.logger, {
           action: 'signin.otp-challenge',
           outcome: 'denied',
           actor,
-          reason: 'rate limited',
+          reason: limitedReason(taken.scopes),
           correlationId,
         });
-        return {
-          kind: 'limited' as const,
-          retryAfterSec: Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000)),
-        };
+        return { kind: 'limited' as const, retryAfterSec: taken.retryAfterSec };
       }
       const citizen = await findCitizen(m, personalId);
       const eligible = citizen !== null && !citizen.deceased && citizen.vneidLevel > 0;
@@ -106,17 +110,7 @@ export class CitizenSignInHandler {
       }
       return { kind: 'created' as const, challengeId, code, phone: citizen?.phone ?? null };
     });
-    if (outcome.kind === 'limited') {
-      throw new HttpException(
-        {
-          statusCode: 429,
-          error: 'Too Many Requests',
-          message: `too many codes requested for this personal ID: at most ${OTP_MAX_CHALLENGES_PER_WINDOW} every ${OTP_RATE_WINDOW_SEC / 60} minutes; try again in ${outcome.retryAfterSec} s`,
-          retryAfterSec: outcome.retryAfterSec,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
+    if (outcome.kind === 'limited') throw new SignInLimited(outcome.retryAfterSec, 'challenge');
     if (outcome.code) {
       await this.delivery.deliver({
         personalId,
@@ -129,13 +123,13 @@ export class CitizenSignInHandler {
     return { challengeId: outcome.challengeId, expiresAt: expiresAt.toISOString() };
   }
 
-  async exchange(challengeId: string, code: string, correlationId: string): Promise<TokenPair> {
+  async exchange(challengeId: string, code: string, from: SignInOrigin, correlationId: string): Promise<TokenPair> {
     const now = this.clock.now();
     // Every outcome commits (a refusal returns rather than throws: the attempt count must stay), so the sign-in and
     // its failures are recorded in this transaction, as its last statement (one append per sign-in: on the path of
     // every citizen's dossier, but a sign-in is exactly what the trail is for).
     const outcome = await this.ds.transaction(async (m) => {
-      const decided = await this.decideExchange(m, challengeId, code, now);
+      const decided = await this.decideExchange(m, challengeId, code, from, now);
       await recordAudit(
         m,
         this.logger,
@@ -150,8 +144,8 @@ export class CitizenSignInHandler {
           : {
               action: 'signin.citizen',
               outcome: 'denied',
-              actor: decided.kind === 'unknown' ? null : decided.actor,
-              reason: decided.kind,
+              actor: decided.actor,
+              reason: decided.kind === 'limited' ? limitedReason(decided.scopes) : decided.kind,
               resource: `otp-challenge:${challengeId}`,
               correlationId,
             },
@@ -159,6 +153,7 @@ export class CitizenSignInHandler {
       return decided;
     });
     if (outcome.kind === 'ok') return outcome.pair;
+    if (outcome.kind === 'limited') throw new SignInLimited(outcome.retryAfterSec, 'exchange');
     if (outcome.kind === 'wrong') {
       throw new UnauthorizedException(
         outcome.left > 0
@@ -171,16 +166,34 @@ export class CitizenSignInHandler {
     );
   }
 
-  /** The exchange's decision under the challenge's row lock (a wrong code is counted, a right one consumed). */
-  private async decideExchange(m: EntityManager, challengeId: string, code: string, now: Date) {
+  /**
+   * The exchange's decision under the challenge's row lock. The attempt is counted in the failure limits before the
+   * code is compared (so concurrent guesses cannot slip past, and a refusal says nothing about the code), then given
+   * back unless it failed: a wrong code, or a challenge id that does not exist. A wrong code is also counted on the
+   * challenge; a right one consumes it.
+   */
+  private async decideExchange(
+    m: EntityManager,
+    challengeId: string,
+    code: string,
+    from: SignInOrigin,
+    now: Date,
+  ): Promise<ExchangeDecision> {
     const [c] = await m.query<ChallengeRow[]>(
       `SELECT personal_id, code_hash, attempts, expires_at, consumed_at FROM otp_challenges WHERE id = $1 FOR UPDATE`,
       [challengeId],
     );
-    if (!c) return { kind: 'unknown' as const };
-    const actor = { sub: `citizen:${maskPersonalId(c.personal_id)}`, role: 'citizen' };
-    if (c.consumed_at || c.attempts >= OTP_MAX_ATTEMPTS) return { kind: 'dead' as const, actor };
-    if (c.expires_at.getTime() <= now.getTime()) return { kind: 'expired' as const, actor };
+    const personalId = c?.personal_id ?? null;
+    const actor = personalId === null ? null : { sub: `citizen:${maskPersonalId(personalId)}`, role: 'citizen' };
+    const known = personalId !== null && (await this.limits.isKnownDevice(m, personalId, from.device));
+    const failures = bucketsFor('exchange', personalId, from, known);
+    const taken = await this.limits.take(m, failures, now);
+    if (!taken.ok) return { kind: 'limited', actor, retryAfterSec: taken.retryAfterSec, scopes: taken.scopes };
+    if (!c || !actor) return { kind: 'unknown', actor: null };
+    if (c.consumed_at || c.attempts >= OTP_MAX_ATTEMPTS || c.expires_at.getTime() <= now.getTime()) {
+      await this.limits.giveBack(m, failures, now);
+      return { kind: c.consumed_at || c.attempts >= OTP_MAX_ATTEMPTS ? 'dead' : 'expired', actor };
+    }
     if (!c.code_hash || !otpMatches(this.config.otpSecret, challengeId, code, c.code_hash)) {
       // An UPDATE through TypeORM answers [rows, affected count].
       const [row] = await m.query<[{ attempts: number }[], number]>(
@@ -188,13 +201,15 @@ export class CitizenSignInHandler {
         [challengeId],
       );
       const attempts = row[0]?.attempts ?? OTP_MAX_ATTEMPTS;
-      return { kind: 'wrong' as const, actor, left: Math.max(0, OTP_MAX_ATTEMPTS - attempts) };
+      return { kind: 'wrong', actor, left: Math.max(0, OTP_MAX_ATTEMPTS - attempts) };
     }
+    await this.limits.giveBack(m, failures, now);
     await m.query('UPDATE otp_challenges SET consumed_at = $2 WHERE id = $1', [challengeId, now]);
     const subject = { type: 'citizen' as const, id: c.personal_id };
     // Checked again at exchange: the registry may have changed since the code was sent.
     const claims = await claimsFor(m, subject);
-    if (!claims) return { kind: 'dead' as const, actor };
-    return { kind: 'ok' as const, actor, pair: await this.sessions.open(m, subject, claims) };
+    if (!claims) return { kind: 'dead', actor };
+    await this.limits.signedIn(m, c.personal_id, failures, from, now);
+    return { kind: 'ok', actor, pair: await this.sessions.open(m, subject, claims) };
   }
 }

@@ -1,8 +1,6 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 
 export const OTP_MAX_ATTEMPTS = 5;
-export const OTP_RATE_WINDOW_SEC = 15 * 60;
-export const OTP_MAX_CHALLENGES_PER_WINDOW = 3;
 
 /** A uniformly random 6-digit code (leading zeros kept). */
 export function generateOtp(): string {

@@ -1,18 +1,21 @@
 /** TOTP (RFC 6238) for staff, the encryption of its secrets at rest, and single-use recovery codes. */
 import { createHash, randomInt } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import { SecretBox } from '@hoso/nest-kit';
+import { SecretBox, type KekRing, type KekSecret } from '@hoso/nest-kit';
 
 export const TOTP_ISSUER = 'hoso';
 const TOTP_PERIOD_SEC = 30;
 /** One step either side: a phone clock 30 s off still works; a code lives at most 90 s. */
 const TOTP_WINDOW = 1;
 
-/** Encrypts TOTP secrets with AES-256-GCM, bound to the account (a ciphertext copied to another row will not open). */
+/**
+ * Encrypts TOTP secrets with AES-256-GCM under STAFF_TOTP_KEY, bound to the account (a ciphertext copied to another
+ * row will not open); during a rotation it also opens what STAFF_TOTP_KEY_PREVIOUS sealed.
+ */
 export class TotpSecretBox {
-  private readonly box: SecretBox;
+  readonly box: SecretBox;
 
-  constructor(secret: string) {
+  constructor(secret: KekSecret | KekRing) {
     this.box = new SecretBox(secret, { salt: 'hoso-identity', info: 'staff totp secret v1' });
   }
 
@@ -24,6 +27,12 @@ export class TotpSecretBox {
     return this.box.open(staffId, sealed).toString('utf8');
   }
 }
+
+/** STAFF_TOTP_REQUIRED: who must have TOTP before a session is opened. */
+export type TotpRequirement = 'all' | 'operator' | 'none';
+
+export const totpRequiredFor = (setting: TotpRequirement, role: 'officer' | 'operator'): boolean =>
+  setting === 'all' || (setting === 'operator' && role === 'operator');
 
 const totpOf = (username: string, base32Secret: string) =>
   new TOTP({

@@ -141,7 +141,7 @@ describe('identity: staff accounts (one-time passwords, TOTP, operators, throttl
       account.id,
     ]);
     expect(JSON.stringify(row)).not.toContain(secret);
-    expect(row!['totp_pending_enc']).toMatch(/^v1\./);
+    expect(row!['totp_pending_enc']).toMatch(/^v2\./);
     // Not on until confirmed: signing in still needs the password only.
     expect((await signIn({ username: account.username, password })).status).toBe(200);
 

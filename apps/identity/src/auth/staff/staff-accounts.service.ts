@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import {
   BadRequestException,
   ConflictException,
@@ -19,15 +20,35 @@ import { CLOCK, type Clock } from '../../clock';
 import type { Config } from '../../config';
 import { CONFIG, ROOT_LOGGER } from '../../core';
 import { claimsFor, SessionService, type TokenPair } from '../../tokens/session.service';
-import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep, TotpSecretBox } from './second-factor';
+import {
+  hashRecoveryCode,
+  newRecoveryCodes,
+  newTotpSecret,
+  totpRequiredFor,
+  totpStep,
+  TotpSecretBox,
+} from './second-factor';
 import { SignInThrottle } from './signin-throttle';
 import { oneTimePassword, passwordProblem } from './staff-policy';
 import { hashPassword, seedStaff } from './staff-seed';
+import { checkTotpSecrets } from './totp-secrets';
 
 export { hashPassword } from './staff-seed';
 
 /** The one answer for an unknown username, a wrong password and a disabled account. */
 export const INVALID_CREDENTIALS = 'invalid username or password';
+
+/**
+ * How long the enrolment token of a sign-in that must first set up TOTP is valid: time to install an authenticator
+ * app and scan the key, not a session.
+ */
+export const TOTP_ENROLMENT_TTL_SEC = 600;
+
+/** Enrolment tokens are 256 random bits: a plain SHA-256 makes a stolen table useless. */
+const hashEnrolmentToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** Unknown, expired, spent, or its account disabled or reset since: the way on is a new sign-in. */
+const ENROLMENT_INVALID = 'the enrolment has expired or is not valid: sign in again';
 
 type StaffRole = 'officer' | 'operator';
 
@@ -94,10 +115,21 @@ async function updatedRows(m: EntityManager, sql: string, params: unknown[]): Pr
 
 /** A sign-in that needs one more step; `next` tells the client which (the message says it to a person). */
 class NextStepRequired extends HttpException {
-  constructor(status: 401 | 403, message: string, next: 'totp' | 'change-password') {
-    super({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message, next }, status);
+  constructor(
+    status: 401 | 403,
+    message: string,
+    next: 'totp' | 'change-password' | 'enrol-totp',
+    extra: Record<string, unknown> = {},
+  ) {
+    super(
+      { statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message, next, ...extra },
+      status,
+    );
   }
 }
+
+/** The answer of an enrolment finished at sign-in: the session it opens and the recovery codes, once. */
+export type EnrolledSignIn = TokenPair & { recoveryCodes: string[] };
 
 /**
  * Officer and operator accounts: password sign-in with throttling (never a lock anybody could set off), one-time
@@ -117,7 +149,7 @@ export class StaffAccountsService implements OnModuleInit {
     @Inject(CONFIG) private readonly config: Config,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {
-    this.box = new TotpSecretBox(config.staffTotpKey);
+    this.box = new TotpSecretBox({ current: config.staffTotpKey, previous: config.staffTotpKeyPrevious });
   }
 
   /**
@@ -125,6 +157,7 @@ export class StaffAccountsService implements OnModuleInit {
    * here: one-time passwords must reach the operator's terminal, not a log, so `nx run identity:seed` does it.
    */
   async onModuleInit(): Promise<void> {
+    await checkTotpSecrets(this.ds, this.box);
     this.dummyHash = hashPassword('not-a-real-password-only-for-timing');
     if (this.config.seedStaffPassword !== null) {
       const { inserted } = await seedStaff(this.ds, { kind: 'shared', password: this.config.seedStaffPassword });
@@ -184,12 +217,24 @@ export class StaffAccountsService implements OnModuleInit {
       }
     }
 
+    // STAFF_TOTP_REQUIRED: the password (changed first if it must be) is right, but no session opens before the
+    // account has a second factor; the answer carries a token that can do nothing but enrol one.
+    const mustEnrol = row.totp_enabled_at === null && totpRequiredFor(this.config.staffTotpRequired, row.role);
+
     const now = this.clock.now();
     const subject = { type: 'staff' as const, id: row.id };
     const outcome = await this.ds.transaction(async (m) => {
-      // Under the row lock: a disable, a reset or another use of the same code racing with this sign-in wins.
+      // Under the row lock: a disable, a reset, an enrolment or another use of the same code racing with this
+      // sign-in wins.
       const current = await this.byId(m, row.id, true);
-      if (!current || current.disabled_at || current.password_hash !== row.password_hash) return 'changed' as const;
+      if (
+        !current ||
+        current.disabled_at ||
+        current.password_hash !== row.password_hash ||
+        (current.totp_enabled_at === null) !== (row.totp_enabled_at === null)
+      ) {
+        return 'changed' as const;
+      }
       if (totpStepUsed !== null) {
         const fresh = await updatedRows(
           m,
@@ -214,6 +259,23 @@ export class StaffAccountsService implements OnModuleInit {
             WHERE id = $1`,
           [row.id, await hashPassword(input.newPassword), now],
         );
+      }
+      if (mustEnrol) {
+        const enrolmentToken = randomBytes(32).toString('base64url');
+        await m.query(
+          'UPDATE staff_accounts SET totp_enrol_token_hash = $2, totp_enrol_expires_at = $3 WHERE id = $1',
+          [row.id, hashEnrolmentToken(enrolmentToken), new Date(now.getTime() + TOTP_ENROLMENT_TTL_SEC * 1000)],
+        );
+        if (row.must_change_password) {
+          await recordAudit(m, this.logger, {
+            action: 'staff.password.change',
+            outcome: 'allowed',
+            actor,
+            reason: 'first sign-in',
+            correlationId,
+          });
+        }
+        return { enrolmentToken };
       }
       const claims = await claimsFor(m, subject);
       if (!claims) return 'changed' as const;
@@ -248,8 +310,96 @@ export class StaffAccountsService implements OnModuleInit {
         correlationId,
       );
     }
+    if ('enrolmentToken' in outcome) {
+      await this.throttle.released(username, source);
+      throw new NextStepRequired(
+        403,
+        'an authenticator app (TOTP) must be set up for this account before it signs in',
+        'enrol-totp',
+        { enrolmentToken: outcome.enrolmentToken, enrolmentExpiresInSec: TOTP_ENROLMENT_TTL_SEC },
+      );
+    }
     await this.throttle.succeeded(username, source);
     return outcome;
+  }
+
+  /**
+   * The first half of an enrolment at sign-in (STAFF_TOTP_REQUIRED): the enrolment token stands in for a session.
+   * A new secret is kept (encrypted) as pending until a code from it is confirmed; it is returned here, once.
+   */
+  async startEnrolment(enrolmentToken: string, correlationId: string): Promise<{ otpauthUri: string; secret: string }> {
+    const { secret, uri } = await this.ds.transaction(async (m) => {
+      const row = await this.byEnrolmentToken(m, enrolmentToken);
+      if (row.totp_enabled_at) throw new ConflictException('TOTP is already on for this account: sign in with a code');
+      const fresh = newTotpSecret(row.username);
+      await m.query('UPDATE staff_accounts SET totp_pending_enc = $2 WHERE id = $1', [
+        row.id,
+        this.box.seal(row.id, fresh.secret),
+      ]);
+      await recordAudit(m, this.logger, {
+        action: 'staff.totp.enrol',
+        outcome: 'allowed',
+        actor: { sub: `${row.role}:${row.username}`, role: row.role },
+        reason: 'started at sign-in',
+        correlationId,
+      });
+      return fresh;
+    });
+    return { otpauthUri: uri, secret };
+  }
+
+  /**
+   * The second half: a first code from the app turns TOTP on, and — password and code both proven — opens the
+   * session the sign-in withheld. The enrolment token is spent; the recovery codes are returned once.
+   */
+  async confirmEnrolment(
+    enrolmentToken: string,
+    code: string,
+    source: string,
+    correlationId: string,
+  ): Promise<EnrolledSignIn> {
+    const now = this.clock.now();
+    const codes = newRecoveryCodes();
+    const result = await this.ds.transaction(async (m) => {
+      const row = await this.byEnrolmentToken(m, enrolmentToken);
+      const actor = { sub: `${row.role}:${row.username}`, role: row.role };
+      const refuse = async (reason: 'enabled' | 'not-started' | 'wrong') => {
+        await recordAudit(m, this.logger, {
+          action: 'staff.totp.enrol',
+          outcome: 'denied',
+          actor,
+          reason,
+          correlationId,
+        });
+        return reason;
+      };
+      if (row.totp_enabled_at) return refuse('enabled');
+      if (!row.totp_pending_enc) return refuse('not-started');
+      const secret = this.openSecret(row.id, row.totp_pending_enc);
+      const step = secret === null ? null : totpStep(row.username, secret, code, now);
+      if (step === null) return refuse('wrong');
+      await this.turnTotpOn(m, row.id, step, codes, now);
+      const subject = { type: 'staff' as const, id: row.id };
+      const claims = await claimsFor(m, subject);
+      if (!claims) throw new UnauthorizedException(ENROLMENT_INVALID);
+      const pair = await this.sessions.open(m, subject, claims);
+      await recordAudit(m, this.logger, {
+        action: 'staff.totp.enrol',
+        outcome: 'allowed',
+        actor,
+        reason: 'confirmed at sign-in',
+        correlationId,
+      });
+      await recordAudit(m, this.logger, { action: 'signin.staff', outcome: 'allowed', actor, correlationId });
+      return { pair, username: row.username };
+    });
+    if (result === 'enabled') throw new ConflictException('TOTP is already on for this account: sign in with a code');
+    if (result === 'not-started') throw new ConflictException('no TOTP enrolment is in progress: start one first');
+    if (result === 'wrong') {
+      throw new BadRequestException('wrong code: check the time on the phone and enter the current code');
+    }
+    await this.throttle.succeeded(result.username, source);
+    return { ...result.pair, recoveryCodes: codes };
   }
 
   async list(): Promise<StaffAccount[]> {
@@ -325,7 +475,8 @@ export class StaffAccountsService implements OnModuleInit {
       const password = oneTimePassword(target.username);
       await m.query(
         `UPDATE staff_accounts SET password_hash = $2, must_change_password = true, password_changed_at = $3,
-           totp_secret_enc = NULL, totp_pending_enc = NULL, totp_enabled_at = NULL, totp_last_step = NULL
+           totp_secret_enc = NULL, totp_pending_enc = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
+           totp_enrol_token_hash = NULL, totp_enrol_expires_at = NULL
          WHERE id = $1`,
         [id, await hashPassword(password), this.clock.now()],
       );
@@ -366,7 +517,8 @@ export class StaffAccountsService implements OnModuleInit {
     const passwordHash = await hashPassword(newPassword);
     await this.ds.transaction(async (m) => {
       await m.query(
-        'UPDATE staff_accounts SET password_hash = $2, must_change_password = false, password_changed_at = $3 WHERE id = $1',
+        `UPDATE staff_accounts SET password_hash = $2, must_change_password = false, password_changed_at = $3,
+           totp_enrol_token_hash = NULL, totp_enrol_expires_at = NULL WHERE id = $1`,
         [row.id, passwordHash, this.clock.now()],
       );
       await recordAudit(m, this.logger, {
@@ -432,16 +584,7 @@ export class StaffAccountsService implements OnModuleInit {
       const secret = this.openSecret(row.id, row.totp_pending_enc);
       const step = secret === null ? null : totpStep(row.username, secret, code, now);
       if (step === null) return refuse('wrong');
-      await m.query(
-        `UPDATE staff_accounts SET totp_secret_enc = totp_pending_enc, totp_pending_enc = NULL, totp_enabled_at = $2,
-           totp_last_step = $3 WHERE id = $1`,
-        [row.id, now, step],
-      );
-      await m.query('DELETE FROM staff_recovery_codes WHERE staff_id = $1', [row.id]);
-      await m.query(
-        `INSERT INTO staff_recovery_codes (staff_id, code_hash, created_at) SELECT $1, h, $3 FROM unnest($2::text[]) h`,
-        [row.id, codes.map(hashRecoveryCode), now],
-      );
+      await this.turnTotpOn(m, row.id, step, codes, now);
       await recordAudit(m, this.logger, {
         action: 'staff.totp.enrol',
         outcome: 'allowed',
@@ -457,6 +600,35 @@ export class StaffAccountsService implements OnModuleInit {
       throw new BadRequestException('wrong code: check the time on the phone and enter the current code');
     }
     return { recoveryCodes: codes };
+  }
+
+  /**
+   * The pending secret becomes the account's, the confirming code's step counts as used, the recovery codes are
+   * replaced, and an outstanding enrolment token is spent.
+   */
+  private async turnTotpOn(m: EntityManager, id: string, step: number, codes: string[], now: Date): Promise<void> {
+    await m.query(
+      `UPDATE staff_accounts SET totp_secret_enc = totp_pending_enc, totp_pending_enc = NULL, totp_enabled_at = $2,
+         totp_last_step = $3, totp_enrol_token_hash = NULL, totp_enrol_expires_at = NULL WHERE id = $1`,
+      [id, now, step],
+    );
+    await m.query('DELETE FROM staff_recovery_codes WHERE staff_id = $1', [id]);
+    await m.query(
+      `INSERT INTO staff_recovery_codes (staff_id, code_hash, created_at) SELECT $1, h, $3 FROM unnest($2::text[]) h`,
+      [id, codes.map(hashRecoveryCode), now],
+    );
+  }
+
+  /** The account an enrolment token was issued to, locked; refused (401) once expired, spent, disabled or reset. */
+  private async byEnrolmentToken(m: EntityManager, token: string): Promise<StaffRow> {
+    const rows = await m.query<StaffRow[]>(
+      `SELECT ${STAFF_COLUMNS} FROM staff_accounts
+        WHERE totp_enrol_token_hash = $1 AND totp_enrol_expires_at > $2 FOR UPDATE`,
+      [hashEnrolmentToken(token), this.clock.now()],
+    );
+    const row = rows[0];
+    if (!row || row.disabled_at || row.must_change_password) throw new UnauthorizedException(ENROLMENT_INVALID);
+    return row;
   }
 
   private async reauthenticate(

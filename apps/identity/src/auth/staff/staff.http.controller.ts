@@ -8,7 +8,12 @@ import type { Config } from '../../config';
 import { CONFIG } from '../../core';
 import type { TokenPair } from '../../tokens/session.service';
 import { clientAddress } from './signin-throttle';
-import { StaffAccountsService, type OwnAccount, type StaffAccount } from './staff-accounts.service';
+import {
+  StaffAccountsService,
+  type EnrolledSignIn,
+  type OwnAccount,
+  type StaffAccount,
+} from './staff-accounts.service';
 import { agencyCodeProblem, USERNAME_PATTERN } from './staff-policy';
 
 const SignInBody = z
@@ -55,6 +60,13 @@ type StartTotpBody = z.output<typeof StartTotpBody>;
 const ConfirmTotpBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'code: 6 digits') });
 type ConfirmTotpBody = z.output<typeof ConfirmTotpBody>;
 
+/** The token a sign-in answered with `next: 'enrol-totp'` (43 base64url characters). */
+const enrolmentToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'enrolmentToken: the token the sign-in answered');
+const StartEnrolmentBody = z.strictObject({ enrolmentToken });
+type StartEnrolmentBody = z.output<typeof StartEnrolmentBody>;
+const ConfirmEnrolmentBody = z.strictObject({ enrolmentToken, code: z.string().regex(/^\d{6}$/, 'code: 6 digits') });
+type ConfirmEnrolmentBody = z.output<typeof ConfirmEnrolmentBody>;
+
 type StaffWithPassword = StaffAccount & { oneTimePassword: string };
 
 @ApiTags('staff')
@@ -74,7 +86,9 @@ export class StaffHttpController {
     description:
       'Unknown username, wrong password and disabled account all answer 401 "invalid username or password". ' +
       'A right password may need one more step, named by `next` in the refusal: `totp` (401: send totpCode or ' +
-      'recoveryCode with the password) or `change-password` (403: send newPassword with the one-time password). ' +
+      'recoveryCode with the password), `change-password` (403: send newPassword with the one-time password) or ' +
+      '`enrol-totp` (403, after any password change: TOTP is required and not set up; the answer carries an ' +
+      '`enrolmentToken` for POST /auth/staff/totp-enrolment and …/confirm, valid `enrolmentExpiresInSec`). ' +
       'Repeated failures from one address are slowed down (429 with Retry-After), never locked.',
   })
   signIn(
@@ -83,6 +97,40 @@ export class StaffHttpController {
     @CorrelationId() correlationId: string,
   ): Promise<TokenPair> {
     return this.staff.signIn(body, this.sourceOf(req), correlationId);
+  }
+
+  @Public()
+  @Post('auth/staff/totp-enrolment')
+  @HttpCode(200)
+  @ApiZodBody(StartEnrolmentBody)
+  @ApiOperation({
+    summary: 'Start the TOTP enrolment a sign-in asked for (`next: enrol-totp`)',
+    description:
+      'The enrolment token stands in for the session the sign-in withheld; it opens nothing else. Answers the ' +
+      'otpauth:// URI and the secret, once. 401 when the token is expired, spent or its account was changed.',
+  })
+  startEnrolment(
+    @Body(zodBody(StartEnrolmentBody)) body: StartEnrolmentBody,
+    @CorrelationId() correlationId: string,
+  ): Promise<{ otpauthUri: string; secret: string }> {
+    return this.staff.startEnrolment(body.enrolmentToken, correlationId);
+  }
+
+  @Public()
+  @Post('auth/staff/totp-enrolment/confirm')
+  @HttpCode(200)
+  @ApiZodBody(ConfirmEnrolmentBody)
+  @ApiOperation({
+    summary: 'Confirm the TOTP enrolment of a sign-in with a first code: TOTP on, session opened',
+    description:
+      'Answers the token pair of the sign-in and the ten recovery codes, once. The enrolment token is spent.',
+  })
+  confirmEnrolment(
+    @Body(zodBody(ConfirmEnrolmentBody)) body: ConfirmEnrolmentBody,
+    @Req() req: IncomingMessage,
+    @CorrelationId() correlationId: string,
+  ): Promise<EnrolledSignIn> {
+    return this.staff.confirmEnrolment(body.enrolmentToken, body.code, this.sourceOf(req), correlationId);
   }
 
   @Get('staff')

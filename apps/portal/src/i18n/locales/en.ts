@@ -146,6 +146,10 @@ export const en = {
     tooShort: 'The new password must have at least 12 characters.',
     mismatch: 'The two new passwords differ.',
     changeAndSignIn: 'Change password and sign in',
+    introEnrolTotp:
+      'This account must use an authenticator app. Set it up now: from now on, each sign-in asks for its code.',
+    enrolExpired: 'The set-up took too long. Sign in again to continue.',
+    continue: 'Continue',
   },
   staffSecurity: {
     title: 'Sign-in security',

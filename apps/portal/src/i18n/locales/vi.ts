@@ -145,6 +145,10 @@ export const vi = {
     tooShort: 'Mật khẩu mới phải có ít nhất 12 ký tự.',
     mismatch: 'Hai mật khẩu mới không khớp.',
     changeAndSignIn: 'Đổi mật khẩu và đăng nhập',
+    introEnrolTotp:
+      'Tài khoản này bắt buộc dùng ứng dụng xác thực. Hãy thiết lập ngay: từ nay mỗi lần đăng nhập đều cần mã của ứng dụng.',
+    enrolExpired: 'Quá thời gian thiết lập. Vui lòng đăng nhập lại để tiếp tục.',
+    continue: 'Tiếp tục',
   },
   staffSecurity: {
     title: 'Bảo mật đăng nhập',

@@ -3,6 +3,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError } from '../../api/client';
 import type { ChallengeCreated, DevCode } from '../../api/types';
+import { signInHeaders } from '../../auth/device-id';
 import { safeNext } from '../../auth/next';
 import { useSession } from '../../auth/session';
 import { ErrorMessage } from '../../components/AsyncState';
@@ -79,7 +80,12 @@ export function SignInPage() {
     setBusy(true);
     setError(null);
     try {
-      setChallenge(await api<ChallengeCreated>('/api/identity/auth/citizen/challenges', { json: { personalId: id } }));
+      setChallenge(
+        await api<ChallengeCreated>('/api/identity/auth/citizen/challenges', {
+          json: { personalId: id },
+          headers: signInHeaders(),
+        }),
+      );
       setCode('');
     } catch (err) {
       setError(err);

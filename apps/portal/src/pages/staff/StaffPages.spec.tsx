@@ -114,6 +114,100 @@ describe('staff sign-in page', () => {
     });
   });
 
+  it('sets up the authenticator app when identity requires it, shows the recovery codes once, then goes on', async () => {
+    const codes = Array.from({ length: 10 }, (_, i) => `rec-${i}`);
+    const calls = mockFetch((c: Call) => {
+      if (c.url === '/api/identity/auth/staff/tokens') {
+        return (c.body as { newPassword?: string }).newPassword
+          ? jsonResponse(403, {
+              statusCode: 403,
+              message: 'an authenticator app (TOTP) must be set up',
+              next: 'enrol-totp',
+              enrolmentToken: 'enrolment-token-1',
+              enrolmentExpiresInSec: 600,
+            })
+          : jsonResponse(403, { statusCode: 403, message: 'must be changed', next: 'change-password' });
+      }
+      if (c.url === '/api/identity/auth/staff/totp-enrolment') {
+        return jsonResponse(200, { otpauthUri: 'otpauth://totp/hoso:officer.t4?secret=KEY', secret: 'KEYKEYKEY' });
+      }
+      if (c.url === '/api/identity/auth/staff/totp-enrolment/confirm') {
+        if ((c.body as { code: string }).code !== '654321') {
+          return jsonResponse(400, { statusCode: 400, message: 'wrong code: check the time on the phone' });
+        }
+        return jsonResponse(200, {
+          accessToken: fakeToken('officer'),
+          refreshToken: 'r-enrolled',
+          recoveryCodes: codes,
+        });
+      }
+      return jsonResponse(404, { statusCode: 404, message: 'not here' });
+    });
+    renderPage('/staff/sign-in');
+    type('staff-username', 'officer.t4');
+    type('staff-password', 'abcde-fghij-kmnop-qrstu');
+    fireEvent.click(screen.getByTestId('staff-sign-in-submit'));
+    await waitFor(() => {
+      expect(screen.getByTestId('staff-sign-in-form')).toHaveAttribute('data-step', 'change-password');
+    });
+    type('staff-new-password', 'Cán-bộ-Huế-2026');
+    type('staff-repeat-password', 'Cán-bộ-Huế-2026');
+    fireEvent.click(screen.getByTestId('staff-sign-in-submit'));
+
+    // The key is fetched with the enrolment token at once; no session yet.
+    expect(await screen.findByTestId('staff-totp-secret')).toHaveTextContent('KEYKEYKEY');
+    expect(screen.getByText(/This account must use an authenticator app/)).toBeInTheDocument();
+    expect(screen.queryByTestId('staff-sign-in-form')).not.toBeInTheDocument();
+    expect(calls.find((c) => c.url === '/api/identity/auth/staff/totp-enrolment')?.body).toEqual({
+      enrolmentToken: 'enrolment-token-1',
+    });
+    expect(tokenStore.get()).toBeNull();
+
+    type('staff-totp-code', '12345');
+    fireEvent.click(screen.getByTestId('staff-totp-confirm-submit'));
+    expect(await screen.findByText('The code has 6 digits.')).toBeInTheDocument();
+    type('staff-totp-code', '111111');
+    fireEvent.click(screen.getByTestId('staff-totp-confirm-submit'));
+    expect(await screen.findByText('wrong code: check the time on the phone')).toBeInTheDocument();
+    type('staff-totp-code', '654321');
+    fireEvent.click(screen.getByTestId('staff-totp-confirm-submit'));
+
+    // Signed in by the first code; the recovery codes are shown before going on.
+    const shown = await screen.findByTestId('staff-recovery-codes');
+    for (const c of codes) expect(shown).toHaveTextContent(c);
+    expect(tokenStore.get()?.refreshToken).toBe('r-enrolled');
+    expect(calls.at(-1)?.body).toEqual({ enrolmentToken: 'enrolment-token-1', code: '654321' });
+    fireEvent.click(screen.getByTestId('staff-recovery-done'));
+    expect(await screen.findByTestId('officer-home')).toBeInTheDocument();
+  });
+
+  it('starts again from the password when the enrolment token has expired', async () => {
+    mockFetch((c: Call) => {
+      if (c.url === '/api/identity/auth/staff/tokens') {
+        return jsonResponse(403, { statusCode: 403, message: 'set up', next: 'enrol-totp', enrolmentToken: 'tok' });
+      }
+      if (c.url === '/api/identity/auth/staff/totp-enrolment') {
+        return jsonResponse(200, { otpauthUri: 'otpauth://totp/hoso:officer.t5?secret=K', secret: 'K' });
+      }
+      return jsonResponse(401, {
+        statusCode: 401,
+        message: 'the enrolment has expired or is not valid: sign in again',
+      });
+    });
+    renderPage('/staff/sign-in');
+    type('staff-username', 'officer.t5');
+    type('staff-password', 'Tuyên-Quang-2026!');
+    fireEvent.click(screen.getByTestId('staff-sign-in-submit'));
+    await screen.findByTestId('staff-totp-secret');
+    type('staff-totp-code', '123456');
+    fireEvent.click(screen.getByTestId('staff-totp-confirm-submit'));
+    expect(await screen.findByText('The set-up took too long. Sign in again to continue.')).toBeInTheDocument();
+    expect(screen.getByTestId('staff-sign-in-form')).toHaveAttribute('data-step', 'credentials');
+    expect(screen.getByTestId('staff-password')).toHaveValue('');
+    expect(screen.queryByTestId('staff-totp-secret')).not.toBeInTheDocument();
+    expect(tokenStore.get()).toBeNull();
+  });
+
   it('says only "invalid username or password" on a refusal, and how long to wait when slowed down', async () => {
     let answer = jsonResponse(401, { statusCode: 401, message: 'invalid username or password' });
     mockFetch(() => answer);

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { staffApi, type OwnAccount } from '../../api/staff';
 import { ErrorMessage, Loading } from '../../components/AsyncState';
 import { usePageTitle } from '../../components/PageTitle';
+import { RecoveryCodes, TotpKeyForm, type TotpKey } from './TotpEnrolment';
 
 /**
  * Route /staff/security (officers and operators): TOTP enrolment. Password first (identity wants it), then the key
@@ -13,10 +14,8 @@ export function StaffSecurityPage() {
   usePageTitle(t('staffSecurity.title'));
   const [account, setAccount] = useState<OwnAccount | null>(null);
   const [password, setPassword] = useState('');
-  const [enrolment, setEnrolment] = useState<{ otpauthUri: string; secret: string } | null>(null);
-  const [code, setCode] = useState('');
+  const [enrolment, setEnrolment] = useState<TotpKey | null>(null);
   const [recoveryCodes, setRecoveryCodes] = useState<string[] | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -47,18 +46,11 @@ export function StaffSecurityPage() {
     });
   };
 
-  const confirm = (e: SubmitEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    if (!/^\d{6}$/.test(code.trim())) {
-      setProblem(t('staffSecurity.codeFormat'));
-      return;
-    }
-    setProblem(null);
+  const confirm = (code: string) => {
     void run(async () => {
-      const { recoveryCodes: codes } = await staffApi.confirmTotp(code.trim());
+      const { recoveryCodes: codes } = await staffApi.confirmTotp(code);
       setRecoveryCodes(codes);
       setEnrolment(null);
-      setCode('');
     });
   };
 
@@ -70,66 +62,18 @@ export function StaffSecurityPage() {
       <p>{t('staffSecurity.intro')}</p>
       {error ? <ErrorMessage error={error} /> : null}
       {recoveryCodes ? (
-        <div className="card" data-testid="staff-recovery-codes">
-          <h2>{t('staffSecurity.recoveryTitle')}</h2>
-          <p>{t('staffSecurity.recoveryIntro')}</p>
-          <ul>
-            {recoveryCodes.map((c) => (
-              <li key={c}>
-                <code>{c}</code>
-              </li>
-            ))}
-          </ul>
-          <button
-            type="button"
-            className="button button--primary"
-            onClick={() => {
-              setRecoveryCodes(null);
-              load();
-            }}
-            data-testid="staff-recovery-done"
-          >
-            {t('staffSecurity.done')}
-          </button>
-        </div>
+        <RecoveryCodes
+          codes={recoveryCodes}
+          doneLabel={t('staffSecurity.done')}
+          onDone={() => {
+            setRecoveryCodes(null);
+            load();
+          }}
+        />
       ) : account?.totpEnabled ? (
         <p data-testid="staff-totp-on">{t('staffSecurity.on', { count: account.recoveryCodesLeft })}</p>
       ) : enrolment ? (
-        <form className="card form" onSubmit={confirm} noValidate data-testid="staff-totp-confirm">
-          <p>{t('staffSecurity.scan')}</p>
-          <p>
-            {t('staffSecurity.secret')}: <code data-testid="staff-totp-secret">{enrolment.secret}</code>
-          </p>
-          <p>
-            <a href={enrolment.otpauthUri}>{t('staffSecurity.link')}</a>
-          </p>
-          {problem ? (
-            <p className="field-error" role="alert">
-              {problem}
-            </p>
-          ) : null}
-          <div className="field">
-            <label htmlFor="totp-code">{t('staffSecurity.code')}</label>
-            <input
-              id="totp-code"
-              autoComplete="one-time-code"
-              inputMode="numeric"
-              value={code}
-              onChange={(e) => {
-                setCode(e.target.value);
-              }}
-              data-testid="staff-totp-code"
-            />
-          </div>
-          <button
-            type="submit"
-            className="button button--primary"
-            disabled={busy}
-            data-testid="staff-totp-confirm-submit"
-          >
-            {t('staffSecurity.confirm')}
-          </button>
-        </form>
+        <TotpKeyForm totpKey={enrolment} busy={busy} onConfirm={confirm} />
       ) : account ? (
         <form className="card form" onSubmit={start} noValidate data-testid="staff-totp-start">
           <p data-testid="staff-totp-off">{t('staffSecurity.off')}</p>
