@@ -28,6 +28,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { infraEnvSchema, parseEnv } from '@hoso/config';
+import { applyDbRoles, dbRoleNames, dbRolesPlans, dbRolesSettings } from './db-roles';
 import {
   REDIS_USERS,
   redisAclFile,
@@ -435,6 +436,19 @@ function writeAclCommand(file = REDIS_ACL_FILE): void {
   line('redis-acl', 'ready', `${resolve(file)}: users ${REDIS_USERS.join(', ')}; the default user is ${defaultUser}`);
 }
 
+/**
+ * `db-roles`: each service database's owner and runtime roles of deploy/local/db-roles.ts on the server at
+ * DATABASE_URL. Never part of `up`: the services keep connecting as DATABASE_URL's user until given the roles' URLs.
+ */
+async function dbRolesCommand(): Promise<void> {
+  const plans = dbRolesPlans(dbRolesSettings());
+  await applyDbRoles(env.DATABASE_URL, plans);
+  for (const p of plans) {
+    const roles = dbRoleNames(p.database);
+    line('db-roles', 'ready', `${p.database}: owner ${roles.owner} (migrations), runtime ${roles.app}`);
+  }
+}
+
 // ---------------------------------------------------------------- commands
 
 function tail(file: string, lines = 40): string {
@@ -544,11 +558,13 @@ const USAGE = `usage: npm run infra -- <command>
   logs [kafka|kafka-out|redis]   last lines of a component's log
   reset    down, wipe Kafka's storage and the hoso_* databases, then up
   redis-acl [file]   write the Redis users (default ${REDIS_ACL_FILE}), e.g. for deploy/docker-compose.yml
+  db-roles           create or update each service database's owner and runtime roles on DATABASE_URL's server
 
 env: KAFKA_BROKERS (${env.KAFKA_BROKERS.join(',')}), DATABASE_URL, REDIS_URL, HOSO_KAFKA_VERSION (${KAFKA_VERSION}),
      HOSO_CACHE_DIR (${CACHE}), HOSO_DATA_DIR (${DATA}), HOSO_KAFKA_HEAP (${KAFKA_HEAP}),
      REDIS_PASSWORD_<USER> (${REDIS_USERS.map(redisPasswordVariable).join(', ')}; development defaults with
-     HOSO_DEV_MODE=1), KAFKA_TOPIC_PREFIX, QUEUE_PREFIX, OPS_QUEUE_PREFIXES (the users' key prefixes)`;
+     HOSO_DEV_MODE=1), KAFKA_TOPIC_PREFIX, QUEUE_PREFIX, OPS_QUEUE_PREFIXES (the users' key prefixes),
+     DB_PASSWORD_<SERVICE> and DB_PASSWORD_<SERVICE>_OWNER (db-roles; development defaults with HOSO_DEV_MODE=1)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -566,6 +582,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'redis-acl':
       writeAclCommand(rest[0]);
+      return 0;
+    case 'db-roles':
+      await dbRolesCommand();
       return 0;
     case 'reset':
       await reset();

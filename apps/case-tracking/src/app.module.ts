@@ -58,6 +58,7 @@ export class AppModule {
           auth: { jwks: config.AUTH_JWKS_URL },
           database: {
             url: config.databaseUrl,
+            migrationUrl: config.databaseMigrationUrl,
             migrations: CASE_MIGRATIONS,
           },
           kafka: {

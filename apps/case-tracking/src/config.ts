@@ -36,6 +36,8 @@ export const configSchema = z.object({
   ...devModeShape,
   PORT: port.default(3004),
   CASE_DATABASE_URL: postgresUrl.optional(),
+  /** The same database as its owner role, for migrations only (deploy/local/db-roles.ts); default: CASE_DATABASE_URL. */
+  CASE_DATABASE_MIGRATION_URL: postgresUrl.optional(),
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   KAFKA_GROUP_ID: z.string().default('case-tracking'),
@@ -78,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     resultSigningKekPrevious: c.RESULT_SIGNING_KEK_PREVIOUS ?? null,
     portalPublicUrl: c.PORTAL_PUBLIC_URL ?? DEV_PORTAL_PUBLIC_URL,
     databaseUrl: c.CASE_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_case'),
+    databaseMigrationUrl: c.CASE_DATABASE_MIGRATION_URL,
     queuePrefix: c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-'),
   });
 }

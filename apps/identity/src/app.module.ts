@@ -58,6 +58,7 @@ export class AppModule {
           auth: { jwks: keys.getKey },
           database: {
             url: config.databaseUrl,
+            migrationUrl: config.databaseMigrationUrl,
             migrations: IDENTITY_MIGRATIONS,
           },
           kafka: {

@@ -23,6 +23,8 @@ export const configSchema = z.object({
   ...devModeShape,
   PORT: port.default(3002),
   IDENTITY_DATABASE_URL: postgresUrl.optional(),
+  /** The same database as its owner role, for migrations only (deploy/local/db-roles.ts); default: IDENTITY_DATABASE_URL. */
+  IDENTITY_DATABASE_MIGRATION_URL: postgresUrl.optional(),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   KAFKA_GROUP_ID: z.string().default('identity'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -133,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...c,
     devMode: c.HOSO_DEV_MODE,
     databaseUrl: c.IDENTITY_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_identity'),
+    databaseMigrationUrl: c.IDENTITY_DATABASE_MIGRATION_URL,
     otpSecret: c.OTP_SECRET ?? DEV_OTP_SECRET,
     /** Null outside development mode: seeded accounts get one-time passwords instead. */
     seedStaffPassword: c.HOSO_DEV_MODE ? (c.SEED_STAFF_PASSWORD ?? DEV_STAFF_PASSWORD) : null,

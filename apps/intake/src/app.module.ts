@@ -40,7 +40,11 @@ export class AppModule {
           service: 'intake',
           logger,
           auth: { jwks: config.AUTH_JWKS_URL },
-          database: { url: config.databaseUrl, migrations: INTAKE_MIGRATIONS },
+          database: {
+            url: config.databaseUrl,
+            migrationUrl: config.databaseMigrationUrl,
+            migrations: INTAKE_MIGRATIONS,
+          },
           kafka: {
             brokers: config.KAFKA_BROKERS,
             topicPrefix: config.KAFKA_TOPIC_PREFIX,

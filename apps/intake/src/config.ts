@@ -18,6 +18,8 @@ export const configSchema = z.object({
   PORT: port.default(3001),
   /** Own database; default: DATABASE_URL's server, database hoso_intake. */
   INTAKE_DATABASE_URL: postgresUrl.optional(),
+  /** The same database as its owner role, for migrations only (deploy/local/db-roles.ts); default: INTAKE_DATABASE_URL. */
+  INTAKE_DATABASE_MIGRATION_URL: postgresUrl.optional(),
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   KAFKA_GROUP_ID: z.string().min(1).default('intake'),
@@ -66,5 +68,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     ...c,
     databaseUrl: c.INTAKE_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_intake'),
+    databaseMigrationUrl: c.INTAKE_DATABASE_MIGRATION_URL,
   });
 }

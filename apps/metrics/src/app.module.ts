@@ -43,7 +43,11 @@ export class AppModule {
           service: 'metrics',
           logger,
           auth: { jwks: config.AUTH_JWKS_URL },
-          database: { url: config.databaseUrl, migrations: METRICS_MIGRATIONS },
+          database: {
+            url: config.databaseUrl,
+            migrationUrl: config.databaseMigrationUrl,
+            migrations: METRICS_MIGRATIONS,
+          },
           kafka: {
             brokers: config.KAFKA_BROKERS,
             topicPrefix: config.KAFKA_TOPIC_PREFIX,

@@ -9,6 +9,8 @@ export const configSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: port.default(3005),
   METRICS_DATABASE_URL: postgresUrl.optional(),
+  /** The same database as its owner role, for migrations only (deploy/local/db-roles.ts); default: METRICS_DATABASE_URL. */
+  METRICS_DATABASE_MIGRATION_URL: postgresUrl.optional(),
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   KAFKA_GROUP_ID: z.string().default('metrics'),
@@ -54,6 +56,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     ...c,
     databaseUrl: c.METRICS_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_metrics'),
+    databaseMigrationUrl: c.METRICS_DATABASE_MIGRATION_URL,
     queuePrefix,
     opsQueuePrefixes: c.OPS_QUEUE_PREFIXES ?? [queuePrefix],
   });

@@ -27,6 +27,7 @@ export class AppModule {
         MetricsModule.forRoot('payment-gateway'),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
+          migrationUrl: config.databaseMigrationUrl,
           applicationName: 'payment-gateway',
           migrations: [GatewaySchema1764300000000, RefundIdempotency1764300000001],
           migrate: true,

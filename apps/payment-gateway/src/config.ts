@@ -27,6 +27,8 @@ export const configSchema = z.object({
   PORT: port.default(3006),
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
   PAYMENT_GATEWAY_DATABASE_URL: postgresUrl.optional(),
+  /** The same database as its owner role, for migrations only (deploy/local/db-roles.ts); default: PAYMENT_GATEWAY_DATABASE_URL. */
+  PAYMENT_GATEWAY_DATABASE_MIGRATION_URL: postgresUrl.optional(),
   PAYMENT_GATEWAY_API_KEY: z.string().min(16).optional(),
   PAYMENT_GATEWAY_WEBHOOK_SECRET: z.string().min(16).optional(),
   /** Base URL the citizen's browser reaches the checkout pages at; default: the address the server listens on. */
@@ -53,5 +55,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKey: c.PAYMENT_GATEWAY_API_KEY ?? DEV_API_KEY,
     webhookSecret: c.PAYMENT_GATEWAY_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     databaseUrl: c.PAYMENT_GATEWAY_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_paygw'),
+    databaseMigrationUrl: c.PAYMENT_GATEWAY_DATABASE_MIGRATION_URL,
   });
 }

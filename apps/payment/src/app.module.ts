@@ -58,6 +58,7 @@ export class AppModule {
           auth: { jwks: config.AUTH_JWKS_URL },
           database: {
             url: config.databaseUrl,
+            migrationUrl: config.databaseMigrationUrl,
             migrations: [
               ...PLATFORM_MIGRATIONS,
               PaymentSchema1764300000000,

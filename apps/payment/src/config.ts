@@ -19,6 +19,8 @@ export const configSchema = z.object({
   ...devModeShape,
   PORT: port.default(3003),
   PAYMENT_DATABASE_URL: postgresUrl.optional(),
+  /** The same database as its owner role, for migrations only (deploy/local/db-roles.ts); default: PAYMENT_DATABASE_URL. */
+  PAYMENT_DATABASE_MIGRATION_URL: postgresUrl.optional(),
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   KAFKA_GROUP_ID: z.string().default('payment'),
@@ -72,6 +74,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     ...c,
     databaseUrl: c.PAYMENT_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_payment'),
+    databaseMigrationUrl: c.PAYMENT_DATABASE_MIGRATION_URL,
     gatewayApiKey: c.PAYMENT_GATEWAY_API_KEY ?? DEV_API_KEY,
     webhookSecret: c.PAYMENT_GATEWAY_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     queuePrefix: c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-'),

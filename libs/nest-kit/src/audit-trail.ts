@@ -167,3 +167,36 @@ export class AuditTrailTables1764900000000 implements MigrationInterface {
     await q.query(`DROP FUNCTION audit_trail_append_only()`);
   }
 }
+
+/**
+ * The trail is append-only by privilege too, not only by its trigger: no role but the table's owner keeps UPDATE,
+ * DELETE or TRUNCATE on it. The runtime role of a service database (deploy/local/db-roles.ts) receives data rights
+ * on every new table through the owner's default privileges, so by the time this runs it holds them on the trail;
+ * the migration cannot name that role (it differs per service and environment), so it revokes from every grantee the
+ * table's access list shows, whoever it is. Where one role does everything (the owner itself) nothing changes.
+ * db-roles.ts does the same after granting on the tables of a database migrated before its roles existed.
+ */
+export class AuditTrailAppendOnlyPrivileges1766700000000 implements MigrationInterface {
+  name = 'AuditTrailAppendOnlyPrivileges1766700000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`REVOKE UPDATE, DELETE, TRUNCATE ON ${AUDIT_TRAIL_TABLE} FROM PUBLIC`);
+    await q.query(`
+      DO $$
+      DECLARE grantee regrole;
+      BEGIN
+        FOR grantee IN
+          SELECT DISTINCT a.grantee::regrole
+            FROM pg_class c, aclexplode(c.relacl) a
+           WHERE c.oid = '${AUDIT_TRAIL_TABLE}'::regclass AND a.grantee <> 0 AND a.grantee <> c.relowner
+             AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
+        LOOP
+          EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON ${AUDIT_TRAIL_TABLE} FROM %s', grantee);
+        END LOOP;
+      END $$`);
+  }
+
+  async down(): Promise<void> {
+    // Nothing to restore: handing the trail's rewrite rights back to the runtime role is never wanted.
+  }
+}

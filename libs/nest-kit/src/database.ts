@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createDataSource, runMigrations, type ServiceDataSourceOptions } from '@hoso/persistence';
+import { createDataSource, migrateDatabase, runMigrations, type ServiceDataSourceOptions } from '@hoso/persistence';
 
 export interface DatabaseModuleOptions extends ServiceDataSourceOptions {
   /** Apply pending migrations at start-up (development, tests, single-instance deployments). */
@@ -28,9 +28,13 @@ export class DatabaseModule {
         {
           provide: DataSource,
           useFactory: async () => {
+            // With an owner role of its own, migrations run first on a short-lived connection as that role, so the
+            // pool below (the runtime role: data only) never holds the right to change the schema.
+            const separateOwner = options.migrationUrl !== undefined && options.migrationUrl !== options.url;
+            if (options.migrate && separateOwner) await migrateDatabase(options);
             const ds = createDataSource(options);
             await ds.initialize();
-            if (options.migrate) await runMigrations(ds);
+            if (options.migrate && !separateOwner) await runMigrations(ds);
             return ds;
           },
         },

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource, type MixedList } from 'typeorm';
 import { AuthModule, type VerifierOptions } from '@hoso/auth';
 import { MESSAGING_MIGRATIONS, MessagingModule, MessagingService } from '@hoso/messaging';
-import { AuditTrailTables1764900000000 } from './audit-trail';
+import { AuditTrailAppendOnlyPrivileges1766700000000, AuditTrailTables1764900000000 } from './audit-trail';
 import { AuditTrailModule } from './audit-trail.module';
 import { DatabaseModule } from './database';
 import { HealthModule } from './health';
@@ -41,14 +41,24 @@ class RedisModule {
  * The tables every service database has before its own: the outbox and inbox, and the audit trail. Services spread
  * it first in their migration list, so a new shared migration reaches all of them without an edit in each.
  */
-export const PLATFORM_MIGRATIONS = [...MESSAGING_MIGRATIONS, AuditTrailTables1764900000000];
+export const PLATFORM_MIGRATIONS = [
+  ...MESSAGING_MIGRATIONS,
+  AuditTrailTables1764900000000,
+  AuditTrailAppendOnlyPrivileges1766700000000,
+];
 
 export interface PlatformOptions {
   service: string;
   logger: Logger;
   auth: VerifierOptions;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  database: { url: string; migrations: MixedList<Function | string>; migrate?: boolean };
+  database: {
+    url: string;
+    /** The database's owner role for migrations (see DatabaseModuleOptions); default: `url`. */
+    migrationUrl?: string | undefined;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+    migrations: MixedList<Function | string>;
+    migrate?: boolean;
+  };
   kafka: {
     brokers: string[];
     topicPrefix: string;
@@ -74,6 +84,7 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
     AuthModule.forRoot(o.auth),
     DatabaseModule.forRoot({
       url: o.database.url,
+      ...(o.database.migrationUrl ? { migrationUrl: o.database.migrationUrl } : {}),
       applicationName: o.service,
       migrations: o.database.migrations,
       migrate: o.database.migrate ?? true,

@@ -3,8 +3,13 @@ import { Client } from 'pg';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 
 export interface ServiceDataSourceOptions {
-  /** postgres:// URL of the service's own database. */
+  /** postgres:// URL of the service's own database: the role its pool works as (data, never schema). */
   url: string;
+  /**
+   * The same database as the role that owns its schema, for migrations only (deploy/local/db-roles.ts); default:
+   * `url`, where one role does both.
+   */
+  migrationUrl?: string;
   /** Shown in pg_stat_activity, so an operator sees which service holds a connection. */
   applicationName: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -74,6 +79,22 @@ export async function dropDatabase(adminUrl: string, database: string): Promise<
 
 function assertIdentifier(name: string): void {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name "${name}"`);
+}
+
+/**
+ * Runs pending migrations of `opts` as the schema's owner (`migrationUrl`, else `url`) on one connection of its own,
+ * closed before returning: the owner's rights (CREATE, ALTER, DROP) are held only while migrating, never by the pool
+ * that serves requests.
+ */
+export async function migrateDatabase(opts: ServiceDataSourceOptions): Promise<string[]> {
+  return runMigrations(
+    createDataSource({
+      ...opts,
+      url: opts.migrationUrl ?? opts.url,
+      applicationName: `${opts.applicationName}-migrations`,
+      poolSize: 1,
+    }),
+  );
 }
 
 /** Runs pending migrations in one transaction each; returns the names applied. */
