@@ -363,33 +363,16 @@ export class StaffAccountsService implements OnModuleInit {
     const result = await this.ds.transaction(async (m) => {
       const row = await this.byEnrolmentToken(m, enrolmentToken);
       const actor = { sub: `${row.role}:${row.username}`, role: row.role };
-      const refuse = async (reason: 'enabled' | 'not-started' | 'wrong') => {
-        await recordAudit(m, this.logger, {
-          action: 'staff.totp.enrol',
-          outcome: 'denied',
-          actor,
-          reason,
-          correlationId,
-        });
-        return reason;
-      };
-      if (row.totp_enabled_at) return refuse('enabled');
-      if (!row.totp_pending_enc) return refuse('not-started');
-      const secret = this.openSecret(row.id, row.totp_pending_enc);
-      const step = secret === null ? null : totpStep(row.username, secret, code, now);
-      if (step === null) return refuse('wrong');
-      await this.turnTotpOn(m, row.id, step, codes, now);
-      const subject = { type: 'staff' as const, id: row.id };
-      const claims = await claimsFor(m, subject);
-      if (!claims) throw new UnauthorizedException(ENROLMENT_INVALID);
-      const pair = await this.sessions.open(m, subject, claims);
-      await recordAudit(m, this.logger, {
-        action: 'staff.totp.enrol',
-        outcome: 'allowed',
+      const confirmed = await this.confirmPending(m, row, code, codes, now, {
         actor,
         reason: 'confirmed at sign-in',
         correlationId,
       });
+      if (confirmed !== 'ok') return confirmed;
+      const subject = { type: 'staff' as const, id: row.id };
+      const claims = await claimsFor(m, subject);
+      if (!claims) throw new UnauthorizedException(ENROLMENT_INVALID);
+      const pair = await this.sessions.open(m, subject, claims);
       await recordAudit(m, this.logger, { action: 'signin.staff', outcome: 'allowed', actor, correlationId });
       return { pair, username: row.username };
     });
@@ -568,31 +551,7 @@ export class StaffAccountsService implements OnModuleInit {
     const actor = this.actorOf(user);
     const result = await this.ds.transaction(async (m) => {
       const row = await this.own(m, user, true);
-      // A refusal changes nothing else but commits, so its record is written in this same transaction.
-      const refuse = async (reason: 'enabled' | 'not-started' | 'wrong') => {
-        await recordAudit(m, this.logger, {
-          action: 'staff.totp.enrol',
-          outcome: 'denied',
-          actor,
-          reason,
-          correlationId,
-        });
-        return reason;
-      };
-      if (row.totp_enabled_at) return refuse('enabled');
-      if (!row.totp_pending_enc) return refuse('not-started');
-      const secret = this.openSecret(row.id, row.totp_pending_enc);
-      const step = secret === null ? null : totpStep(row.username, secret, code, now);
-      if (step === null) return refuse('wrong');
-      await this.turnTotpOn(m, row.id, step, codes, now);
-      await recordAudit(m, this.logger, {
-        action: 'staff.totp.enrol',
-        outcome: 'allowed',
-        actor,
-        reason: 'confirmed',
-        correlationId,
-      });
-      return 'ok' as const;
+      return this.confirmPending(m, row, code, codes, now, { actor, reason: 'confirmed', correlationId });
     });
     if (result !== 'ok') {
       if (result === 'enabled') throw new ConflictException('TOTP is already on for this account');
@@ -600,6 +559,46 @@ export class StaffAccountsService implements OnModuleInit {
       throw new BadRequestException('wrong code: check the time on the phone and enter the current code');
     }
     return { recoveryCodes: codes };
+  }
+
+  /**
+   * A first code for the account's pending secret: TOTP turns on (the enrolment is recorded as allowed with
+   * `audit.reason`), or the refusal is recorded. A refusal changes nothing else but commits, so its record is written
+   * in the caller's transaction `m`.
+   */
+  private async confirmPending(
+    m: EntityManager,
+    row: { id: string; username: string; totp_enabled_at: Date | null; totp_pending_enc: string | null },
+    code: string,
+    codes: string[],
+    now: Date,
+    audit: { actor: AuditEntry['actor']; reason: string; correlationId: string },
+  ): Promise<'ok' | 'enabled' | 'not-started' | 'wrong'> {
+    const { actor, correlationId } = audit;
+    const refuse = async (reason: 'enabled' | 'not-started' | 'wrong') => {
+      await recordAudit(m, this.logger, {
+        action: 'staff.totp.enrol',
+        outcome: 'denied',
+        actor,
+        reason,
+        correlationId,
+      });
+      return reason;
+    };
+    if (row.totp_enabled_at) return refuse('enabled');
+    if (!row.totp_pending_enc) return refuse('not-started');
+    const secret = this.openSecret(row.id, row.totp_pending_enc);
+    const step = secret === null ? null : totpStep(row.username, secret, code, now);
+    if (step === null) return refuse('wrong');
+    await this.turnTotpOn(m, row.id, step, codes, now);
+    await recordAudit(m, this.logger, {
+      action: 'staff.totp.enrol',
+      outcome: 'allowed',
+      actor,
+      reason: audit.reason,
+      correlationId,
+    });
+    return 'ok';
   }
 
   /**
