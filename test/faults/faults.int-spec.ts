@@ -264,7 +264,13 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
     await sim.stop();
     sim = undefined;
 
-    await eventually(`${name}: every group caught up and every outbox empty`, () => l.quiet(), 180_000, 500);
+    try {
+      await eventually(`${name}: every group caught up and every outbox empty`, () => l.quiet(), 180_000, 500);
+    } catch (e) {
+      // What was still moving (or stuck), for the failure's reader: which outbox, which group.
+      process.stdout.write(`${name}: not quiet: ${await l.whyNotQuiet().catch((x: unknown) => String(x))}\n`);
+      throw e;
+    }
     const expected = new Map<string, TerminalState | null>();
     for (const id of submitted) expected.set(id, terminal.get(id) ?? null);
     for (const id of opts.alsoJudge ?? []) expected.set(id, ended.get(id) ?? null);

@@ -166,6 +166,26 @@ export class Ledger {
     return true;
   }
 
+  /** What keeps the flow from being quiet, for a failure's message: unsent outbox rows per database, lag per group. */
+  async whyNotQuiet(): Promise<string> {
+    const parts: string[] = [];
+    for (const db of DBS) {
+      const n = Number(
+        (await this.rows<{ n: string }>(db, 'SELECT count(*) AS n FROM messaging_outbox WHERE sent_at IS NULL'))[0]?.n,
+      );
+      if (n > 0) parts.push(`${db}: ${n} unsent`);
+    }
+    const subs = await this.subscriptions();
+    for (const group of Object.values(this.platform.groupIds)) {
+      if (!subs.has(group)) parts.push(`group ${group}: no member subscribed`);
+      else {
+        const lag = await this.lag(undefined, group);
+        if (lag > 0) parts.push(`group ${group}: lag ${lag}`);
+      }
+    }
+    return parts.join('; ') || 'quiet now';
+  }
+
   /** Judges the dossiers against where the simulator saw each end (null: the simulator could not tell). */
   async judge(expected: ReadonlyMap<string, TerminalState | null>): Promise<Verdict> {
     const ids = [...expected.keys()];
