@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { catalog, type Topic } from '@hoso/contracts';
+import { catalog, PARTITIONS, type Topic } from '@hoso/contracts';
 import { DLQ_HEADERS, REPLAYED_FROM_HEADER, dlqMessageId, type DlqEntry } from '@hoso/messaging';
 import {
   BACKEND_SERVICES,
@@ -577,13 +577,17 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
       const { row, verdict } = await scenario(`poison records${suffix}`, async (flow) => {
         const inFlight = [...flow.submitted].filter((id) => !flow.terminal.has(id));
         expect(inFlight.length).toBeGreaterThan(0);
-        // Keyed by dossiers still in flight: the poison lands on their partitions, ahead of their next events.
-        const targets = new Map<Topic, string>();
+        // Keyed by dossiers still in flight, on every partition: ahead of the next events of those dossiers and of
+        // the dossiers still to arrive.
+        const targets = new Map<Topic, string[]>();
         [...consumers.keys()].forEach((t, i) =>
-          targets.set(t.slice(prefix.length) as Topic, inFlight[i % inFlight.length] as string),
+          targets.set(
+            t.slice(prefix.length) as Topic,
+            inFlight.map((_, j) => inFlight[(i + j) % inFlight.length] as string),
+          ),
         );
         const faultAt = Date.now();
-        poison = await producePoison(l.kafka, prefix, targets);
+        poison = await producePoison(l.kafka, prefix, targets, PARTITIONS);
         // The partition keeps moving: every group consuming a poisoned partition commits past its poison.
         const last = new Map<string, bigint>();
         for (const x of poison) {

@@ -55,34 +55,54 @@ function poisonValue(kind: PoisonKind, topic: Topic, key: string): string {
 }
 
 /**
- * Writes the four kinds, in order, to each of `topics` (logical name → key): keyed by a dossier still in flight,
- * they land on its partition ahead of its next events, which must still be applied.
+ * Writes the four kinds, in order, to every partition of each of `topics` (logical name → keys): keyed by dossiers
+ * still in flight, ahead of the events that follow on that partition, which must still be applied. Every partition,
+ * not only the keys' own: a topic with one event per dossier (dossier.submitted.v1) gets no later event on an
+ * in-flight dossier's partition unless another dossier happens to hash there, so the partitions a later arrival
+ * lands on must hold poison as well.
  */
 export async function producePoison(
   kafka: Kafka,
   prefix: string,
-  topics: ReadonlyMap<Topic, string>,
+  topics: ReadonlyMap<Topic, readonly string[]>,
+  partitions: number,
 ): Promise<PoisonRecord[]> {
+  // One request for all of it: the poison must be in place before the arrivals still to come are submitted.
+  const planned: { topic: string; partition: number; key: string; kind: PoisonKind }[] = [];
+  for (const [topic, keys] of topics) {
+    if (keys.length === 0) throw new Error(`no key to poison ${topic} with`);
+    for (let partition = 0; partition < partitions; partition++) {
+      const key = keys[partition % keys.length] as string;
+      for (const kind of POISON_KINDS) planned.push({ topic, partition, key, kind });
+    }
+  }
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  const out: PoisonRecord[] = [];
   try {
-    for (const [topic, key] of topics) {
-      for (const kind of POISON_KINDS) {
-        // One send per record: its offset is the send's base offset.
-        const [meta] = await producer.send({
-          topic: `${prefix}${topic}`,
-          acks: -1,
-          messages: [{ key, value: poisonValue(kind, topic, key) }],
-        });
-        if (!meta) throw new Error(`no record metadata for the poison sent to ${prefix}${topic}`);
-        out.push({ kind, topic: `${prefix}${topic}`, partition: meta.partition, offset: meta.baseOffset ?? '', key });
-      }
-    }
+    const meta = await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...topics.keys()].map((topic) => ({
+        topic: `${prefix}${topic}`,
+        messages: planned
+          .filter((x) => x.topic === topic)
+          .map((x) => ({ key: x.key, partition: x.partition, value: poisonValue(x.kind, topic, x.key) })),
+      })),
+    });
+    // A partition's records of one request are written consecutively from its base offset, in request order.
+    const base = new Map(meta.map((m) => [`${m.topicName}/${m.partition}`, BigInt(m.baseOffset ?? '-1')]));
+    const seen = new Map<string, bigint>();
+    return planned.map((x) => {
+      const physical = `${prefix}${x.topic}`;
+      const tp = `${physical}/${x.partition}`;
+      const first = base.get(tp);
+      if (first === undefined || first < 0n) throw new Error(`no record metadata for the poison sent to ${tp}`);
+      const i = seen.get(tp) ?? 0n;
+      seen.set(tp, i + 1n);
+      return { kind: x.kind, topic: physical, partition: x.partition, offset: String(first + i), key: x.key };
+    });
   } finally {
     await producer.disconnect();
   }
-  return out;
 }
 
 /** Every dead letter of `physicalTopic`'s DLQ, from its log start. */
