@@ -2,7 +2,8 @@
  * Local infrastructure without Docker: `npm run infra -- up|down|status|logs|reset`.
  *
  * - Kafka: a real Apache Kafka broker (KRaft, one combined node on 127.0.0.1) assembled from Maven
- *   Central jars into a cache outside the git tree, started in the background with a small heap.
+ *   Central jars into a cache outside the git tree, started in the background with a small heap. Clients sign in with
+ *   SASL/SCRAM-SHA-512 (kafka-users.ts) and may do only what the ACLs of libs/messaging kafkaAclPlan grant them.
  * - PostgreSQL: the server at DATABASE_URL; one database per service is created.
  * - Redis: the server at REDIS_URL; if none answers and redis-server is installed, one is started (append-only
  *   file on, no eviction: it holds the services' timers) with the users of redis-acl.ts and the default user off.
@@ -11,7 +12,7 @@
  * `up` is idempotent; `down` stops only what `up` started (recorded in .data/infra-state.json).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -23,11 +24,13 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { infraEnvSchema, parseEnv } from '@hoso/config';
+import { infraEnvSchema, parseEnv, toolKafkaSasl } from '@hoso/config';
+import { applyKafkaAcls, kafkaAclPlan } from '@hoso/messaging';
 import { applyDbRoles, dbRoleNames, dbRolesPlans, dbRolesSettings } from './db-roles';
 import {
   REDIS_USERS,
@@ -39,6 +42,7 @@ import {
 } from './redis-acl';
 import { inspectRedis, redisJobWarnings, redisServerArgs, redisVersion, type RedisInspection } from './redis-settings';
 import { ensureTopics } from './topics';
+import { credentialsFingerprint, kafkaUserSettings, scramFormatArgs, type KafkaUserSettings } from './kafka-users';
 
 export const SERVICE_DATABASES = [
   'hoso_intake',
@@ -126,6 +130,7 @@ function line(component: string, state: string, detail = ''): void {
 
 function kafkaAdmin() {
   return new Kafka({
+    sasl: toolKafkaSasl(),
     clientId: 'hoso-infra',
     brokers: env.KAFKA_BROKERS,
     logLevel: logLevel.NOTHING,
@@ -184,7 +189,7 @@ function kafkaJava(args: string[], extraJvm: string[] = []): string[] {
   ];
 }
 
-function writeKafkaConfig(): string {
+function writeKafkaConfig(users: KafkaUserSettings): string {
   const { port } = hostPort(env.KAFKA_BROKERS[0] ?? '127.0.0.1:9092');
   const controllerPort = Number(process.env['HOSO_KAFKA_CONTROLLER_PORT'] ?? port + 1);
   mkdirSync(KAFKA_DATA, { recursive: true });
@@ -192,23 +197,72 @@ function writeKafkaConfig(): string {
   const config = template
     .replaceAll('${BROKER_PORT}', String(port))
     .replaceAll('${CONTROLLER_PORT}', String(controllerPort))
-    .replaceAll('${LOG_DIRS}', join(KAFKA_DATA, 'storage'));
+    .replaceAll('${LOG_DIRS}', join(KAFKA_DATA, 'storage'))
+    .replaceAll('${ADMIN_PASSWORD}', users.passwords.admin);
   const file = join(KAFKA_DATA, 'server.properties');
-  writeFileSync(file, config);
+  // It holds the admin password: this user only.
+  writeFileSync(file, config, { mode: 0o600 });
+  chmodSync(file, 0o600);
   return file;
 }
 
-function formatStorage(configFile: string): void {
-  if (existsSync(join(KAFKA_DATA, 'storage', 'meta.properties'))) return;
+const SCRAM_MARKER = join(KAFKA_DATA, 'scram-users.json');
+
+/**
+ * Formats the storage once, with every SCRAM user; a storage formatted with other passwords (or before SASL) is
+ * refused with the way out, since the credentials live in its metadata.
+ */
+function formatStorage(configFile: string, users: KafkaUserSettings): void {
+  if (existsSync(join(KAFKA_DATA, 'storage', 'meta.properties'))) {
+    let marker: { salt: string; fingerprint: string } | null = null;
+    try {
+      marker = JSON.parse(readFileSync(SCRAM_MARKER, 'utf8')) as { salt: string; fingerprint: string };
+    } catch {
+      marker = null;
+    }
+    if (!marker || credentialsFingerprint(users, marker.salt) !== marker.fingerprint)
+      throw new Error(
+        `Kafka's storage in ${KAFKA_DATA} was formatted ${marker ? 'with other KAFKA_PASSWORD_<USER> values' : 'without SASL users'}: ` +
+          'run `npm run infra -- reset` (wipes Kafka data and the hoso_* databases), or give the passwords it was made with',
+      );
+    return;
+  }
   // A KRaft cluster id is a base64url UUID (what StorageTool random-uuid prints, without a JVM start).
   // Like Kafka's own Uuid.randomUuid, never one starting with '-': the tool would read it as a flag.
   let id: string;
   do id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
   while (id.startsWith('-'));
-  const res = spawnSync('java', kafkaJava(['kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile, '-g']), {
-    encoding: 'utf8',
-  });
+  const res = spawnSync(
+    'java',
+    kafkaJava(['kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile, '-g', ...scramFormatArgs(users)]),
+    { encoding: 'utf8' },
+  );
+  // Its output lists the SCRAM records (salted hashes): shown only when the format fails.
   if (res.status !== 0) throw new Error(`Kafka storage format failed:\n${res.stdout}${res.stderr}`);
+  const salt = randomBytes(16).toString('hex');
+  writeFileSync(SCRAM_MARKER, `${JSON.stringify({ salt, fingerprint: credentialsFingerprint(users, salt) })}\n`, {
+    mode: 0o600,
+  });
+}
+
+/** True when something accepts TCP connections on the broker's port (a broker that refuses our credentials). */
+function portTaken(): Promise<boolean> {
+  const { host, port } = hostPort(env.KAFKA_BROKERS[0] ?? '127.0.0.1:9092');
+  return new Promise((done) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => {
+      done(false);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      done(false);
+    });
+  });
 }
 
 async function kafkaUp(state: State): Promise<void> {
@@ -227,9 +281,15 @@ async function kafkaUp(state: State): Promise<void> {
     line('kafka', 'up', `${env.KAFKA_BROKERS.join(',')} Apache Kafka ${state.kafka?.version}`);
     return;
   }
+  if (await portTaken())
+    throw new Error(
+      `something on ${env.KAFKA_BROKERS[0]} refuses the admin user's credentials (KAFKA_PASSWORD_ADMIN): a broker ` +
+        'started without SASL or with other passwords; stop it (`npm run infra -- down`) or run `npm run infra -- reset`',
+    );
   fetchKafka();
-  const config = writeKafkaConfig();
-  formatStorage(config);
+  const users = kafkaUserSettings();
+  const config = writeKafkaConfig(users);
+  formatStorage(config, users);
   const out = openSync(join(KAFKA_DATA, 'kafka.out'), 'a');
   const child = spawn(
     'java',
@@ -468,6 +528,15 @@ export async function up(): Promise<void> {
   await kafkaUp(state);
   const created = await ensureTopics(env.KAFKA_BROKERS);
   line('topics', 'ready', `${created.total} topics (${created.created.length} created, ${created.grown.length} grown)`);
+  const grants = kafkaAclPlan('');
+  const admin = kafkaAdmin();
+  await admin.connect();
+  try {
+    const added = await applyKafkaAcls(admin, grants);
+    line('kafka-acls', 'ready', `${grants.length} grants for the service users (${added} created)`);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function status(): Promise<number> {
@@ -562,6 +631,8 @@ const USAGE = `usage: npm run infra -- <command>
 
 env: KAFKA_BROKERS (${env.KAFKA_BROKERS.join(',')}), DATABASE_URL, REDIS_URL, HOSO_KAFKA_VERSION (${KAFKA_VERSION}),
      HOSO_CACHE_DIR (${CACHE}), HOSO_DATA_DIR (${DATA}), HOSO_KAFKA_HEAP (${KAFKA_HEAP}),
+     KAFKA_PASSWORD_<USER> (the broker's SCRAM users: intake, identity, payment, case-tracking, metrics, operator,
+     admin; development defaults with HOSO_DEV_MODE=1; changing one needs a reset),
      REDIS_PASSWORD_<USER> (${REDIS_USERS.map(redisPasswordVariable).join(', ')}; development defaults with
      HOSO_DEV_MODE=1), KAFKA_TOPIC_PREFIX, QUEUE_PREFIX, OPS_QUEUE_PREFIXES (the users' key prefixes),
      DB_PASSWORD_<SERVICE> and DB_PASSWORD_<SERVICE>_OWNER (db-roles; development defaults with HOSO_DEV_MODE=1)`;

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { infraEnvSchema, parseEnv } from '@hoso/config';
+import { infraEnvSchema, parseEnv, toolKafkaSasl } from '@hoso/config';
 import { consumerLag } from '@hoso/messaging';
 import { createHarness } from '@hoso/messaging/testing';
 import {
@@ -525,7 +525,12 @@ async function main(): Promise<number> {
       },
     });
     const platformSeconds = (Date.now() - platformStarted) / 1000;
-    const kafka = new Kafka({ clientId: 'hoso-bench', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      sasl: toolKafkaSasl(),
+      clientId: 'hoso-bench',
+      brokers: env.KAFKA_BROKERS,
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     await admin.connect();
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix) && !t.endsWith('.dlq'));

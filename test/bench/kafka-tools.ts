@@ -6,10 +6,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
+import { toolKafkaSasl } from '@hoso/config';
 import { REPO_ROOT } from '@hoso/platform';
 
 export const KAFKA_TOOLS_VERSION = process.env['HOSO_KAFKA_VERSION'] ?? '4.4.0';
@@ -191,6 +192,23 @@ async function kafkajsConsume(kafka: Kafka, topic: string, n: number, bytes: num
   }
 }
 
+/** A Java client properties file with the tools' SASL/SCRAM user (libs/config toolKafkaSasl). */
+function saslClientConfig(dir: string): string {
+  const { username, password } = toolKafkaSasl();
+  const file = join(dir, 'client.properties');
+  writeFileSync(
+    file,
+    [
+      'security.protocol=SASL_PLAINTEXT',
+      'sasl.mechanism=SCRAM-SHA-512',
+      `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
 export async function measureKafkaLimits(
   kafka: Kafka,
   broker: string,
@@ -205,6 +223,8 @@ export async function measureKafkaLimits(
     tools = `not run: ${e instanceof Error ? e.message : String(e)}`;
   }
   if (!tools.startsWith('not run')) {
+    // The broker takes SASL/SCRAM only: the tools sign in as the bench's Kafka user, from a file only this user reads.
+    const clientConfig = saslClientConfig(mkdtempSync(join(tmpdir(), 'hoso-kafka-perf-')));
     await withTopic(kafka, opts.partitions, async (topic) => {
       const out = await java(tools, 'org.apache.kafka.tools.ProducerPerformance', [
         '--bootstrap-server',
@@ -219,6 +239,8 @@ export async function measureKafkaLimits(
         '-1',
         '--producer-props',
         'acks=all',
+        '--command-config',
+        clientConfig,
       ]);
       const p = parseProducerPerf(out);
       if (!p) throw new Error(`ProducerPerformance printed no summary: ${out.slice(-400)}`);
@@ -244,6 +266,8 @@ export async function measureKafkaLimits(
           `${topic}-perf`,
           '--timeout',
           '30000',
+          '--command-config',
+          clientConfig,
         ]),
       );
       if (!c) throw new Error('ConsumerPerformance printed no data line');
@@ -256,6 +280,8 @@ export async function measureKafkaLimits(
         recordsPerSec: c.perSec,
       });
       say(`  ConsumerPerformance: ${c.perSec.toFixed(0)} records/s`);
+    }).finally(() => {
+      rmSync(dirname(clientConfig), { recursive: true, force: true });
     });
   }
   await withTopic(kafka, opts.partitions, async (topic) => {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { infraEnvSchema, parseEnv } from '@hoso/config';
+import { infraEnvSchema, parseEnv, toolKafkaSasl } from '@hoso/config';
 import {
   BACKEND_SERVICES,
   ensureInfra,
@@ -442,7 +442,12 @@ export async function runPipeline(argv: string[]): Promise<number> {
   let freshness: MetricsFreshness | null = null;
   let procs: ProcSampler | null = null;
   let load: LoadGenerator | null = null;
-  const kafka = new Kafka({ clientId: 'hoso-bench-pipeline', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    sasl: toolKafkaSasl(),
+    clientId: 'hoso-bench-pipeline',
+    brokers: env.KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+  });
   try {
     infra = await ensureInfra(REPO_ROOT, (l) => {
       say(`infra ${l.trim()}`);

@@ -94,17 +94,20 @@ describe('the whole dossier flow across services (e2e)', () => {
     const started = await Promise.all([
       startService('identity', pIdentity, {
         ...common,
+        ...env.kafkaEnv('identity'),
         IDENTITY_DATABASE_URL: db('identity'),
         REGISTRY_SEED_COUNT: '3000',
         OTP_DEV_DIR: otpDir,
       }),
       startService('intake', pIntake, {
         ...common,
+        ...env.kafkaEnv('intake'),
         INTAKE_DATABASE_URL: db('intake'),
         ATTACHMENT_DIR: mkdtempSync(join(tmpdir(), 'hoso-att-')),
       }),
       startService('payment', pPayment, {
         ...common,
+        ...env.kafkaEnv('payment'),
         PAYMENT_DATABASE_URL: db('payment'),
         PAYMENT_GATEWAY_URL: `http://127.0.0.1:${pGateway}`,
         PAYMENT_CALLBACK_URL: `http://127.0.0.1:${pPayment}/payments/gateway/callbacks`,
@@ -114,9 +117,10 @@ describe('the whole dossier flow across services (e2e)', () => {
         PAYMENT_GATEWAY_DATABASE_URL: db('paygw'),
         GATEWAY_PUBLIC_URL: `http://127.0.0.1:${pGateway}`,
       }),
-      startService('metrics', pMetrics, { ...common, METRICS_DATABASE_URL: db('metrics') }),
+      startService('metrics', pMetrics, { ...common, ...env.kafkaEnv('metrics'), METRICS_DATABASE_URL: db('metrics') }),
       startService('case-tracking', pCase, {
         ...common,
+        ...env.kafkaEnv('case-tracking'),
         CASE_DATABASE_URL: db('case'),
         RESULT_DIR: mkdtempSync(join(tmpdir(), 'hoso-res-')),
       }),

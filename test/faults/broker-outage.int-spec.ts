@@ -6,6 +6,7 @@
  * The broker is this file's own (own-broker.ts): killing the shared one would break every other test of the run.
  */
 import { randomUUID } from 'node:crypto';
+import { toolKafkaSasl } from '@hoso/config';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +71,13 @@ describe('a broker outage longer than the former give-up time', () => {
       id bigserial PRIMARY KEY, consumer text NOT NULL, event_id uuid NOT NULL, dossier_id uuid NOT NULL, seq int NOT NULL)`);
     const logger = createLogger('outage', process.env['TEST_LOG_LEVEL'] ?? 'silent');
     // Few, short client retries: each crash comes within seconds of the broker going away, not after minutes.
-    const kafka = createKafka({ clientId: 'outage', brokers: broker.brokers, logger, retries: 2 });
+    const kafka = createKafka({
+      clientId: 'outage',
+      brokers: broker.brokers,
+      sasl: toolKafkaSasl(),
+      logger,
+      retries: 2,
+    });
     const admin = kafka.admin();
     await admin.connect();
     // Not waitForLeaders: kafkajs' wait fails outright on the answer a fresh broker gives; polled below instead.

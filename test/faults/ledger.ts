@@ -6,6 +6,7 @@
  * applied twice to intake's status history, a once-per-dossier event written twice to an outbox) — DUPLICATED.
  */
 import { Kafka, logLevel, AssignerProtocol } from 'kafkajs';
+import { toolKafkaSasl } from '@hoso/config';
 import { Pool } from 'pg';
 import type { Platform, ServiceName } from '@hoso/platform';
 import type { TerminalState } from '@hoso/simulator';
@@ -71,7 +72,12 @@ export class Ledger {
       pool.on('error', () => undefined);
       this.pools.set(db, pool);
     }
-    this.kafka = new Kafka({ clientId: 'hoso-faults', brokers: [...brokers], logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({
+      sasl: toolKafkaSasl(),
+      clientId: 'hoso-faults',
+      brokers: [...brokers],
+      logLevel: logLevel.NOTHING,
+    });
   }
 
   async close(): Promise<void> {

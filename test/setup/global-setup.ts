@@ -5,6 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+// Jest loads the global set-up without the workspace's path aliases: the one file it needs, by path.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { brokerKafkaPassword, KAFKA_USERS } from '../../libs/config/src/kafka-credentials';
 
 function dockerEngineAnswers(): boolean {
   if (process.env['HOSO_NO_DOCKER'] === '1') return false;
@@ -29,21 +32,46 @@ function run(script: string, ...args: string[]): void {
 
 async function withTestcontainers(): Promise<() => Promise<void>> {
   const { GenericContainer, Wait } = await import('testcontainers');
+  // The broker as deploy/local and the compose file configure it: SASL/SCRAM-SHA-512 users (formatted into the
+  // storage before the image's own start script runs), deny by default; create-topics.ts then adds the ACLs.
+  const users = KAFKA_USERS.map((u) => `--add-scram "SCRAM-SHA-512=[name=${u},password=${brokerKafkaPassword(u)}]"`);
   const kafka = await new GenericContainer('apache/kafka:4.4.0')
     .withExposedPorts({ container: 9092, host: 9092 })
     .withEnvironment({
+      CLUSTER_ID: 'sbzf9mTfzBJmq_OgEkuK8A',
       KAFKA_NODE_ID: '1',
       KAFKA_PROCESS_ROLES: 'broker,controller',
-      KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
-      KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://127.0.0.1:9092',
+      KAFKA_LISTENERS: 'BROKER://:9092,CONTROLLER://127.0.0.1:9093',
+      KAFKA_ADVERTISED_LISTENERS: 'BROKER://127.0.0.1:9092',
+      KAFKA_INTER_BROKER_LISTENER_NAME: 'BROKER',
       KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@127.0.0.1:9093',
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,BROKER:SASL_PLAINTEXT',
+      KAFKA_SASL_ENABLED_MECHANISMS: 'SCRAM-SHA-512',
+      KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL: 'SCRAM-SHA-512',
+      KAFKA_LISTENER_NAME_BROKER_SCRAM___SHA___512_SASL_JAAS_CONFIG: `org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${brokerKafkaPassword('admin')}";`,
+      KAFKA_AUTHORIZER_CLASS_NAME: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: 'false',
+      KAFKA_SUPER_USERS: 'User:admin;User:ANONYMOUS',
+      KAFKA_LOG_DIRS: '/tmp/kraft-combined-logs',
       KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
       KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
       KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
       KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
       KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
     })
+    .withEntrypoint(['bash', '-c'])
+    .withCommand([
+      [
+        'printf "%s\\n" process.roles=broker,controller node.id=1 controller.quorum.voters=1@127.0.0.1:9093',
+        'controller.listener.names=CONTROLLER listeners=BROKER://:9092,CONTROLLER://127.0.0.1:9093',
+        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,BROKER:SASL_PLAINTEXT inter.broker.listener.name=BROKER',
+        'log.dirs=/tmp/kraft-combined-logs > /tmp/format.properties',
+        '&& /opt/kafka/bin/kafka-storage.sh format --ignore-formatted -t "$CLUSTER_ID" -c /tmp/format.properties',
+        ...users,
+        '>/dev/null && exec /etc/kafka/docker/run',
+      ].join(' '),
+    ])
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .start();
   const pg = await new GenericContainer('postgres:15')

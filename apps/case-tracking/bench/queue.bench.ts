@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     HOSO_DEV_MODE: '1',
     DATABASE_URL: testEnv.DATABASE_URL,
     CASE_DATABASE_URL: env.databases['case_bench'],
+    ...env.kafkaEnv('case-tracking'),
     KAFKA_BROKERS: env.brokers.join(','),
     REDIS_URL: env.redisUrl,
     AUTH_JWKS_URL: env.issuer.jwksUrl,

@@ -3,7 +3,18 @@ import { ConfigError } from '@hoso/config';
 import { loadConfig } from './config';
 
 const KEK = randomBytes(32);
-const OWN = { RESULT_SIGNING_KEK: KEK.toString('base64'), PORTAL_PUBLIC_URL: 'https://dichvucong.example.vn/' };
+const OWN = {
+  RESULT_SIGNING_KEK: KEK.toString('base64'),
+  PORTAL_PUBLIC_URL: 'https://dichvucong.example.vn/',
+  REDIS_URL: 'redis://case-tracking:a-long-redis-password@redis.internal:6379',
+  KAFKA_USERNAME: 'case-tracking',
+  KAFKA_PASSWORD: 'a-long-kafka-password',
+};
+const KAFKA_REFUSED =
+  'KAFKA_USERNAME: required, with KAFKA_PASSWORD (the Kafka user; its development default applies only with HOSO_DEV_MODE=1)';
+
+const REDIS_REFUSED =
+  "REDIS_URL: must name the service's Redis user and password outside development mode (HOSO_DEV_MODE=1)";
 
 const problemsOf = (env: Record<string, string | undefined>): string[] => {
   try {
@@ -29,9 +40,11 @@ describe('case-tracking config', () => {
       expect(problemsOf(env)).toEqual([
         'RESULT_SIGNING_KEK: required (its development default applies only with HOSO_DEV_MODE=1)',
         'PORTAL_PUBLIC_URL: required (its development default applies only with HOSO_DEV_MODE=1)',
+        REDIS_REFUSED,
+        KAFKA_REFUSED,
       ]);
     }
-    expect(problemsOf({ PORTAL_PUBLIC_URL: OWN.PORTAL_PUBLIC_URL })).toEqual([
+    expect(problemsOf({ ...OWN, RESULT_SIGNING_KEK: undefined })).toEqual([
       expect.stringMatching(/^RESULT_SIGNING_KEK: required .*HOSO_DEV_MODE=1/),
     ]);
   });
@@ -61,6 +74,14 @@ describe('case-tracking config', () => {
     expect(problemsOf({ ...OWN, RESULT_SIGNING_KEK_PREVIOUS: 'not base64 at all!' })).toEqual([
       expect.stringMatching(/^RESULT_SIGNING_KEK_PREVIOUS: expected 32 random bytes, base64/),
     ]);
+  });
+
+  it('refuses a REDIS_URL without a password outside development mode, and takes it in development mode', () => {
+    expect(problemsOf({ ...OWN, REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual([REDIS_REFUSED]);
+    expect(loadConfig(OWN).REDIS_URL).toBe(OWN.REDIS_URL);
+    expect(loadConfig({ HOSO_DEV_MODE: '1', REDIS_URL: 'redis://127.0.0.1:6379' }).REDIS_URL).toBe(
+      'redis://127.0.0.1:6379',
+    );
   });
 
   it('refuses development mode with NODE_ENV=production', () => {

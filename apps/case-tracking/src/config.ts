@@ -8,6 +8,8 @@ import {
   port,
   positiveInt,
   postgresUrl,
+  kafkaCredentialProblems,
+  redisCredentialProblems,
   withDatabase,
 } from '@hoso/config';
 
@@ -73,7 +75,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const c = parseEnv(configSchema, env);
   // Development defaults exist for HOSO_DEV_MODE=1 only (the demo, the tests); every other process brings its own:
   // a published KEK seals nothing, and a result printed with a local address sends its verifiers nowhere.
-  assertDevModeSettings(c, { RESULT_SIGNING_KEK: c.RESULT_SIGNING_KEK, PORTAL_PUBLIC_URL: c.PORTAL_PUBLIC_URL });
+  assertDevModeSettings(c, { RESULT_SIGNING_KEK: c.RESULT_SIGNING_KEK, PORTAL_PUBLIC_URL: c.PORTAL_PUBLIC_URL }, [
+    ...redisCredentialProblems(c),
+    ...kafkaCredentialProblems(c),
+  ]);
   return Object.freeze({
     ...c,
     resultSigningKek: c.RESULT_SIGNING_KEK ?? DEV_RESULT_SIGNING_KEK,

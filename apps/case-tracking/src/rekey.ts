@@ -7,21 +7,24 @@
  * and restart. One transaction; a key that opens with neither stops it, naming the variable, and changes nothing.
  * Running it again re-seals nothing.
  */
-import { createDataSource, runMigrations } from '@hoso/persistence';
+import { createDataSource, migrateDatabase } from '@hoso/persistence';
 import { loadConfig } from './config';
 import { CASE_MIGRATIONS } from './migrations';
 import { resealResultKeys, ResultKeyRing } from './results/result-signing';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const ds = createDataSource({
+  const database = {
     url: config.databaseUrl,
+    migrationUrl: config.databaseMigrationUrl,
     applicationName: 'case-tracking-rekey',
     migrations: CASE_MIGRATIONS,
-  });
+  };
+  // The runtime role may not change the schema: migrations run as the owner (the migration URL, when set) first.
+  await migrateDatabase(database);
+  const ds = createDataSource(database);
   await ds.initialize();
   try {
-    await runMigrations(ds);
     const ring = new ResultKeyRing({ current: config.resultSigningKek, previous: config.resultSigningKekPrevious });
     const c = await resealResultKeys(ds, ring);
     console.log(

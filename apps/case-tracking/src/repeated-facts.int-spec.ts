@@ -34,6 +34,7 @@ describe('case-tracking: re-announced facts change nothing', () => {
       HOSO_DEV_MODE: '1',
       DATABASE_URL: testEnv.DATABASE_URL,
       CASE_DATABASE_URL: env.databases['case'],
+      ...env.kafkaEnv('case-tracking'),
       KAFKA_BROKERS: env.brokers.join(','),
       REDIS_URL: env.redisUrl,
       AUTH_JWKS_URL: env.issuer.jwksUrl,

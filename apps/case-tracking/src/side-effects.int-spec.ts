@@ -49,6 +49,7 @@ describe('case-tracking side effects after the commit (real Kafka, PostgreSQL, R
       HOSO_DEV_MODE: '1',
       DATABASE_URL: testEnv.DATABASE_URL,
       CASE_DATABASE_URL: env.databases['case'],
+      ...env.kafkaEnv('case-tracking'),
       KAFKA_BROKERS: env.brokers.join(','),
       REDIS_URL: env.redisUrl,
       AUTH_JWKS_URL: env.issuer.jwksUrl,

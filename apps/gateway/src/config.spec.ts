@@ -1,9 +1,12 @@
 import { ConfigError } from '@hoso/config';
 import { loadConfig } from './config';
 
+/** Outside development mode the one setting without a usable default: the gateway's Redis user. */
+const REDIS = { REDIS_URL: 'redis://gateway:a-long-redis-password@redis.internal:6379' };
+
 describe('gateway config', () => {
   it('has working local defaults', () => {
-    const c = loadConfig({});
+    const c = loadConfig(REDIS);
     expect(c.PORT).toBe(3000);
     expect(c.upstreams).toEqual({
       identity: 'http://127.0.0.1:3002',
@@ -29,6 +32,7 @@ describe('gateway config', () => {
 
   it('reads upstreams, limits, origins and the key prefix from the environment', () => {
     const c = loadConfig({
+      ...REDIS,
       INTAKE_URL: 'http://intake.hoso.svc:3001',
       RATE_LIMIT_SIGN_IN: '5/300',
       RATE_LIMIT_READ: ' 1000/1 ',
@@ -65,9 +69,9 @@ describe('gateway config', () => {
   });
 
   it('takes TRUST_PROXY as a hop count only, and refuses `true` saying why', () => {
-    expect(loadConfig({ TRUST_PROXY: '0' }).TRUST_PROXY).toBe(0);
-    expect(loadConfig({ TRUST_PROXY: ' 2 ' }).TRUST_PROXY).toBe(2);
-    expect(loadConfig({ TRUST_PROXY: '' }).TRUST_PROXY).toBe(0);
+    expect(loadConfig({ ...REDIS, TRUST_PROXY: '0' }).TRUST_PROXY).toBe(0);
+    expect(loadConfig({ ...REDIS, TRUST_PROXY: ' 2 ' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ ...REDIS, TRUST_PROXY: '' }).TRUST_PROXY).toBe(0);
     for (const value of ['true', 'TRUE']) {
       expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
       expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(
@@ -85,9 +89,22 @@ describe('gateway config', () => {
     const dev = loadConfig({ HOSO_DEV_MODE: '1' });
     expect(dev.devMode).toBe(true);
     expect(dev.production).toBe(false);
-    for (const nodeEnv of ['development', 'test']) expect(loadConfig({ NODE_ENV: nodeEnv }).devMode).toBe(false);
+    for (const nodeEnv of ['development', 'test']) {
+      expect(loadConfig({ ...REDIS, NODE_ENV: nodeEnv }).devMode).toBe(false);
+    }
     expect(() => loadConfig({ HOSO_DEV_MODE: '1', NODE_ENV: 'production' })).toThrow(
       /HOSO_DEV_MODE: development mode is refused with NODE_ENV=production/,
     );
+  });
+
+  it('refuses a REDIS_URL without a password outside development mode, and takes it in development mode', () => {
+    for (const env of [{}, { REDIS_URL: 'redis://127.0.0.1:6379' }, { REDIS_URL: 'redis://gateway@127.0.0.1:6379' }]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(
+        /REDIS_URL: must name the service's Redis user and password outside development mode \(HOSO_DEV_MODE=1\)/,
+      );
+    }
+    expect(loadConfig(REDIS).REDIS_URL).toBe(REDIS.REDIS_URL);
+    expect(loadConfig({ HOSO_DEV_MODE: '1' }).REDIS_URL).toBe('redis://127.0.0.1:6379');
   });
 });

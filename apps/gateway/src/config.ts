@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { assertDevModeSettings, booleanFlag, devModeShape, parseEnv, port, positiveInt, redisUrl } from '@hoso/config';
+import {
+  assertDevModeSettings,
+  booleanFlag,
+  devModeShape,
+  parseEnv,
+  port,
+  positiveInt,
+  redisCredentialProblems,
+  redisUrl,
+} from '@hoso/config';
 import type { RouteGroup } from './domain/route-table';
 
 /** `<points>/<seconds>`: at most `points` requests per client in a window of `seconds`. */
@@ -115,8 +124,8 @@ export type Config = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
-  // No secrets here; only a development mode asked for in a production process is refused.
-  assertDevModeSettings(c, {});
+  // No secrets of its own; its Redis user's password arrives inside REDIS_URL.
+  assertDevModeSettings(c, {}, redisCredentialProblems(c));
   const rateLimits: Record<RouteGroup, RateLimitSetting> = {
     'sign-in': c.RATE_LIMIT_SIGN_IN,
     read: c.RATE_LIMIT_READ,

@@ -484,7 +484,7 @@ describe('gateway: streaming, limits and headers against a recording upstream', 
       degraded = await startGateway({
         ...upstreamEnv(upstream),
         // Nothing listens there.
-        REDIS_URL: 'redis://127.0.0.1:1',
+        REDIS_URL: 'redis://gateway:a-long-redis-password@127.0.0.1:1',
         AUTH_JWKS_URL: issuer.jwksUrl,
         RATE_LIMIT_READ: '2/60',
         PORTAL_DIR: join(portalDir, 'not-built'),

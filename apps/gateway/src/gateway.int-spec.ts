@@ -75,12 +75,14 @@ describe('gateway in front of identity and intake', () => {
     [identity, intake] = await Promise.all([
       startService('identity', pIdentity, {
         ...common,
+        ...env.kafkaEnv('identity'),
         IDENTITY_DATABASE_URL: env.databases['identity'] as string,
         REGISTRY_SEED_COUNT: String(REGISTRY),
         OTP_DEV_DIR: otpDir,
       }),
       startService('intake', pIntake, {
         ...common,
+        ...env.kafkaEnv('intake'),
         INTAKE_DATABASE_URL: env.databases['intake'] as string,
         ATTACHMENT_DIR: mkdtempSync(join(tmpdir(), 'hoso-gw-att-')),
       }),

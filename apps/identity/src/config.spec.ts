@@ -10,7 +10,15 @@ const PRODUCTION = {
   SIGNING_KEY_KEK: 'k'.repeat(32),
   SMS_GATEWAY_URL: 'https://sms.example.vn/v1/messages',
   SMS_GATEWAY_API_KEY: 'k'.repeat(24),
+  REDIS_URL: 'redis://identity:a-long-redis-password@redis.internal:6379',
+  KAFKA_USERNAME: 'identity',
+  KAFKA_PASSWORD: 'a-long-kafka-password',
 };
+const KAFKA_REFUSED =
+  'KAFKA_USERNAME: required, with KAFKA_PASSWORD (the Kafka user; its development default applies only with HOSO_DEV_MODE=1)';
+
+const REDIS_REFUSED =
+  "REDIS_URL: must name the service's Redis user and password outside development mode (HOSO_DEV_MODE=1)";
 
 const problemsOf = (env: Record<string, string | undefined>): string[] => {
   try {
@@ -49,10 +57,12 @@ describe('identity config', () => {
         'OTP_SECRET: required (its development default applies only with HOSO_DEV_MODE=1)',
         'STAFF_TOTP_KEY: required (its development default applies only with HOSO_DEV_MODE=1)',
         'SIGNING_KEY_KEK: required (its development default applies only with HOSO_DEV_MODE=1)',
+        REDIS_REFUSED,
+        KAFKA_REFUSED,
         expect.stringMatching(/^SMS_GATEWAY_URL: required; .*OTP_DEV_DIR.* only with HOSO_DEV_MODE=1$/),
       ]);
     }
-    for (const name of Object.keys(PRODUCTION)) {
+    for (const name of Object.keys(PRODUCTION).filter((n) => n !== 'REDIS_URL')) {
       const env = Object.fromEntries(Object.entries(PRODUCTION).filter(([n]) => n !== name));
       expect(problemsOf(env).join('\n')).toContain(`${name}: required`);
     }
@@ -79,6 +89,12 @@ describe('identity config', () => {
       maxAttempts: 3,
       backoffMs: 300,
     });
+  });
+
+  it('refuses a REDIS_URL without a password outside development mode, and takes it in development mode', () => {
+    expect(problemsOf({ ...PRODUCTION, REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual([REDIS_REFUSED]);
+    expect(loadConfig(PRODUCTION).REDIS_URL).toBe(PRODUCTION.REDIS_URL);
+    expect(loadConfig({ ...DEV, REDIS_URL: 'redis://127.0.0.1:6379' }).REDIS_URL).toBe('redis://127.0.0.1:6379');
   });
 
   it('refuses a shared seeded staff password outside development mode', () => {

@@ -9,6 +9,8 @@ import {
   port,
   positiveInt,
   postgresUrl,
+  kafkaCredentialProblems,
+  redisCredentialProblems,
   withDatabase,
 } from '@hoso/config';
 import { REGISTRY_DEFAULT_SEED, REGISTRY_MAX_CITIZENS } from '@hoso/population';
@@ -111,11 +113,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { kind: 'dev-file', dir: c.OTP_DEV_DIR }
       : null;
   // Secrets have development defaults only in development mode: any other process without them must not start.
-  const problems = devModeProblems(c, {
-    OTP_SECRET: c.OTP_SECRET,
-    STAFF_TOTP_KEY: c.STAFF_TOTP_KEY,
-    SIGNING_KEY_KEK: c.SIGNING_KEY_KEK,
-  });
+  const problems = [
+    ...devModeProblems(c, {
+      OTP_SECRET: c.OTP_SECRET,
+      STAFF_TOTP_KEY: c.STAFF_TOTP_KEY,
+      SIGNING_KEY_KEK: c.SIGNING_KEY_KEK,
+    }),
+    ...redisCredentialProblems(c),
+    ...kafkaCredentialProblems(c),
+  ];
   if (!c.HOSO_DEV_MODE && c.SEED_STAFF_PASSWORD !== undefined) {
     problems.push(
       `SEED_STAFF_PASSWORD: one shared staff password is allowed only with ${DEV_MODE_VAR}=1; ` +

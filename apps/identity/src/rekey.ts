@@ -7,7 +7,7 @@
  * transaction per table; a value that opens with neither key stops that table's re-seal, naming the variable, and
  * changes nothing in it. Running it again re-seals nothing.
  */
-import { createDataSource, runMigrations } from '@hoso/persistence';
+import { createDataSource, migrateDatabase } from '@hoso/persistence';
 import type { ResealCount } from '@hoso/nest-kit';
 import { TotpSecretBox } from './auth/staff/second-factor';
 import { resealTotpSecrets } from './auth/staff/totp-secrets';
@@ -21,14 +21,17 @@ const report = (c: ResealCount, variable: string, kekId: string) =>
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const ds = createDataSource({
+  const database = {
     url: config.databaseUrl,
+    migrationUrl: config.databaseMigrationUrl,
     applicationName: 'identity-rekey',
     migrations: IDENTITY_MIGRATIONS,
-  });
+  };
+  // The runtime role may not change the schema: migrations run as the owner (the migration URL, when set) first.
+  await migrateDatabase(database);
+  const ds = createDataSource(database);
   await ds.initialize();
   try {
-    await runMigrations(ds);
     const signing = { current: config.signingKeyKek, previous: config.signingKeyKekPrevious };
     console.log(report(await resealSigningKeys(ds, signing), 'SIGNING_KEY_KEK', signingKeyBox(signing).kekId));
     const totp = new TotpSecretBox({ current: config.staffTotpKey, previous: config.staffTotpKeyPrevious });

@@ -8,7 +8,7 @@
  * In development mode the service seeds the staff itself with the shared development password.
  */
 import pino from 'pino';
-import { createDataSource, runMigrations } from '@hoso/persistence';
+import { createDataSource, migrateDatabase } from '@hoso/persistence';
 import { credentialsTable, seedStaff } from './auth/staff/staff-seed';
 import { loadConfig } from './config';
 import { IDENTITY_MIGRATIONS } from './migrations';
@@ -20,14 +20,17 @@ async function main(): Promise<void> {
     { name: 'identity-seed', level: config.LOG_LEVEL, base: { service: 'identity-seed' } },
     pino.destination(2),
   );
-  const ds = createDataSource({
+  const database = {
     url: config.databaseUrl,
+    migrationUrl: config.databaseMigrationUrl,
     applicationName: 'identity-seed',
     migrations: IDENTITY_MIGRATIONS,
-  });
+  };
+  // The runtime role may not change the schema: migrations run as the owner (the migration URL, when set) first.
+  await migrateDatabase(database);
+  const ds = createDataSource(database);
   await ds.initialize();
   try {
-    await runMigrations(ds);
     const result = await seedRegistry(ds, { count: config.REGISTRY_SEED_COUNT, seed: config.REGISTRY_SEED, logger });
     const [{ n } = { n: 0 }] = await ds.query<{ n: number }[]>('SELECT count(*)::int AS n FROM citizens');
     logger.info(

@@ -7,7 +7,7 @@
  *
  * Rotation routine: `rotate`, then (after at least the publication period plus the token lifetime) `retire`.
  */
-import { createDataSource, runMigrations } from '@hoso/persistence';
+import { createDataSource, migrateDatabase } from '@hoso/persistence';
 import { loadConfig } from './config';
 import { IDENTITY_MIGRATIONS } from './migrations';
 import { listSigningKeys, retireSigningKeys, rotateSigningKey } from './tokens/signing-key-rotation';
@@ -20,14 +20,17 @@ async function main(command: string | undefined): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const ds = createDataSource({
+  const database = {
     url: config.databaseUrl,
+    migrationUrl: config.databaseMigrationUrl,
     applicationName: 'identity-signing-keys',
     migrations: IDENTITY_MIGRATIONS,
-  });
+  };
+  // The runtime role may not change the schema: migrations run as the owner (the migration URL, when set) first.
+  await migrateDatabase(database);
+  const ds = createDataSource(database);
   await ds.initialize();
   try {
-    await runMigrations(ds);
     const now = new Date();
     if (command === 'rotate') {
       const { kid, signsFrom } = await rotateSigningKey(ds, config.signingKeyKek, now, config.SIGNING_KEY_PUBLISH_SEC);

@@ -1,6 +1,9 @@
 import { ConfigError } from '@hoso/config';
 import { loadConfig } from './config';
 
+const REDIS_URL = 'redis://intake:a-long-redis-password@redis.internal:6379';
+const KAFKA = { KAFKA_USERNAME: 'intake', KAFKA_PASSWORD: 'a-long-kafka-password' };
+
 describe('intake config', () => {
   it('defaults the database URL in development mode only', () => {
     expect(loadConfig({ HOSO_DEV_MODE: '1' }).databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/hoso_intake');
@@ -13,11 +16,23 @@ describe('intake config', () => {
   });
 
   it('starts outside development mode with either database URL', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://intake:pw@db:5432/postgres' }).databaseUrl).toBe(
+    expect(loadConfig({ DATABASE_URL: 'postgres://intake:pw@db:5432/postgres', REDIS_URL, ...KAFKA }).databaseUrl).toBe(
       'postgres://intake:pw@db:5432/hoso_intake',
     );
-    expect(loadConfig({ INTAKE_DATABASE_URL: 'postgres://intake:pw@db:5432/intake' }).databaseUrl).toBe(
-      'postgres://intake:pw@db:5432/intake',
+    expect(
+      loadConfig({ INTAKE_DATABASE_URL: 'postgres://intake:pw@db:5432/intake', REDIS_URL, ...KAFKA }).databaseUrl,
+    ).toBe('postgres://intake:pw@db:5432/intake');
+  });
+
+  it('refuses a REDIS_URL without a password outside development mode, and takes it in development mode', () => {
+    const own = { DATABASE_URL: 'postgres://intake:pw@db:5432/postgres' };
+    expect(() => loadConfig({ ...own, REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...own, REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(
+      /REDIS_URL: must name the service's Redis user and password outside development mode \(HOSO_DEV_MODE=1\)/,
+    );
+    expect(loadConfig({ ...own, REDIS_URL, ...KAFKA }).REDIS_URL).toBe(REDIS_URL);
+    expect(loadConfig({ HOSO_DEV_MODE: '1', REDIS_URL: 'redis://127.0.0.1:6379' }).REDIS_URL).toBe(
+      'redis://127.0.0.1:6379',
     );
   });
 

@@ -9,6 +9,8 @@ import {
   port,
   positiveInt,
   postgresUrl,
+  kafkaCredentialProblems,
+  redisCredentialProblems,
   withDatabase,
 } from '@hoso/config';
 
@@ -55,9 +57,11 @@ export type Config = ReturnType<typeof loadConfig>;
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
   // The database URL carries credentials: its local default is for development mode only.
-  assertDevModeSettings(c, {
-    'DATABASE_URL (or INTAKE_DATABASE_URL)': env['INTAKE_DATABASE_URL'] || env['DATABASE_URL'],
-  });
+  assertDevModeSettings(
+    c,
+    { 'DATABASE_URL (or INTAKE_DATABASE_URL)': env['INTAKE_DATABASE_URL'] || env['DATABASE_URL'] },
+    [...redisCredentialProblems(c), ...kafkaCredentialProblems(c)],
+  );
   if (c.ATTACHMENT_QUOTA_BYTES < c.ATTACHMENT_MAX_BYTES) {
     // Else a file the size limit accepts could never be stored: the quota would refuse it every time.
     throw new ConfigError([

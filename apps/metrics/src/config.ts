@@ -1,12 +1,25 @@
 import { z } from 'zod';
-import { infraEnvShape, parseEnv, port, positiveInt, postgresUrl, withDatabase } from '@hoso/config';
+import {
+  assertDevModeSettings,
+  devModeShape,
+  infraEnvShape,
+  parseEnv,
+  port,
+  positiveInt,
+  postgresUrl,
+  kafkaCredentialProblems,
+  operatorKafkaCredentialProblems,
+  operatorKafkaSasl,
+  redisCredentialProblems,
+  withDatabase,
+} from '@hoso/config';
 
 /** Consumer groups whose progress the operator readouts show (groups are not prefixed; topics are). */
 const DEFAULT_KNOWN_GROUPS = 'intake,identity,payment,case-tracking,metrics';
 
 export const configSchema = z.object({
   ...infraEnvShape,
-  NODE_ENV: z.string().default('development'),
+  ...devModeShape,
   PORT: port.default(3005),
   METRICS_DATABASE_URL: postgresUrl.optional(),
   /** The same database as its owner role, for migrations only (deploy/local/db-roles.ts); default: METRICS_DATABASE_URL. */
@@ -14,6 +27,12 @@ export const configSchema = z.object({
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   KAFKA_GROUP_ID: z.string().default('metrics'),
+  /**
+   * The `operator` Kafka user, with which the dead-letter console reads dead letters and replays them to their source
+   * topics: metrics' own user may not (docs/security.md). Development default with HOSO_DEV_MODE=1.
+   */
+  KAFKA_OPERATOR_USERNAME: z.string().trim().min(1).optional(),
+  KAFKA_OPERATOR_PASSWORD: z.string().min(16, 'must be at least 16 characters').optional(),
   /** BullMQ queue-name prefix; default: the topic prefix, so parallel test runs never share queues. */
   QUEUE_PREFIX: z
     .string()
@@ -52,6 +71,12 @@ export type Config = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
+  // No secrets of its own beyond its Redis and Kafka users' passwords.
+  assertDevModeSettings(c, {}, [
+    ...redisCredentialProblems(c),
+    ...kafkaCredentialProblems(c),
+    ...operatorKafkaCredentialProblems(c),
+  ]);
   const queuePrefix = c.QUEUE_PREFIX ?? c.KAFKA_TOPIC_PREFIX.replace(/:/g, '-');
   return Object.freeze({
     ...c,
@@ -59,5 +84,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseMigrationUrl: c.METRICS_DATABASE_MIGRATION_URL,
     queuePrefix,
     opsQueuePrefixes: c.OPS_QUEUE_PREFIXES ?? [queuePrefix],
+    operatorKafkaSasl: operatorKafkaSasl(c),
   });
 }

@@ -64,6 +64,7 @@ describe('metrics service (real Kafka, PostgreSQL, Redis)', () => {
     const config = loadConfig({
       DATABASE_URL: testEnv.DATABASE_URL,
       METRICS_DATABASE_URL: env.databases['metrics'],
+      ...env.kafkaEnv('metrics'),
       KAFKA_BROKERS: env.brokers.join(','),
       REDIS_URL: env.redisUrl,
       AUTH_JWKS_URL: env.issuer.jwksUrl,

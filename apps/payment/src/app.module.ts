@@ -1,3 +1,4 @@
+import { kafkaSasl } from '@hoso/config';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { PLATFORM_MIGRATIONS, platformModules } from '@hoso/nest-kit';
@@ -70,6 +71,7 @@ export class AppModule {
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,
+            sasl: kafkaSasl(config, 'payment'),
             topicPrefix: config.KAFKA_TOPIC_PREFIX,
             groupId: config.KAFKA_GROUP_ID,
             fetch: { minBytes: config.KAFKA_FETCH_MIN_BYTES, maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS },

@@ -4,7 +4,16 @@ import { loadConfig } from './config';
 const SECRETS = {
   PAYMENT_GATEWAY_API_KEY: 'a-real-merchant-api-key',
   PAYMENT_GATEWAY_WEBHOOK_SECRET: 'a-real-webhook-secret-0123',
+  REDIS_URL: 'redis://payment:a-long-redis-password@redis.internal:6379',
+  KAFKA_USERNAME: 'payment',
+  KAFKA_PASSWORD: 'a-long-kafka-password',
 };
+
+const KAFKA_REFUSED =
+  'KAFKA_USERNAME: required, with KAFKA_PASSWORD (the Kafka user; its development default applies only with HOSO_DEV_MODE=1)';
+
+const REDIS_REFUSED =
+  "REDIS_URL: must name the service's Redis user and password outside development mode (HOSO_DEV_MODE=1)";
 
 const problemsOf = (env: Record<string, string | undefined>): string[] => {
   try {
@@ -30,9 +39,12 @@ describe('payment config', () => {
       expect(problemsOf(env)).toEqual([
         'PAYMENT_GATEWAY_API_KEY: required (its development default applies only with HOSO_DEV_MODE=1)',
         'PAYMENT_GATEWAY_WEBHOOK_SECRET: required (its development default applies only with HOSO_DEV_MODE=1)',
+        REDIS_REFUSED,
+        KAFKA_REFUSED,
       ]);
     }
-    expect(problemsOf({ PAYMENT_GATEWAY_API_KEY: SECRETS.PAYMENT_GATEWAY_API_KEY })).toEqual([
+    const { PAYMENT_GATEWAY_WEBHOOK_SECRET: _, ...noWebhookSecret } = SECRETS;
+    expect(problemsOf(noWebhookSecret)).toEqual([
       expect.stringMatching(/^PAYMENT_GATEWAY_WEBHOOK_SECRET: required .*HOSO_DEV_MODE=1/),
     ]);
   });
@@ -41,6 +53,14 @@ describe('payment config', () => {
     const c = loadConfig({ ...SECRETS, NODE_ENV: 'production' });
     expect(c.gatewayApiKey).toBe(SECRETS.PAYMENT_GATEWAY_API_KEY);
     expect(c.webhookSecret).toBe(SECRETS.PAYMENT_GATEWAY_WEBHOOK_SECRET);
+  });
+
+  it('refuses a REDIS_URL without a password outside development mode, and takes it in development mode', () => {
+    expect(problemsOf({ ...SECRETS, REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual([REDIS_REFUSED]);
+    expect(loadConfig(SECRETS).REDIS_URL).toBe(SECRETS.REDIS_URL);
+    expect(loadConfig({ HOSO_DEV_MODE: '1', REDIS_URL: 'redis://127.0.0.1:6379' }).REDIS_URL).toBe(
+      'redis://127.0.0.1:6379',
+    );
   });
 
   it('refuses development mode with NODE_ENV=production', () => {

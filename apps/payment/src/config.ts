@@ -8,6 +8,8 @@ import {
   port,
   positiveInt,
   postgresUrl,
+  kafkaCredentialProblems,
+  redisCredentialProblems,
   withDatabase,
 } from '@hoso/config';
 
@@ -67,10 +69,14 @@ export type Config = ReturnType<typeof loadConfig>;
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const c = parseEnv(configSchema, env);
   // Development defaults exist for HOSO_DEV_MODE=1 only (the demo, the tests); every other process brings its own.
-  assertDevModeSettings(c, {
-    PAYMENT_GATEWAY_API_KEY: c.PAYMENT_GATEWAY_API_KEY,
-    PAYMENT_GATEWAY_WEBHOOK_SECRET: c.PAYMENT_GATEWAY_WEBHOOK_SECRET,
-  });
+  assertDevModeSettings(
+    c,
+    {
+      PAYMENT_GATEWAY_API_KEY: c.PAYMENT_GATEWAY_API_KEY,
+      PAYMENT_GATEWAY_WEBHOOK_SECRET: c.PAYMENT_GATEWAY_WEBHOOK_SECRET,
+    },
+    [...redisCredentialProblems(c), ...kafkaCredentialProblems(c)],
+  );
   return Object.freeze({
     ...c,
     databaseUrl: c.PAYMENT_DATABASE_URL ?? withDatabase(c.DATABASE_URL, 'hoso_payment'),

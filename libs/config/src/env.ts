@@ -61,9 +61,19 @@ export const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/**
+ * A process's own Kafka user (SASL/SCRAM-SHA-512; see kafka-credentials.ts). Unset: in development mode the process's
+ * development user, else a refusal. SCRAM's salted hashes are only as strong as the password, hence the minimum length.
+ */
+export const kafkaCredentialsShape = {
+  KAFKA_USERNAME: z.string().trim().min(1).optional(),
+  KAFKA_PASSWORD: z.string().min(16, 'must be at least 16 characters').optional(),
+};
+
 /** The three servers every hoso process talks to; defaults are the local development ones. */
 export const infraEnvShape = {
   KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
+  ...kafkaCredentialsShape,
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   /**

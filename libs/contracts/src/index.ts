@@ -11,3 +11,4 @@ export * from './events/case.v2';
 export * from './events/metrics.v1';
 export { buildAsyncApi, renderAsyncApiYaml } from './asyncapi';
 export * from './samples';
+export * from './subscriptions';

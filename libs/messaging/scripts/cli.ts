@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { infraEnvSchema, parseEnv } from '@hoso/config';
+import { infraEnvSchema, parseEnv, toolKafkaSasl } from '@hoso/config';
 import { createKafka } from '../src/kafka';
 import { createLogger } from '../src/logger';
 
@@ -9,7 +9,7 @@ export class UsageError extends Error {}
 export function cliKafka(name: string) {
   const env = parseEnv(infraEnvSchema);
   const logger = createLogger(name, process.env['LOG_LEVEL'] ?? 'error');
-  return createKafka({ clientId: name, brokers: env.KAFKA_BROKERS, logger, retries: 2 });
+  return createKafka({ clientId: name, brokers: env.KAFKA_BROKERS, sasl: toolKafkaSasl(), logger, retries: 2 });
 }
 
 export function positiveIntFlag(name: string, raw: string | undefined): number | undefined {

@@ -10,3 +10,4 @@ export * from './messaging-tables';
 export * from './nest/messaging.module';
 export * from './nest/event-transport';
 export * from './topics-admin';
+export * from './kafka-acl';

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { KafkaSasl } from '@hoso/config';
 import type { Logger } from './logger';
 
 export interface KafkaOptions {
@@ -7,6 +8,8 @@ export interface KafkaOptions {
   logger: Logger;
   /** Connection attempts before a client gives up; see docs/operations.md. */
   retries?: number;
+  /** The process's Kafka user (SASL/SCRAM-SHA-512, `kafkaSasl` of @hoso/config); omitted only for a broker without SASL. */
+  sasl?: KafkaSasl | undefined;
 }
 
 /** A kafkajs client whose logs go through the service's JSON logger. */
@@ -14,6 +17,7 @@ export function createKafka(opts: KafkaOptions): Kafka {
   const config: KafkaConfig = {
     clientId: opts.clientId,
     brokers: opts.brokers,
+    ...(opts.sasl ? { sasl: { ...opts.sasl } } : {}),
     connectionTimeout: 3000,
     requestTimeout: 30000,
     retry: { retries: opts.retries ?? 8, initialRetryTime: 200, maxRetryTime: 5000 },

@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutd
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource, type MixedList } from 'typeorm';
+import type { KafkaSasl } from '@hoso/config';
 import { AuthModule, type VerifierOptions } from '@hoso/auth';
 import { MESSAGING_MIGRATIONS, MessagingModule, MessagingService } from '@hoso/messaging';
 import { AuditTrailAppendOnlyPrivileges1766700000000, AuditTrailTables1764900000000 } from './audit-trail';
@@ -61,6 +62,8 @@ export interface PlatformOptions {
   };
   kafka: {
     brokers: string[];
+    /** The service's Kafka user (`kafkaSasl` of @hoso/config). */
+    sasl: KafkaSasl;
     topicPrefix: string;
     groupId: string;
     /** The consumer's fetch (KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_WAIT_MS); default: 1 byte, 500 ms. */
@@ -100,6 +103,7 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
       useFactory: (ds: DataSource, metrics: MetricsService) => ({
         service: o.service,
         brokers: o.kafka.brokers,
+        sasl: o.kafka.sasl,
         dataSource: ds,
         logger: o.logger,
         topicPrefix: o.kafka.topicPrefix,

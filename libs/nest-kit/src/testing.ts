@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createTestIssuer, type TestIssuer } from '@hoso/auth/testing';
-import { createKafka, createLogger, deleteTopics, ensureTopics, waitForTopicsServed } from '@hoso/messaging';
+import { brokerKafkaPassword, toolKafkaSasl, type KafkaUser } from '@hoso/config';
+import {
+  applyKafkaAcls,
+  createKafka,
+  createLogger,
+  deleteTopics,
+  ensureTopics,
+  kafkaAclPlan,
+  removeKafkaAcls,
+  waitForTopicsServed,
+} from '@hoso/messaging';
 import { createTestDatabase } from '@hoso/persistence';
 import { testEnv } from '@hoso/testing';
 
@@ -11,6 +21,13 @@ export interface TestEnvironment {
   kafka: Kafka;
   brokers: string[];
   redisUrl: string;
+  /**
+   * KAFKA_USERNAME and KAFKA_PASSWORD of a service's own Kafka user, whose ACLs this run's topics have: a service
+   * under test reads and writes only what the broker lets it, as in production. With the consumer group its ACLs
+   * allow (`<prefix><service>`; a test that needs another group starts it with that); for metrics also the operator
+   * user of its dead-letter console.
+   */
+  kafkaEnv(user: KafkaUser): Record<string, string>;
   /** A fresh database per requested name, e.g. `{ intake: 'postgres://…/hoso_test_…' }`. */
   databases: Record<string, string>;
   issuer: TestIssuer;
@@ -24,9 +41,17 @@ export interface TestEnvironment {
 export async function createTestEnvironment(databaseNames: string[]): Promise<TestEnvironment> {
   const topicPrefix = `t${randomBytes(4).toString('hex')}.`;
   const logger = createLogger('test-env', process.env['TEST_LOG_LEVEL'] ?? 'silent');
-  const kafka = createKafka({ clientId: 'test-env', brokers: testEnv.KAFKA_BROKERS, logger });
+  const kafka = createKafka({ clientId: 'test-env', brokers: testEnv.KAFKA_BROKERS, sasl: toolKafkaSasl(), logger });
   // Two partitions are enough for a test and keep topic churn low on a shared broker (every file makes its own).
   const report = await ensureTopics(kafka, { prefix: topicPrefix, partitions: 2 });
+  const grants = kafkaAclPlan(topicPrefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await applyKafkaAcls(admin, grants);
+  } finally {
+    await admin.disconnect();
+  }
   await waitForTopicsServed(kafka, report.created);
   const dbs = await Promise.all(
     databaseNames.map((name) => createTestDatabase(testEnv.DATABASE_URL, `hoso_t_${name.replace(/\W/g, '_')}`)),
@@ -36,6 +61,14 @@ export async function createTestEnvironment(databaseNames: string[]): Promise<Te
     topicPrefix,
     kafka,
     brokers: testEnv.KAFKA_BROKERS,
+    kafkaEnv: (user) => ({
+      KAFKA_USERNAME: user,
+      KAFKA_PASSWORD: brokerKafkaPassword(user),
+      KAFKA_GROUP_ID: `${topicPrefix}${user}`,
+      ...(user === 'metrics'
+        ? { KAFKA_OPERATOR_USERNAME: 'operator', KAFKA_OPERATOR_PASSWORD: brokerKafkaPassword('operator') }
+        : {}),
+    }),
     redisUrl: testEnv.REDIS_URL,
     databases: Object.fromEntries(databaseNames.map((n, i) => [n, (dbs[i] as { url: string }).url])),
     issuer,
@@ -43,6 +76,13 @@ export async function createTestEnvironment(databaseNames: string[]): Promise<Te
       await issuer.close();
       await Promise.all(dbs.map((d) => d.drop()));
       await deleteTopics(kafka, topicPrefix);
+      const a = kafka.admin();
+      await a.connect();
+      try {
+        await removeKafkaAcls(a, grants, topicPrefix);
+      } finally {
+        await a.disconnect();
+      }
     },
   };
 }

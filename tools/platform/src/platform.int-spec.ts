@@ -4,6 +4,7 @@
  * with it and shows its own last lines.
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { toolKafkaSasl } from '@hoso/config';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -42,6 +43,7 @@ async function databasesLike(pattern: string): Promise<string[]> {
 
 async function topicsUnder(prefix: string): Promise<string[]> {
   const admin = new Kafka({
+    sasl: toolKafkaSasl(),
     clientId: 'platform-test',
     brokers: testEnv.KAFKA_BROKERS,
     logLevel: logLevel.NOTHING,

@@ -7,10 +7,17 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { infraEnvSchema, parseEnv, withDatabase } from '@hoso/config';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { infraEnvSchema, parseEnv, withDatabase, toolKafkaSasl } from '@hoso/config';
 import { allTopicNames } from '@hoso/contracts';
-import { deleteTopics, ensureTopics, waitForTopicsServed } from '@hoso/messaging';
+import {
+  applyKafkaAcls,
+  deleteTopics,
+  ensureTopics,
+  kafkaAclPlan,
+  removeKafkaAcls,
+  waitForTopicsServed,
+} from '@hoso/messaging';
 import { createTestDatabase } from '@hoso/persistence';
 import { buildPortal, buildServices, serviceCommand, type Runtime } from './build';
 import { ensureInfra, type InfraHandle } from './infra';
@@ -224,11 +231,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const databases: Partial<Record<ServiceName, string>> = {};
     let kafka: Kafka | null = null;
     if (options.isolate) {
-      kafka = new Kafka({ clientId: 'hoso-platform', brokers, logLevel: logLevel.NOTHING });
+      kafka = new Kafka({ sasl: toolKafkaSasl(), clientId: 'hoso-platform', brokers, logLevel: logLevel.NOTHING });
       const k = kafka;
       progress(`isolated run: topics under "${topicPrefix}", fresh databases`);
       await createRunTopics(k, topicPrefix);
+      // Every service runs as its own Kafka user: the run's topics get the same ACLs as an environment's.
+      const grants = kafkaAclPlan(topicPrefix);
+      await withKafkaAdmin(k, (admin) => applyKafkaAcls(admin, grants));
       if (options.isolate.cleanup) {
+        cleanups.push(() => withKafkaAdmin(k, (admin) => removeKafkaAcls(admin, grants, topicPrefix)));
         cleanups.push(() => deleteTopics(k, topicPrefix));
         cleanups.push(async () => {
           const admin = k.admin();
@@ -426,4 +437,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 /** A random prefix for an isolated run (lowercase letters and digits, ending with a dot, like the test runs'). */
 export function runPrefix(kind: string): string {
   return `${kind}${randomBytes(4).toString('hex')}.`;
+}
+
+async function withKafkaAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { brokerKafkaPassword, KAFKA_SERVICE_USERS, type KafkaServiceUser } from '@hoso/config';
 
 export const BACKEND_SERVICES = [
   'identity',
@@ -96,6 +97,16 @@ export function serviceEnv(name: ServiceName, w: WiringInput): Record<string, st
   if (db && dbUrl) common[db.variable] = dbUrl;
   const group = CONSUMER_GROUPS[name];
   if (group) common['KAFKA_GROUP_ID'] = `${w.groupPrefix}${group}`;
+  // Each service as its own Kafka user: the broker's password when the environment gives it, else the development one.
+  const kafkaUser = (KAFKA_SERVICE_USERS as readonly string[]).includes(name) ? (name as KafkaServiceUser) : null;
+  if (kafkaUser) {
+    common['KAFKA_USERNAME'] = kafkaUser;
+    common['KAFKA_PASSWORD'] = brokerKafkaPassword(kafkaUser);
+  }
+  if (name === 'metrics') {
+    common['KAFKA_OPERATOR_USERNAME'] = 'operator';
+    common['KAFKA_OPERATOR_PASSWORD'] = brokerKafkaPassword('operator');
+  }
   switch (name) {
     case 'identity':
       return {

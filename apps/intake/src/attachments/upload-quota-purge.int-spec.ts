@@ -51,6 +51,7 @@ describe('intake uploads: per-user quota of unattached uploads and their purge',
     const config = loadConfig({
       DATABASE_URL: testEnv.DATABASE_URL,
       INTAKE_DATABASE_URL: env.databases['intake'],
+      ...env.kafkaEnv('intake'),
       KAFKA_BROKERS: env.brokers.join(','),
       REDIS_URL: env.redisUrl,
       AUTH_JWKS_URL: env.issuer.jwksUrl,

@@ -1,5 +1,5 @@
 // `nx run intake:seed`: migrate the intake database and upsert the reference data, then exit.
-import { createDataSource, ensureDatabase, runMigrations } from '@hoso/persistence';
+import { createDataSource, ensureDatabase, migrateDatabase } from '@hoso/persistence';
 import { createRootLogger } from '@hoso/nest-kit';
 import { loadConfig } from '../config';
 import { INTAKE_MIGRATIONS } from '../migrations';
@@ -9,14 +9,17 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createRootLogger('intake-seed', config.LOG_LEVEL);
   await ensureDatabase(config.DATABASE_URL, new URL(config.databaseUrl).pathname.slice(1));
-  const ds = createDataSource({
+  const database = {
     url: config.databaseUrl,
+    migrationUrl: config.databaseMigrationUrl,
     applicationName: 'intake-seed',
     migrations: INTAKE_MIGRATIONS,
-  });
+  };
+  // The runtime role may not change the schema: migrations run as the owner (the migration URL, when set) first.
+  const applied = await migrateDatabase(database);
+  const ds = createDataSource(database);
   await ds.initialize();
   try {
-    const applied = await runMigrations(ds);
     const result = await seedReferenceData(ds);
     logger.info({ migrations: applied, ...result }, 'intake reference data seeded');
   } finally {

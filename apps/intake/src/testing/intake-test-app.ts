@@ -40,6 +40,7 @@ export async function startIntake(): Promise<IntakeTestApp> {
   const config = loadConfig({
     DATABASE_URL: testEnv.DATABASE_URL,
     INTAKE_DATABASE_URL: env.databases['intake'],
+    ...env.kafkaEnv('intake'),
     KAFKA_BROKERS: env.brokers.join(','),
     REDIS_URL: env.redisUrl,
     AUTH_JWKS_URL: env.issuer.jwksUrl,

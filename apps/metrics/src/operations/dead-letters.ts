@@ -1,9 +1,17 @@
-import { ConflictException, Inject, Injectable, NotFoundException, BadRequestException } from '@nestjs/common';
-import type { Admin } from 'kafkajs';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { Admin, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
 import { dlqTopicOf, topicNames } from '@hoso/contracts';
-import { dlqDepth, MessagingService, readDlq, replayDlq, type DlqDepth } from '@hoso/messaging';
+import { createKafka, dlqDepth, EventProducer, readDlq, replayDlq, type DlqDepth } from '@hoso/messaging';
 import type { Config } from '../config';
-import { METRICS_CONFIG } from '../tokens';
+import { METRICS_CONFIG, ROOT_LOGGER } from '../tokens';
 import { deadLetterView, notPending, type DeadLetterView } from './dead-letter-view';
 
 /** Every contract topic's DLQ, by its contract name (`dossier.submitted.v1.dlq`). */
@@ -26,16 +34,35 @@ export interface DlqTopicReadout {
 /**
  * The operator's view of the dead-letter topics, on libs/messaging's DLQ code: depth as `dlqDepth` defines it,
  * messages as `readDlq` reads them, replay through `replayDlq` (the same code and replay group as `npm run dlq`).
+ *
+ * It talks to Kafka as the `operator` user, not as metrics: reading every dead-letter topic and writing every source
+ * topic are the operator's rights, which the projection's user must not hold (docs/security.md).
  */
 @Injectable()
-export class DeadLetters {
+export class DeadLetters implements OnModuleDestroy {
   /** One replay per topic at a time in this process: two members of the replay group would split the partitions. */
   private readonly replaying = new Set<string>();
 
+  private readonly kafka: Kafka;
+  private readonly producer: EventProducer;
+
   constructor(
     @Inject(METRICS_CONFIG) private readonly config: Config,
-    private readonly messaging: MessagingService,
-  ) {}
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.kafka = createKafka({
+      clientId: 'metrics-operator',
+      brokers: config.KAFKA_BROKERS,
+      sasl: config.operatorKafkaSasl,
+      logger,
+    });
+    // Connects on the first replay only.
+    this.producer = new EventProducer(this.kafka);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.producer.disconnect();
+  }
 
   async overview(): Promise<{ asOf: string; totalDepth: number; topics: DlqTopicReadout[] }> {
     const asOf = new Date().toISOString();
@@ -76,7 +103,7 @@ export class DeadLetters {
     const entries =
       (q.state === 'pending' ? depth.pending : depth.held) === 0
         ? []
-        : await readDlq(this.messaging.kafka, physical, {
+        : await readDlq(this.kafka, physical, {
             limit: q.limit,
             from: q.state === 'pending' ? 'pending' : 'start',
           });
@@ -112,7 +139,7 @@ export class DeadLetters {
     this.replaying.add(physical);
     try {
       const limit = Math.min(body.limit ?? Number.POSITIVE_INFINITY, ids?.size ?? Number.POSITIVE_INFINITY);
-      const result = await replayDlq(this.messaging.kafka, this.messaging.producer, physical, {
+      const result = await replayDlq(this.kafka, this.producer, physical, {
         ...(Number.isFinite(limit) ? { limit } : {}),
         ...(ids ? { select: (e) => ids.has(e.id) } : {}),
       });
@@ -123,7 +150,7 @@ export class DeadLetters {
   }
 
   private async oldestPending(physical: string): Promise<string | null> {
-    const oldest = await readDlq(this.messaging.kafka, physical, {
+    const oldest = await readDlq(this.kafka, physical, {
       from: 'pending',
       perPartition: 1,
       timeoutMs: 30_000,
@@ -142,7 +169,7 @@ export class DeadLetters {
   }
 
   private async withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = this.messaging.kafka.admin();
+    const admin = this.kafka.admin();
     await admin.connect();
     try {
       return await work(admin);

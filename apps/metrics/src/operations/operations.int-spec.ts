@@ -60,6 +60,7 @@ describe('operator API: dead letters, queues, live stream (real Kafka, PostgreSQ
     config = loadConfig({
       DATABASE_URL: testEnv.DATABASE_URL,
       METRICS_DATABASE_URL: env.databases['metrics'],
+      ...env.kafkaEnv('metrics'),
       KAFKA_BROKERS: env.brokers.join(','),
       REDIS_URL: env.redisUrl,
       AUTH_JWKS_URL: env.issuer.jwksUrl,

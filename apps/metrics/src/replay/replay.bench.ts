@@ -10,6 +10,7 @@
  * own, so a baseline without the replay's own clock is measured the same way: total minus comparison.
  */
 import { parseArgs } from 'node:util';
+import { toolKafkaSasl } from '@hoso/config';
 import { cpus } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
@@ -80,7 +81,12 @@ export async function runReplayBench(argv: string[]): Promise<number> {
   if (!opts) return 0;
   const DOSSIERS = opts.dossiers;
   const logger = createLogger('bench-replay', 'fatal');
-  const kafka = createKafka({ clientId: 'bench-replay', brokers: testEnv.KAFKA_BROKERS, logger });
+  const kafka = createKafka({
+    clientId: 'bench-replay',
+    brokers: testEnv.KAFKA_BROKERS,
+    sasl: toolKafkaSasl(),
+    logger,
+  });
   const prefix = `bench${randomBytes(3).toString('hex')}.`;
   const report = await ensureTopics(kafka, { prefix });
   await waitForTopicsServed(kafka, report.created);

@@ -2,6 +2,7 @@
 // number with the live one. Exit code 0 when identical, 1 when they differ, 2 when the replay itself fails.
 // `--keep` leaves the replay database for inspection.
 import { createKafka } from '@hoso/messaging';
+import { kafkaSasl } from '@hoso/config';
 import { createDataSource } from '@hoso/persistence';
 import { createRootLogger } from '@hoso/nest-kit';
 import { loadConfig } from '../config';
@@ -10,7 +11,12 @@ import { replayAndCompare } from './replay';
 async function main(): Promise<number> {
   const config = loadConfig();
   const logger = createRootLogger('metrics-replay', config.LOG_LEVEL);
-  const kafka = createKafka({ clientId: 'metrics-replay', brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafka({
+    clientId: 'metrics-replay',
+    brokers: config.KAFKA_BROKERS,
+    sasl: kafkaSasl(config, 'metrics'),
+    logger,
+  });
   const live = createDataSource({ url: config.databaseUrl, applicationName: 'metrics-replay' });
   await live.initialize();
   try {

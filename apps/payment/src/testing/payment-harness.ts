@@ -73,6 +73,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   const config = loadConfig({
     DATABASE_URL: testEnv.DATABASE_URL,
     PAYMENT_DATABASE_URL: env.databases['payment'],
+    ...env.kafkaEnv('payment'),
     KAFKA_BROKERS: env.brokers.join(','),
     REDIS_URL: env.redisUrl,
     AUTH_JWKS_URL: env.issuer.jwksUrl,

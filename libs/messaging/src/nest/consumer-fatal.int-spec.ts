@@ -1,4 +1,5 @@
 import { Controller, Module } from '@nestjs/common';
+import { toolKafkaSasl } from '@hoso/config';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
@@ -35,6 +36,7 @@ describe('a consumer that stops for good fails readiness and ends the process', 
           useFactory: () => ({
             service: 'test',
             brokers: testEnv.KAFKA_BROKERS,
+            sasl: toolKafkaSasl(),
             dataSource: h.ds,
             logger: h.logger,
             catalog: h.catalog,

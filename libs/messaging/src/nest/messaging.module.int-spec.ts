@@ -1,4 +1,5 @@
 import { Controller, Module, type Type } from '@nestjs/common';
+import { toolKafkaSasl } from '@hoso/config';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { createEvent } from '@hoso/contracts';
@@ -18,6 +19,7 @@ function appWith(h: Harness, controller: Type, groupId: string) {
         useFactory: () => ({
           service: 'test',
           brokers: testEnv.KAFKA_BROKERS,
+          sasl: toolKafkaSasl(),
           dataSource: h.ds,
           logger: h.logger,
           catalog: h.catalog,

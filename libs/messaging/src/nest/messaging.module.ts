@@ -8,8 +8,9 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import type { Admin, Kafka } from 'kafkajs';
+import type { KafkaSasl } from '@hoso/config';
 import type { DataSource, EntityManager } from 'typeorm';
-import { catalog as platformCatalog, type Catalog, type TopicCatalog } from '@hoso/contracts';
+import { catalog as platformCatalog, subscriptionsOf, type Catalog, type TopicCatalog } from '@hoso/contracts';
 import { IdempotentConsumer, type ConsumerOptions } from '../consumer';
 import { createKafka } from '../kafka';
 import { consumerLag, type PartitionLag } from '../lag';
@@ -23,6 +24,8 @@ export interface MessagingOptions<C extends TopicCatalog = Catalog> {
   /** The producer name written in every envelope, and the Kafka client id. */
   service: string;
   brokers: string[];
+  /** The service's Kafka user (`kafkaSasl` of @hoso/config). */
+  sasl?: KafkaSasl | undefined;
   dataSource: DataSource;
   logger: Logger;
   catalog?: C;
@@ -49,6 +52,21 @@ export interface MessagingOptions<C extends TopicCatalog = Catalog> {
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+/**
+ * A platform service handles only topics listed for it in libs/contracts' SUBSCRIPTIONS: the broker's ACLs are derived
+ * from that list, so a handler added without it would start and then be refused every fetch.
+ */
+export function assertSubscribed(service: string, topics: readonly string[]): void {
+  const declared: readonly string[] | null = subscriptionsOf(service);
+  if (!declared) return;
+  const missing = topics.filter((t) => !declared.includes(t));
+  if (missing.length)
+    throw new Error(
+      `${service} handles ${missing.join(', ')}, missing from SUBSCRIPTIONS['${service}'] in libs/contracts/src/subscriptions.ts ` +
+        '(the Kafka ACLs are derived from it: add the topic there)',
+    );
+}
 
 /**
  * Kafka for a Nest service, with the outbox relay and an idempotent consumer. Handlers are declared the Nest way
@@ -80,7 +98,12 @@ export class MessagingService<C extends TopicCatalog = Catalog>
       start: () => this.startConsumer(),
       stop: () => this.stopConsumer(),
     });
-    this.kafka = createKafka({ clientId: options.service, brokers: options.brokers, logger: options.logger });
+    this.kafka = createKafka({
+      clientId: options.service,
+      brokers: options.brokers,
+      sasl: options.sasl,
+      logger: options.logger,
+    });
     this.producer = new EventProducer(this.kafka);
     this.outbox = new Outbox(this.catalog, options.service, options.topicPrefix ?? '');
     this.publisher = new TypedPublisher(this.catalog, this.producer, options.service, options.topicPrefix ?? '');
@@ -155,6 +178,7 @@ export class MessagingService<C extends TopicCatalog = Catalog>
     this.starting ??= (async () => {
       const handlers = this.transport.handlerMap();
       if (!this.options.consumer || Object.keys(handlers).length === 0) return;
+      assertSubscribed(this.options.service, Object.keys(handlers));
       this.consumer = new IdempotentConsumer<C>({
         ...this.options.consumer,
         kafka: this.kafka,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { toolKafkaSasl } from '@hoso/config';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { defineCatalog, defineTopic, dlqTopicOf } from '@hoso/contracts';
@@ -64,7 +65,7 @@ export async function createHarness(): Promise<Harness> {
     id bigserial PRIMARY KEY, consumer text NOT NULL, event_id uuid NOT NULL, dossier_id uuid NOT NULL, seq int NOT NULL)`);
   await ds.query(`CREATE TABLE business (id bigserial PRIMARY KEY, dossier_id uuid NOT NULL, seq int NOT NULL)`);
   const logger = createLogger(`it-${id}`, process.env['TEST_LOG_LEVEL'] ?? 'silent');
-  const kafka = createKafka({ clientId: `it-${id}`, brokers: testEnv.KAFKA_BROKERS, logger });
+  const kafka = createKafka({ clientId: `it-${id}`, brokers: testEnv.KAFKA_BROKERS, sasl: toolKafkaSasl(), logger });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({

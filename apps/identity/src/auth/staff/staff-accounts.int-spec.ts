@@ -1,3 +1,4 @@
+import { brokerKafkaPassword } from '@hoso/config';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { verify } from '@node-rs/argon2';
@@ -453,6 +454,10 @@ describe('identity: staff accounts (one-time passwords, TOTP, operators, throttl
               SIGNING_KEY_KEK: 'a-production-signing-key-kek-of-32-chars',
               SMS_GATEWAY_URL: 'https://sms.example.vn/v1/messages',
               SMS_GATEWAY_API_KEY: 'sms-gateway-test-key-0123',
+              // The service's whole configuration is checked, though the seed uses neither Redis nor Kafka.
+              REDIS_URL: testEnv.REDIS_URL,
+              KAFKA_USERNAME: 'identity',
+              KAFKA_PASSWORD: brokerKafkaPassword('identity'),
             },
           },
         );
