@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { resolve } from 'node:path';
 import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';
-import { testEnv } from '@hoso/testing';
+import { runScript, testEnv } from '@hoso/testing';
 import { totpCode, TotpSecretBox } from './auth/staff/second-factor';
 import { startIdentity, TEST_SIGNING_KEY_KEK, type IdentityTestApp } from './testing/identity-test-app';
 import { SIGNING_ALG, signingKeyBox } from './tokens/signing-key.store';
 
-const ROOT = resolve(__dirname, '../../..');
 const DEV_PASSWORD = 'hoso-dev-password';
 const PASSWORD = 'Kon-Tum-rotation-2026';
 const NEW_SIGNING_KEK = 'rotated-signing-key-kek-0123456789abcdef';
@@ -67,31 +64,13 @@ describe('identity: rotation of SIGNING_KEY_KEK and STAFF_TOTP_KEY (previous key
 
   /** `nx run identity:rekey` as an operator runs it (the same script, its own process). */
   const rekey = (env: Record<string, string>) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-      const child = spawn(
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/identity/src/rekey.ts'],
-        {
-          cwd: ROOT,
-          env: {
-            PATH: process.env['PATH'],
-            HOSO_DEV_MODE: '1',
-            NODE_ENV: 'test',
-            DATABASE_URL: testEnv.DATABASE_URL,
-            IDENTITY_DATABASE_URL: t.env.databases['identity'],
-            LOG_LEVEL: 'silent',
-            ...env,
-          },
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => {
-        done({ code, stdout, stderr });
-      });
+    runScript('apps/identity/src/rekey.ts', {
+      HOSO_DEV_MODE: '1',
+      NODE_ENV: 'test',
+      DATABASE_URL: testEnv.DATABASE_URL,
+      IDENTITY_DATABASE_URL: t.env.databases['identity'],
+      LOG_LEVEL: 'silent',
+      ...env,
     });
 
   beforeAll(async () => {

@@ -1,2 +1,3 @@
 export * from './wait';
 export * from './infra';
+export * from './run-script';

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createCipheriv, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createDataSource, createTestDatabase, runMigrations } from '@hoso/persistence';
-import { testEnv } from '@hoso/testing';
+import { runScript, testEnv } from '@hoso/testing';
 import { CASE_MIGRATIONS } from '../migrations';
 import {
   keyThumbprint,
@@ -15,7 +13,6 @@ import {
   type SignedFields,
 } from './result-signing';
 
-const ROOT = resolve(__dirname, '../../../..');
 const OLD = randomBytes(32);
 const NEW = randomBytes(32);
 
@@ -63,31 +60,13 @@ describe('case-tracking: result-signing keys on SecretBox, and rotation of RESUL
 
   /** `nx run case-tracking:rekey` as an operator runs it (the same script, its own process). */
   const rekey = (env: Record<string, string>) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-      const child = spawn(
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/case-tracking/src/rekey.ts'],
-        {
-          cwd: ROOT,
-          env: {
-            PATH: process.env['PATH'],
-            HOSO_DEV_MODE: '1',
-            NODE_ENV: 'test',
-            DATABASE_URL: testEnv.DATABASE_URL,
-            CASE_DATABASE_URL: db.url,
-            LOG_LEVEL: 'silent',
-            ...env,
-          },
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => {
-        done({ code, stdout, stderr });
-      });
+    runScript('apps/case-tracking/src/rekey.ts', {
+      HOSO_DEV_MODE: '1',
+      NODE_ENV: 'test',
+      DATABASE_URL: testEnv.DATABASE_URL,
+      CASE_DATABASE_URL: db.url,
+      LOG_LEVEL: 'silent',
+      ...env,
     });
 
   beforeAll(async () => {

@@ -1,18 +1,15 @@
 import { brokerKafkaPassword } from '@hoso/config';
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { verify } from '@node-rs/argon2';
 import { decodeJwt } from 'jose';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { createTestDatabase } from '@hoso/persistence';
-import { testEnv } from '@hoso/testing';
+import { runScript, testEnv } from '@hoso/testing';
 import { startIdentity, type IdentityTestApp } from '../../testing/identity-test-app';
 import { totpCode } from './second-factor';
 import { ACCOUNT_RULE, PAIR_RULE, SOURCE_RULE } from './signin-throttle';
 
 const DEV_PASSWORD = 'hoso-dev-password';
-const ROOT = resolve(__dirname, '../../../../..');
 
 interface Account {
   id: string;
@@ -436,39 +433,21 @@ describe('identity: staff accounts (one-time passwords, TOTP, operators, throttl
   it('outside development mode, the seed gives each account its own one-time password, on stdout only', async () => {
     const db = await createTestDatabase(testEnv.DATABASE_URL, 'hoso_t_identity_seed');
     const run = () =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-        const child = spawn(
-          process.execPath,
-          ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/identity/src/seed.ts'],
-          {
-            cwd: ROOT,
-            env: {
-              PATH: process.env['PATH'],
-              NODE_ENV: 'production',
-              IDENTITY_DATABASE_URL: db.url,
-              DATABASE_URL: testEnv.DATABASE_URL,
-              LOG_LEVEL: 'trace',
-              REGISTRY_SEED_COUNT: '20',
-              OTP_SECRET: 'a-production-otp-secret-of-32-chars!',
-              STAFF_TOTP_KEY: 'a-production-staff-totp-key-of-32-chars',
-              SIGNING_KEY_KEK: 'a-production-signing-key-kek-of-32-chars',
-              SMS_GATEWAY_URL: 'https://sms.example.vn/v1/messages',
-              SMS_GATEWAY_API_KEY: 'sms-gateway-test-key-0123',
-              // The service's whole configuration is checked, though the seed uses neither Redis nor Kafka.
-              REDIS_URL: testEnv.REDIS_URL,
-              KAFKA_USERNAME: 'identity',
-              KAFKA_PASSWORD: brokerKafkaPassword('identity'),
-            },
-          },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', fail);
-        child.on('close', (code) => {
-          done({ code, stdout, stderr });
-        });
+      runScript('apps/identity/src/seed.ts', {
+        NODE_ENV: 'production',
+        IDENTITY_DATABASE_URL: db.url,
+        DATABASE_URL: testEnv.DATABASE_URL,
+        LOG_LEVEL: 'trace',
+        REGISTRY_SEED_COUNT: '20',
+        OTP_SECRET: 'a-production-otp-secret-of-32-chars!',
+        STAFF_TOTP_KEY: 'a-production-staff-totp-key-of-32-chars',
+        SIGNING_KEY_KEK: 'a-production-signing-key-kek-of-32-chars',
+        SMS_GATEWAY_URL: 'https://sms.example.vn/v1/messages',
+        SMS_GATEWAY_API_KEY: 'sms-gateway-test-key-0123',
+        // The service's whole configuration is checked, though the seed uses neither Redis nor Kafka.
+        REDIS_URL: testEnv.REDIS_URL,
+        KAFKA_USERNAME: 'identity',
+        KAFKA_PASSWORD: brokerKafkaPassword('identity'),
       });
     const ds = new DataSource({ type: 'postgres', url: db.url });
     try {

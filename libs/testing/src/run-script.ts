@@ -1,0 +1,32 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../../..');
+
+export interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a workspace script (`apps/identity/src/rekey.ts`) as `nx run` does, in its own process with only PATH and
+ * `env` for environment: the one-off commands' tests see exactly what an operator's run would print and return.
+ */
+export function runScript(script: string, env: Record<string, string | undefined>): Promise<ScriptRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', script],
+      { cwd: ROOT, env: { PATH: process.env['PATH'], ...env } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      done({ code, stdout, stderr });
+    });
+  });
+}
