@@ -1,5 +1,7 @@
 import { Controller, Get, Header, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Public } from '@hoso/auth';
@@ -14,9 +16,28 @@ export class MetricsService {
   private readonly consumed: Counter<'topic' | 'outcome'>;
   private readonly batchDuration: Histogram<'topic'>;
 
+  /** V8's used heap just after the latest full (mark-sweep-compact) collection: what the process really holds. */
+  private heapAfterFullGc = 0;
+
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
+    // RSS and the used heap swing with the allocation rate (V8 lets garbage pile up several times the live size
+    // before a full collection, and the allocator keeps freed pages), so neither shows a leak; the heap right after a
+    // full collection does. Read in the observer, which runs just after the collection.
+    const observer = new PerformanceObserver((list) => {
+      if (list.getEntries().some(isFullGc)) this.heapAfterFullGc = getHeapStatistics().used_heap_size;
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    const afterFullGc = () => this.heapAfterFullGc;
+    new Gauge({
+      name: 'nodejs_heap_used_after_full_gc_bytes',
+      help: 'V8 used heap size right after the latest full garbage collection (0 before the first): flat unless memory leaks',
+      registers: [this.registry],
+      collect() {
+        this.set(afterFullGc());
+      },
+    });
     this.httpRequests = new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests by method, route pattern and status',
@@ -80,6 +101,11 @@ export class MetricsService {
       },
     });
   }
+}
+
+function isFullGc(entry: PerformanceEntry): boolean {
+  const { detail } = entry as PerformanceEntry & { detail?: { kind?: number } | null };
+  return detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR;
 }
 
 @ApiExcludeController()
