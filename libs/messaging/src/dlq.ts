@@ -2,6 +2,7 @@ import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { DlqHeaderNames, ReplayedFromHeader } from '@hoso/api-types';
 import { dlqTopicOf, DLQ_SUFFIX } from '@hoso/contracts';
 import type { EventProducer, OutgoingMessage } from './producer';
+import { withKafkaAdmin } from './kafka';
 
 /** Typed with @hoso/api-types: the operator dashboard reads the same names off the metrics service's DLQ readout. */
 export const DLQ_HEADERS = {
@@ -173,16 +174,6 @@ async function positionsOf(admin: Admin, topic: string, groupId: string): Promis
   );
 }
 
-async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /**
  * Reads messages of a DLQ topic with a throwaway group (commits nothing): every message from the log start, or with
  * `from: 'pending'` only those the replay group has not replayed yet. `perPartition` caps what is read per
@@ -200,7 +191,7 @@ export async function readDlq(
   } = {},
 ): Promise<DlqEntry[]> {
   assertDlq(dlqTopic);
-  const positions = await withAdmin(kafka, (admin) =>
+  const positions = await withKafkaAdmin(kafka, (admin) =>
     positionsOf(admin, dlqTopic, opts.replayGroupId ?? replayGroupOf(dlqTopic)),
   );
   const ranges = new Map(
@@ -244,7 +235,7 @@ export async function replayDlq(
 ): Promise<{ replayed: number; byTopic: Record<string, number> }> {
   assertDlq(dlqTopic);
   const groupId = opts.groupId ?? replayGroupOf(dlqTopic);
-  const positions = await withAdmin(kafka, (admin) => positionsOf(admin, dlqTopic, groupId));
+  const positions = await withKafkaAdmin(kafka, (admin) => positionsOf(admin, dlqTopic, groupId));
   const ranges = new Map([...positions].map(([p, pos]) => [p, { start: pos.from, end: pos.high }]));
   const byTopic: Record<string, number> = {};
   let replayed = 0;

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { KafkaSasl } from '@hoso/config';
 import type { Logger } from './logger';
 
@@ -43,4 +43,15 @@ export function createKafka(opts: KafkaOptions): Kafka {
     },
   };
   return new Kafka(config);
+}
+
+/** Runs `work` with a connected admin client of `kafka`, disconnected afterwards whatever happens. */
+export async function withKafkaAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { infraEnvSchema, parseEnv, withDatabase, toolKafkaSasl } from '@hoso/config';
 import { allTopicNames } from '@hoso/contracts';
 import {
@@ -17,6 +17,7 @@ import {
   kafkaAclPlan,
   removeKafkaAcls,
   waitForTopicsServed,
+  withKafkaAdmin,
 } from '@hoso/messaging';
 import { createTestDatabase } from '@hoso/persistence';
 import { buildPortal, buildServices, serviceCommand, type Runtime } from './build';
@@ -437,14 +438,4 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 /** A random prefix for an isolated run (lowercase letters and digits, ending with a dot, like the test runs'). */
 export function runPrefix(kind: string): string {
   return `${kind}${randomBytes(4).toString('hex')}.`;
-}
-
-async function withKafkaAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
 }
