@@ -240,6 +240,10 @@ function result(steps: PipelineStep[]): PipelineResult {
         idxRowsFetched: 7,
       },
     ],
+    tableWrites: [
+      { database: 'hoso_case_x', table: 'messaging_inbox', inserted: 3000, updated: 0, hotUpdated: 0, deleted: 0 },
+    ],
+    dossiersAccepted: 1000,
     sustained: { free: sustainedOf(steps, 'free', raw), fee: sustainedOf(steps, 'fee', raw) },
     elapsedSec: 120,
   };
@@ -282,6 +286,7 @@ describe('sustained rate and report', () => {
     expect(md).toMatch(/\| produce\s+\|\s+1,000 \|\s+100,000 \|\s+50,000 \|\s+0\.50 \|/);
     expect(md).toContain('3 / 8 / ∞');
     expect(md).toMatch(/\| hoso_payment_x \| payment_intents \|\s+1,200 \|\s+2,400,000 \|\s+5 \|\s+7 \|/);
+    expect(md).toMatch(/\| hoso_case_x\s+\| messaging_inbox \|\s+3\.00 \|\s+0\.00 \(0\.00\) \|\s+0\.00 \|\s+3\.00 \|/);
     expect(md).toContain('RECEIVED 12/s < 90 % of 20/s');
     expect(md).toMatch(/\| fee\s+\|\s+no step kept up \|/);
     expect(md).toMatch(/\| free\s+\|\s+10 \(step 10\) \|\s+100 \|\s+0\.010 \|/);

@@ -115,6 +115,18 @@ export interface PipelineResult {
     idxScans: number;
     idxRowsFetched: number;
   }[];
+  /** The tables written most over the whole run (pg_stat_user_tables: rows inserted, updated, deleted). */
+  tableWrites: {
+    database: string;
+    table: string;
+    inserted: number;
+    updated: number;
+    /** Of `updated`, those that needed no index entry (heap-only). */
+    hotUpdated: number;
+    deleted: number;
+  }[];
+  /** Dossiers accepted over every step of every variant (the divisor of the per-dossier table writes). */
+  dossiersAccepted: number;
   sustained: Partial<Record<Variant, Sustained | null>>;
   elapsedSec: number;
 }
@@ -530,6 +542,30 @@ export function renderPipelineMarkdown(r: PipelineResult): string {
           n0(t.seqRowsRead),
           n0(t.idxScans),
           n0(t.idxRowsFetched),
+        ]),
+        ['l', 'l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    out.push('');
+  }
+  if (r.tableWrites.length && r.dossiersAccepted > 0) {
+    const per = (v: number) => (v / r.dossiersAccepted).toFixed(2);
+    out.push(
+      `Where the rows written come from: the tables written most over the whole run, per dossier accepted ` +
+        `(${n0(r.dossiersAccepted)} over every step; \`pg_stat_user_tables\`, so the sign-ins and prefills before the ` +
+        `steps and the idle periods count too; "HOT": updates that touched no index):`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['database', 'table', 'inserted', 'updated (HOT)', 'deleted', 'rows written'],
+        r.tableWrites.map((t) => [
+          t.database,
+          t.table,
+          per(t.inserted),
+          `${per(t.updated)} (${per(t.hotUpdated)})`,
+          per(t.deleted),
+          per(t.inserted + t.updated + t.deleted),
         ]),
         ['l', 'l', 'r', 'r', 'r', 'r'],
       ),

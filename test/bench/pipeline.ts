@@ -261,9 +261,15 @@ async function readCounters(ctx: Ctx): Promise<Counters> {
   };
 }
 
-/** The tables read most in `databases` (each database has its own statistics views). */
-async function seqScans(urls: string[]): Promise<PipelineResult['seqScans']> {
-  const out: PipelineResult['seqScans'] = [];
+/**
+ * The tables read most and written most in `databases` over the whole run (each database has its own statistics
+ * views; the counters are cumulative since each fresh database was created, so they include the idle periods).
+ */
+async function tableStats(
+  urls: string[],
+): Promise<{ reads: PipelineResult['seqScans']; writes: PipelineResult['tableWrites'] }> {
+  const reads: PipelineResult['seqScans'] = [];
+  const writes: PipelineResult['tableWrites'] = [];
   for (const url of urls) {
     const c = new Client({ connectionString: url });
     await c.connect();
@@ -274,13 +280,18 @@ async function seqScans(urls: string[]): Promise<PipelineResult['seqScans']> {
         seq_tup_read: string;
         idx_scan: string | null;
         idx_tup_fetch: string | null;
+        n_tup_ins: string;
+        n_tup_upd: string;
+        n_tup_hot_upd: string;
+        n_tup_del: string;
       }>(
-        `SELECT relname, seq_scan::text, seq_tup_read::text, idx_scan::text, idx_tup_fetch::text
-           FROM pg_stat_user_tables ORDER BY seq_tup_read + coalesce(idx_tup_fetch, 0) DESC LIMIT 5`,
+        `SELECT relname, seq_scan::text, seq_tup_read::text, idx_scan::text, idx_tup_fetch::text,
+                n_tup_ins::text, n_tup_upd::text, n_tup_hot_upd::text, n_tup_del::text
+           FROM pg_stat_user_tables`,
       );
       const database = new URL(url).pathname.slice(1);
       for (const t of r.rows) {
-        out.push({
+        reads.push({
           database,
           table: t.relname,
           seqScans: Number(t.seq_scan),
@@ -288,12 +299,27 @@ async function seqScans(urls: string[]): Promise<PipelineResult['seqScans']> {
           idxScans: Number(t.idx_scan ?? 0),
           idxRowsFetched: Number(t.idx_tup_fetch ?? 0),
         });
+        writes.push({
+          database,
+          table: t.relname,
+          inserted: Number(t.n_tup_ins),
+          updated: Number(t.n_tup_upd),
+          hotUpdated: Number(t.n_tup_hot_upd),
+          deleted: Number(t.n_tup_del),
+        });
       }
     } finally {
       await c.end();
     }
   }
-  return out.sort((a, b) => b.seqRowsRead + b.idxRowsFetched - (a.seqRowsRead + a.idxRowsFetched)).slice(0, 8);
+  const written = (t: PipelineResult['tableWrites'][number]) => t.inserted + t.updated + t.deleted;
+  return {
+    reads: reads.sort((a, b) => b.seqRowsRead + b.idxRowsFetched - (a.seqRowsRead + a.idxRowsFetched)).slice(0, 8),
+    writes: writes
+      .filter((t) => written(t) > 0)
+      .sort((a, b) => written(b) - written(a))
+      .slice(0, 14),
+  };
 }
 
 /** Whether pg_stat_statements can be used (it needs shared_preload_libraries, which only a restart changes). */
@@ -576,7 +602,8 @@ export async function runPipeline(argv: string[]): Promise<number> {
     }
 
     const raw = { postgres: pgLimits, kafka: kafkaLimits };
-    const scans = await seqScans(Object.values(platform.databases));
+    const tables = await tableStats(Object.values(platform.databases));
+    const dossiersAccepted = steps.reduce((n, st) => n + st.accepted, 0);
     const result: PipelineResult = {
       date: new Date().toISOString(),
       machine,
@@ -594,7 +621,9 @@ export async function runPipeline(argv: string[]): Promise<number> {
       platform: { startSeconds: round(platformSeconds, 1), topicPrefix: prefix, logLevel: o.logLevel, prepareSeconds },
       idlePerSec: idle,
       steps,
-      seqScans: scans,
+      seqScans: tables.reads,
+      tableWrites: tables.writes,
+      dossiersAccepted,
       sustained: Object.fromEntries(o.variants.map((v) => [v, sustainedOf(steps, v, raw)])),
       elapsedSec: 0,
     };

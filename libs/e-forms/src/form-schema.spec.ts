@@ -76,6 +76,19 @@ describe('form schema builder', () => {
     ]);
   });
 
+  it('validates by the fields it is given each time, whatever it validated before', () => {
+    // The schema is kept per fields array: a second form with a field of the same name but other rules must not
+    // be checked by the first form's schema.
+    const stricter = fields.map((f) => (f.name === 'children' ? { ...f, max: 1 } : f));
+    expect(validateForm(fields, valid).ok).toBe(true);
+    expect(validateForm(stricter, valid)).toEqual({
+      ok: false,
+      issues: [{ path: 'form.children', message: expect.stringMatching(/at most 1/) as unknown }],
+    });
+    expect(validateForm(fields, valid).ok).toBe(true);
+    expect(validateForm(stricter, { ...valid, children: 1 }).ok).toBe(true);
+  });
+
   it('builds a strict zod object with one property per field', () => {
     const schema = buildFormSchema(fields);
     expect(Object.keys(schema.shape)).toEqual(fields.map((f) => f.name));

@@ -96,6 +96,20 @@ export function buildFormSchema(fields: readonly FormField[]) {
   });
 }
 
+// Building a form's schema and zod's first parse of it (which compiles the object's parser) cost far more than a
+// parse; a caller holds a procedure's fields as one array for as long as they are current (intake's reference
+// snapshot, the portal's loaded procedure), so the schema is kept per array and goes with it.
+const schemas = new WeakMap<readonly FormField[], ReturnType<typeof buildFormSchema>>();
+
+function cachedFormSchema(fields: readonly FormField[]) {
+  let schema = schemas.get(fields);
+  if (!schema) {
+    schema = buildFormSchema(fields);
+    schemas.set(fields, schema);
+  }
+  return schema;
+}
+
 export interface FormIssue {
   path: string;
   message: string;
@@ -105,7 +119,7 @@ export type FormValidation = { ok: true; form: Record<string, unknown> } | { ok:
 
 /** Validates a submitted form; issues are named `form.<field>` so a client can show each next to its field. */
 export function validateForm(fields: readonly FormField[], form: unknown): FormValidation {
-  const result = buildFormSchema(fields).safeParse(form);
+  const result = cachedFormSchema(fields).safeParse(form);
   if (result.success) return { ok: true, form: result.data };
   const issues: FormIssue[] = [];
   for (const issue of result.error.issues) {

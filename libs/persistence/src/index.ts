@@ -1,3 +1,4 @@
 export * from './data-source';
 export * from './test-database';
 export * from './own-postgres';
+export * from './values';

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { valuesList } from '@hoso/persistence';
 import type { CaseStatus } from './domain/case';
 import type { LedgerEntry } from './domain/sla-ledger';
 
@@ -56,11 +57,14 @@ export interface HistoryRow {
 }
 
 export async function appendHistory(m: Pick<EntityManager, 'query'>, h: HistoryRow): Promise<void> {
-  await m.query(
-    `INSERT INTO case_history (case_id, dossier_id, kind, from_status, to_status, actor_kind, actor_id, reason, at,
-       due_at, from_agency_code, to_agency_code)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [
+  await appendHistoryMany(m, [h]);
+}
+
+/** Several history rows in one statement (a consumer flush opening many cases). */
+export async function appendHistoryMany(m: Pick<EntityManager, 'query'>, rows: readonly HistoryRow[]): Promise<void> {
+  if (!rows.length) return;
+  const { sql, params } = valuesList(
+    rows.map((h) => [
       h.caseId,
       h.dossierId,
       h.kind,
@@ -73,7 +77,13 @@ export async function appendHistory(m: Pick<EntityManager, 'query'>, h: HistoryR
       h.dueAt,
       h.fromAgencyCode,
       h.toAgencyCode,
-    ],
+    ]),
+  );
+  await m.query(
+    `INSERT INTO case_history (case_id, dossier_id, kind, from_status, to_status, actor_kind, actor_id, reason, at,
+       due_at, from_agency_code, to_agency_code)
+     VALUES ${sql}`,
+    params,
   );
 }
 

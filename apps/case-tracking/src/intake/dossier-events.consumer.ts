@@ -4,14 +4,15 @@ import { PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Catalog, DossierSubmittedV1, EventOf, Topic } from '@hoso/contracts';
 import { EventPattern, MessagingService, type HandlerContext, type EventContext } from '@hoso/messaging';
+import { valuesList } from '@hoso/persistence';
 import type { WorkingCalendar } from '../calendar/domain/working-calendar';
 import { CaseMoves } from '../cases/case-moves';
-import { appendHistory, loadCase } from '../cases/case.store';
+import { appendHistoryMany, loadCase } from '../cases/case.store';
 import { gate, isFullyOnline } from '../cases/domain/case';
 import { slaState, startLedger } from '../cases/domain/sla-ledger';
 import { CaseQueues } from '../jobs/case-queues';
 import { CommittedEffects } from '../jobs/committed-effects';
-import { decideNotification } from '../notifications/case-notifications';
+import { decideNotifications } from '../notifications/case-notifications';
 import { CALENDAR, CLOCK, type Clock } from '../tokens';
 
 type Ev<T extends Topic> = EventOf<Catalog, T>;
@@ -29,7 +30,9 @@ interface DossierRow {
 /**
  * Gathers the three facts a case needs (submitted, identity verified, payment settled) from topics that
  * arrive in any order. Each event upserts the dossier's row (the upsert locks it, so two topics' handlers
- * serialise) and the event that completes the set opens the case — once.
+ * serialise) and the event that completes the set opens the case — once. A topic's events of one flush are taken
+ * as a set: one statement records them, one upserts their dossiers, and the cases they complete are opened with
+ * one statement per table, so a flush costs the same round trips for one dossier or a thousand.
  */
 @Controller()
 export class DossierEventsConsumer {
@@ -45,73 +48,66 @@ export class DossierEventsConsumer {
     this.log.setContext('DossierEventsConsumer');
   }
 
-  @EventPattern('dossier.submitted.v1')
-  async onSubmitted(@Payload() e: Ev<'dossier.submitted.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    const p = e.payload;
-    await this.record(ctx, e);
-    const row = await this.upsert(ctx, p.dossierId, {
+  @EventPattern('dossier.submitted.v1', { batch: true })
+  async onSubmitted(@Payload() events: readonly Ev<'dossier.submitted.v1'>[], @Ctx() ctx: EventContext): Promise<void> {
+    await this.apply(ctx, events, (p) => ({
       submitted: JSON.stringify(p),
       applicant_personal_id: p.applicant.personalId,
       agency_code: p.agencyCode,
-    });
-    await this.openIfReady(ctx, row, e);
+    }));
   }
 
-  @EventPattern('identity.verified.v1')
-  async onVerified(@Payload() e: Ev<'identity.verified.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.record(ctx, e);
-    await this.openIfReady(ctx, await this.upsert(ctx, e.payload.dossierId, { identity_status: 'VERIFIED' }), e);
+  @EventPattern('identity.verified.v1', { batch: true })
+  async onVerified(@Payload() events: readonly Ev<'identity.verified.v1'>[], @Ctx() ctx: EventContext): Promise<void> {
+    await this.apply(ctx, events, () => ({ identity_status: 'VERIFIED' }));
   }
 
-  @EventPattern('identity.rejected.v1')
-  async onRejected(@Payload() e: Ev<'identity.rejected.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.record(ctx, e);
-    await this.upsert(ctx, e.payload.dossierId, {
-      identity_status: 'REJECTED',
-      ended_reason: `IDENTITY_REJECTED: ${e.payload.reason}`,
-    });
+  @EventPattern('identity.rejected.v1', { batch: true })
+  async onRejected(@Payload() events: readonly Ev<'identity.rejected.v1'>[], @Ctx() ctx: EventContext): Promise<void> {
+    await this.apply(
+      ctx,
+      events,
+      (p) => ({ identity_status: 'REJECTED', ended_reason: `IDENTITY_REJECTED: ${p.reason}` }),
+      { open: false },
+    );
   }
 
-  @EventPattern('payment.completed.v1')
-  async onPaid(@Payload() e: Ev<'payment.completed.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.record(ctx, e);
-    const row = await this.upsert(ctx, e.payload.dossierId, {
-      payment_status: 'COMPLETED',
-      paid_online: e.payload.online,
-    });
-    await this.openIfReady(ctx, row, e);
+  @EventPattern('payment.completed.v1', { batch: true })
+  async onPaid(@Payload() events: readonly Ev<'payment.completed.v1'>[], @Ctx() ctx: EventContext): Promise<void> {
+    await this.apply(ctx, events, (p) => ({ payment_status: 'COMPLETED', paid_online: p.online }));
   }
 
-  @EventPattern('payment.waived.v1')
-  async onWaived(@Payload() e: Ev<'payment.waived.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.record(ctx, e);
+  @EventPattern('payment.waived.v1', { batch: true })
+  async onWaived(@Payload() events: readonly Ev<'payment.waived.v1'>[], @Ctx() ctx: EventContext): Promise<void> {
     // Nothing to pay counts as settled online: the citizen never had to go to a counter.
-    const row = await this.upsert(ctx, e.payload.dossierId, { payment_status: 'WAIVED', paid_online: true });
-    await this.openIfReady(ctx, row, e);
+    await this.apply(ctx, events, () => ({ payment_status: 'WAIVED', paid_online: true }));
   }
 
-  @EventPattern('payment.failed.v1')
-  async onPaymentFailed(@Payload() e: Ev<'payment.failed.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.record(ctx, e);
+  @EventPattern('payment.failed.v1', { batch: true })
+  async onPaymentFailed(
+    @Payload() events: readonly Ev<'payment.failed.v1'>[],
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
     // A declined card can be retried; only a final failure ends the dossier.
-    if (e.payload.final)
-      await this.upsert(ctx, e.payload.dossierId, {
-        payment_status: 'FAILED',
-        ended_reason: `PAYMENT_FAILED: ${e.payload.reason}`,
-      });
+    await this.apply(
+      ctx,
+      events,
+      (p) => (p.final ? { payment_status: 'FAILED', ended_reason: `PAYMENT_FAILED: ${p.reason}` } : null),
+      { open: false },
+    );
   }
 
-  @EventPattern('payment.refunded.v1')
-  async onRefunded(@Payload() e: Ev<'payment.refunded.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.record(ctx, e);
+  @EventPattern('payment.refunded.v1', { batch: true })
+  async onRefunded(@Payload() events: readonly Ev<'payment.refunded.v1'>[], @Ctx() ctx: EventContext): Promise<void> {
+    await this.record(ctx, events);
   }
 
   @EventPattern('dossier.withdrawn.v1')
   async onWithdrawn(@Payload() e: Ev<'dossier.withdrawn.v1'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.record(ctx, e);
-    const row = await this.upsert(ctx, e.payload.dossierId, {});
-    if (!row.case_id) {
-      await this.upsert(ctx, e.payload.dossierId, { ended_reason: 'WITHDRAWN' });
+    await this.record(ctx, [e]);
+    const [row] = await this.upsert(ctx, [{ dossierId: e.payload.dossierId, set: {} }]);
+    if (!row?.case_id) {
+      await this.upsert(ctx, [{ dossierId: e.payload.dossierId, set: { ended_reason: 'WITHDRAWN' } }]);
       return;
     }
     const c = await loadCase(ctx.manager, row.case_id);
@@ -140,50 +136,105 @@ export class DossierEventsConsumer {
     );
   }
 
+  /**
+   * One topic's events of a flush: all recorded, each dossier's row upserted once (the first event of a dossier
+   * counts, as it would have alone: a set column keeps its first value), and the cases the upserts complete opened.
+   * `setOf` null: recorded only.
+   */
+  private async apply<T extends Topic>(
+    ctx: HandlerContext,
+    events: readonly Ev<T>[],
+    setOf: (payload: Ev<T>['payload']) => Record<string, unknown> | null,
+    { open = true }: { open?: boolean } = {},
+  ): Promise<void> {
+    await this.record(ctx, events);
+    const first = new Map<string, { event: Ev<T>; set: Record<string, unknown> }>();
+    for (const event of events) {
+      const dossierId = (event.payload as { dossierId: string }).dossierId;
+      const set = setOf(event.payload);
+      if (set && !first.has(dossierId)) first.set(dossierId, { event, set });
+    }
+    const rows = await this.upsert(
+      ctx,
+      [...first].map(([dossierId, { set }]) => ({ dossierId, set })),
+    );
+    if (open) {
+      await this.openReady(
+        ctx,
+        rows.map((row) => ({ row, cause: (first.get(row.dossier_id) as { event: Ev<T> }).event })),
+      );
+    }
+  }
+
   /** Every consumed event is kept for the citizen's timeline. */
-  private async record(ctx: HandlerContext, e: Ev<Topic>): Promise<void> {
+  private async record(ctx: HandlerContext, events: readonly Ev<Topic>[]): Promise<void> {
+    if (!events.length) return;
+    const { sql, params } = valuesList(
+      events.map((e) => [
+        e.eventId,
+        (e.payload as { dossierId: string }).dossierId,
+        e.type,
+        e.occurredAt,
+        JSON.stringify(e.payload),
+      ]),
+    );
     await ctx.manager.query(
-      `INSERT INTO dossier_events (event_id, dossier_id, type, occurred_at, payload) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO dossier_events (event_id, dossier_id, type, occurred_at, payload) VALUES ${sql}
        ON CONFLICT (event_id) DO NOTHING`,
-      [e.eventId, (e.payload as { dossierId: string }).dossierId, e.type, e.occurredAt, JSON.stringify(e.payload)],
+      params,
     );
   }
 
-  private async upsert(ctx: HandlerContext, dossierId: string, set: Record<string, unknown>): Promise<DossierRow> {
-    const cols = Object.keys(set);
-    const [row] = await ctx.manager.query<DossierRow[]>(
+  /**
+   * Upserts dossiers' rows in one statement (ids in order, so two flushes lock rows in one order); every row sets
+   * the same columns. An existing value is kept: the facts arrive once each, a second copy changes nothing.
+   */
+  private async upsert(
+    ctx: HandlerContext,
+    rows: readonly { dossierId: string; set: Record<string, unknown> }[],
+  ): Promise<DossierRow[]> {
+    if (!rows.length) return [];
+    const sorted = [...rows].sort((a, b) => (a.dossierId < b.dossierId ? -1 : a.dossierId > b.dossierId ? 1 : 0));
+    const cols = Object.keys(sorted[0]?.set ?? {});
+    const { sql, params } = valuesList(sorted.map((r) => [r.dossierId, ...cols.map((c) => r.set[c])]));
+    const out = await ctx.manager.query<DossierRow[]>(
       `INSERT INTO case_dossiers (dossier_id${cols.map((c) => `, ${c}`).join('')})
-       VALUES ($1${cols.map((_, i) => `, $${i + 2}`).join('')})
+       VALUES ${sql}
        ON CONFLICT (dossier_id) DO UPDATE SET updated_at = now()
          ${cols.map((c) => `, ${c} = COALESCE(case_dossiers.${c}, EXCLUDED.${c})`).join('')}
        RETURNING *`,
-      [dossierId, ...Object.values(set)],
+      params,
     );
-    if (!row) throw new Error(`upsert of dossier ${dossierId} returned nothing`);
-    return row;
+    if (out.length !== rows.length) throw new Error(`upsert of ${rows.length} dossiers returned ${out.length} rows`);
+    return out;
   }
 
-  private async openIfReady(ctx: HandlerContext, d: DossierRow, e: Ev<Topic>): Promise<void> {
-    const g = gate({
-      submitted: d.submitted !== null,
-      identity: d.identity_status,
-      payment: d.payment_status,
-      endedReason: d.ended_reason,
-      hasCase: d.case_id !== null,
-    });
-    if (!g.open || !d.submitted) return;
-    const s = d.submitted;
-    const m = ctx.manager;
+  /** Opens a case for every dossier whose facts are now complete and that has none yet, all in a few statements. */
+  private async openReady(ctx: HandlerContext, candidates: readonly { row: DossierRow; cause: Ev<Topic> }[]) {
     const now = this.clock.now();
-    const caseId = uuidv7();
-    const ledger = startLedger(now, s.processingWorkingDays, s.agencyCode);
-    const sla = slaState(ledger, this.calendar);
-    const fullyOnline = isFullyOnline({ channel: s.channel, serviceLevel: s.serviceLevel, paidOnline: d.paid_online });
-    await m.query(
-      `INSERT INTO cases (id, dossier_id, receipt_code, procedure_code, province_code, agency_code, applicant_personal_id,
-         status, processing_working_days, received_at, due_at, sla_ledger, clock_version, fully_online)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'RECEIVED', $8, $9, $10, $11, $12, $13)`,
-      [
+    const opened = candidates.flatMap(({ row: d, cause }) => {
+      const g = gate({
+        submitted: d.submitted !== null,
+        identity: d.identity_status,
+        payment: d.payment_status,
+        endedReason: d.ended_reason,
+        hasCase: d.case_id !== null,
+      });
+      if (!g.open || !d.submitted) return [];
+      const s = d.submitted;
+      const ledger = startLedger(now, s.processingWorkingDays, s.agencyCode);
+      const sla = slaState(ledger, this.calendar);
+      const fullyOnline = isFullyOnline({
+        channel: s.channel,
+        serviceLevel: s.serviceLevel,
+        paidOnline: d.paid_online,
+      });
+      return [{ caseId: uuidv7(), s, ledger, sla, fullyOnline, cause }];
+    });
+    if (!opened.length) return;
+    const m = ctx.manager;
+    const cases = valuesList(
+      opened.map(({ caseId, s, ledger, sla, fullyOnline }) => [
         caseId,
         s.dossierId,
         s.receiptCode,
@@ -191,34 +242,48 @@ export class DossierEventsConsumer {
         s.provinceCode,
         s.agencyCode,
         s.applicant.personalId,
+        'RECEIVED',
         s.processingWorkingDays,
         now,
         sla.dueAt,
         JSON.stringify(ledger),
         sla.clockVersion,
         fullyOnline,
-      ],
+      ]),
     );
-    await m.query(`UPDATE case_dossiers SET case_id = $2 WHERE dossier_id = $1`, [s.dossierId, caseId]);
+    await m.query(
+      `INSERT INTO cases (id, dossier_id, receipt_code, procedure_code, province_code, agency_code, applicant_personal_id,
+         status, processing_working_days, received_at, due_at, sla_ledger, clock_version, fully_online)
+       VALUES ${cases.sql}`,
+      cases.params,
+    );
+    await m.query(
+      `UPDATE case_dossiers AS d SET case_id = o.case_id
+         FROM unnest($1::uuid[], $2::uuid[]) AS o(dossier_id, case_id) WHERE d.dossier_id = o.dossier_id`,
+      [opened.map((o) => o.s.dossierId), opened.map((o) => o.caseId)],
+    );
     const actor = { kind: 'system' as const, id: 'case-tracking' };
-    await appendHistory(m, {
-      caseId,
-      dossierId: s.dossierId,
-      kind: 'MOVE',
-      from: null,
-      to: 'RECEIVED',
-      actor,
-      reason: null,
-      at: now,
-      dueAt: sla.dueAt,
-      fromAgencyCode: s.agencyCode,
-      toAgencyCode: null,
-    });
-    const meta = { dossierId: s.dossierId, correlationId: e.correlationId, causationId: e.eventId };
+    await appendHistoryMany(
+      m,
+      opened.map(({ caseId, s, sla }) => ({
+        caseId,
+        dossierId: s.dossierId,
+        kind: 'MOVE' as const,
+        from: null,
+        to: 'RECEIVED' as const,
+        actor,
+        reason: null,
+        at: now,
+        dueAt: sla.dueAt,
+        fromAgencyCode: s.agencyCode,
+        toAgencyCode: null,
+      })),
+    );
     // The reception is one event: case.received.v1 (case.status-changed.v2 carries the moves after it).
-    await this.messaging.outbox.addMany(m, [
-      {
-        topic: 'case.received.v1',
+    await this.messaging.outbox.addMany(
+      m,
+      opened.map(({ caseId, s, sla, cause }) => ({
+        topic: 'case.received.v1' as const,
         payload: {
           dossierId: s.dossierId,
           caseId,
@@ -230,22 +295,31 @@ export class DossierEventsConsumer {
           dueAt: sla.dueAt.toISOString(),
           processingWorkingDays: s.processingWorkingDays,
         },
-        meta,
-      },
-    ]);
+        meta: { dossierId: s.dossierId, correlationId: cause.correlationId, causationId: cause.eventId },
+      })),
+    );
     // Decided here, done after the flush commits: a rolled-back or redone flush mails nobody and leaves no timer
     // (its case id never existed). The rows let the timer rebuild redo whatever does not run after the commit.
-    const key = await decideNotification(m, {
-      caseId,
-      recipientPersonalId: s.applicant.personalId,
-      dossierId: s.dossierId,
-      channel: 'EMAIL',
-      kind: 'CASE_RECEIVED',
-      subject: `Hồ sơ ${s.receiptCode} đã được tiếp nhận`,
-      body: `Hồ sơ ${s.receiptCode} (thủ tục ${s.procedureCode}) đã được ${s.agencyCode} tiếp nhận. Hạn trả kết quả: ${sla.dueAt.toISOString()}.`,
-    });
+    const keys = await decideNotifications(
+      m,
+      opened.map(({ caseId, s, sla }) => ({
+        caseId,
+        recipientPersonalId: s.applicant.personalId,
+        dossierId: s.dossierId,
+        channel: 'EMAIL' as const,
+        kind: 'CASE_RECEIVED' as const,
+        subject: `Hồ sơ ${s.receiptCode} đã được tiếp nhận`,
+        body: `Hồ sơ ${s.receiptCode} (thủ tục ${s.procedureCode}) đã được ${s.agencyCode} tiếp nhận. Hạn trả kết quả: ${sla.dueAt.toISOString()}.`,
+      })),
+    );
     const defer = this.effects.afterFlush(ctx);
-    defer(() => this.queues.scheduleSla(caseId, sla.clockVersion, sla.warnAt, sla.dueAt, now));
-    defer(() => this.queues.enqueueNotification(key));
+    const timers = opened.map(({ caseId, sla }) => ({
+      caseId,
+      clockVersion: sla.clockVersion,
+      warnAt: sla.warnAt,
+      dueAt: sla.dueAt,
+    }));
+    defer(() => this.queues.scheduleSlaMany(timers, now));
+    defer(() => this.queues.enqueueNotifications(keys));
   }
 }

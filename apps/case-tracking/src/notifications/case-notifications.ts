@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { valuesList } from '@hoso/persistence';
 import type { Notification } from './notification.adapter';
 
 /** A notification decided by a move: written in the move's transaction, sent after its commit. */
@@ -28,13 +29,35 @@ export function notificationKey(kind: Notification['kind'], caseId: string, occu
  * committed. A second decision of the same (case, kind, occurrence) adds nothing: each is sent at most once.
  */
 export async function decideNotification(m: Pick<EntityManager, 'query'>, n: DecidedNotification): Promise<string> {
-  const occurrence = n.occurrence ?? 0;
-  const key = notificationKey(n.kind, n.caseId, occurrence);
+  const [key] = await decideNotifications(m, [n]);
+  return key as string;
+}
+
+/** Several notifications in one statement (a consumer flush opening many cases); their keys, in order. */
+export async function decideNotifications(
+  m: Pick<EntityManager, 'query'>,
+  list: readonly DecidedNotification[],
+): Promise<string[]> {
+  if (!list.length) return [];
+  const keys = list.map((n) => notificationKey(n.kind, n.caseId, n.occurrence ?? 0));
+  const { sql, params } = valuesList(
+    list.map((n, i) => [
+      n.caseId,
+      n.kind,
+      n.occurrence ?? 0,
+      keys[i],
+      n.recipientPersonalId,
+      n.dossierId,
+      n.channel,
+      n.subject,
+      n.body,
+    ]),
+  );
   await m.query(
     `INSERT INTO case_notifications (case_id, kind, occurrence, idempotency_key, recipient_personal_id, dossier_id,
        channel, subject, body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (case_id, kind, occurrence) DO NOTHING`,
-    [n.caseId, n.kind, occurrence, key, n.recipientPersonalId, n.dossierId, n.channel, n.subject, n.body],
+     VALUES ${sql} ON CONFLICT (case_id, kind, occurrence) DO NOTHING`,
+    params,
   );
-  return key;
+  return keys;
 }
