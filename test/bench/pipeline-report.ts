@@ -115,7 +115,7 @@ export interface PipelineResult {
     idxScans: number;
     idxRowsFetched: number;
   }[];
-  /** The tables written most over the whole run (pg_stat_user_tables: rows inserted, updated, deleted). */
+  /** The tables written most from the first step on (pg_stat_user_tables: rows inserted, updated, deleted). */
   tableWrites: {
     database: string;
     table: string;
@@ -552,8 +552,8 @@ export function renderPipelineMarkdown(r: PipelineResult): string {
     const per = (v: number) => (v / r.dossiersAccepted).toFixed(2);
     out.push(
       `Where the rows written come from: the tables written most over the whole run, per dossier accepted ` +
-        `(${n0(r.dossiersAccepted)} over every step; \`pg_stat_user_tables\`, so the sign-ins and prefills before the ` +
-        `steps and the idle periods count too; "HOT": updates that touched no index):`,
+        `(${n0(r.dossiersAccepted)} over every step; \`pg_stat_user_tables\` from the first step to the end, so the ` +
+        `idle seconds between steps count too; "HOT": updates that touched no index):`,
     );
     out.push('');
     out.push(
