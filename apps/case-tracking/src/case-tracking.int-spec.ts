@@ -197,6 +197,60 @@ describe('case-tracking (real Kafka, PostgreSQL, Redis, HTTP)', () => {
     expect(tap.matching('case.received.v1', (e) => [a, b, c].some((d) => d.dossierId === e.dossierId))).toHaveLength(3);
   });
 
+  it('a set of many dossiers in one flush opens one case each, with one history row, notification and event', async () => {
+    const set = Array.from({ length: 40 }, () => submitted());
+    const batch = <T extends Topic>(topic: T, payloads: Payload<T>[]) =>
+      producer.sendBatch(
+        payloads.map((p) => {
+          const event = createEvent(catalog, topic, p, {
+            dossierId: (p as { dossierId: string }).dossierId,
+            correlationId: `test-${uuidv7()}`,
+            producer: 'test',
+          });
+          return { topic: `${env.topicPrefix}${topic}`, key: event.dossierId ?? '', value: JSON.stringify(event) };
+        }),
+      );
+    // One request per topic: the consumer takes each topic's events as a set. The first five dossiers' submissions
+    // come twice under new event ids (the same fact published again), within the same set.
+    await batch('dossier.submitted.v1', [...set, ...set.slice(0, 5)]);
+    await batch('identity.verified.v1', set.map(verified));
+    await batch('payment.waived.v1', set.map(waived));
+    const ids = set.map((d) => d.dossierId);
+    const events = await Promise.all(ids.map((id) => tap.waitFor('case.received.v1', (e) => e.dossierId === id)));
+    expect(new Set(events.map((e) => e.payload['caseId'])).size).toBe(set.length);
+    const perDossier = async (sql: string) =>
+      new Map((await db.query<{ d: string; n: string }>(sql, [ids])).rows.map((r) => [r.d, Number(r.n)] as const));
+    const cases = await perDossier(
+      `SELECT dossier_id AS d, count(*) AS n FROM cases WHERE dossier_id = ANY($1) GROUP BY 1`,
+    );
+    const history = await perDossier(
+      `SELECT dossier_id AS d, count(*) AS n FROM case_history WHERE dossier_id = ANY($1) AND kind = 'MOVE' GROUP BY 1`,
+    );
+    const linked = await perDossier(
+      `SELECT d.dossier_id AS d, count(*) AS n FROM case_dossiers d JOIN cases c ON c.id = d.case_id
+        WHERE d.dossier_id = ANY($1) GROUP BY 1`,
+    );
+    for (const id of ids) {
+      expect([id, cases.get(id), history.get(id), linked.get(id)]).toEqual([id, 1, 1, 1]);
+    }
+    await eventually(
+      'every applicant mailed once',
+      async () => {
+        const mailed = await perDossier(
+          `SELECT dossier_id AS d, count(*) AS n FROM mailbox WHERE dossier_id = ANY($1) GROUP BY 1`,
+        );
+        return ids.every((id) => mailed.get(id) === 1);
+      },
+      30_000,
+    );
+    const recorded = await perDossier(
+      `SELECT dossier_id AS d, count(*) AS n FROM dossier_events WHERE dossier_id = ANY($1) GROUP BY 1`,
+    );
+    // Submitted, verified, waived: the copies of a submission are the same fact and are not recorded again.
+    for (const id of ids) expect([id, recorded.get(id)]).toEqual([id, 3]);
+    expect(tap.matching('case.received.v1', (e) => ids.includes(e.dossierId ?? ''))).toHaveLength(set.length);
+  });
+
   it('identity rejection or a final payment failure ends the dossier without a case', async () => {
     const r = submitted();
     await publish('dossier.submitted.v1', r);

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { samplePayloads } from '@hoso/contracts';
+import { catalog, createEvent, samplePayloads } from '@hoso/contracts';
 import { MessagingService } from '@hoso/messaging';
 import { eventually } from '@hoso/testing';
 import { signCallback } from './gateway/domain/signature';
@@ -110,6 +110,58 @@ describe('payment service with the gateway simulator (real Kafka, PostgreSQL, Re
     for (const d of [a, b, counter]) expect(count('payment.requested.v1', d.dossierId)).toBe(1);
     expect(count('payment.requested.v1', rejected.dossierId) + count('payment.waived.v1', rejected.dossierId)).toBe(0);
     expect(count('payment.requested.v1', exempt.dossierId)).toBe(0);
+  });
+
+  it('decides every dossier of a set in one flush once: exemptions per province, waived and due side by side', async () => {
+    const provinces = ['79', '68', '01'];
+    const set = Array.from({ length: 30 }, (_, i) =>
+      submitted({ provinceCode: provinces[i % 3], feeVnd: i % 5 === 0 ? 0 : 8000 }),
+    );
+    const send = (topic: 'dossier.submitted.v1' | 'identity.verified.v1', payloads: { dossierId: string }[]) =>
+      h.producer.sendBatch(
+        payloads.map((p) => {
+          const event = createEvent(catalog, topic, p as never, {
+            dossierId: p.dossierId,
+            correlationId: `set-${uuidv7()}`,
+            producer: 'test',
+          });
+          return { topic: `${h.env.topicPrefix}${topic}`, key: p.dossierId, value: JSON.stringify(event) };
+        }),
+      );
+    // Each topic's events in one request, so each reaches the consumer as one set; the verifications first for
+    // half of them, and three verifications twice (the same fact again) within the set.
+    await send('identity.verified.v1', set.slice(0, 15).map(verified));
+    await send('dossier.submitted.v1', set);
+    await send('identity.verified.v1', [...set.slice(15), ...set.slice(15, 18)].map(verified));
+    const decidedOnce = (d: { dossierId: string }) =>
+      count('payment.requested.v1', d.dossierId) + count('payment.waived.v1', d.dossierId) >= 1;
+    await eventually('every dossier decided', () => Promise.resolve(set.every(decidedOnce)), 30_000);
+    const decided = set.map(
+      (d) =>
+        h.tap.matching('payment.requested.v1', (e) => e.dossierId === d.dossierId)[0] ??
+        h.tap.matching('payment.waived.v1', (e) => e.dossierId === d.dossierId)[0],
+    );
+    set.forEach((d, i) => {
+      const e = decided[i];
+      // Ho Chi Minh City (79) charges the fee, Khanh Hoa (68) halves it online, Hanoi (01) waives it online.
+      const expected =
+        d.feeVnd === 0
+          ? { type: 'payment.waived', payload: { reason: 'ZERO_FEE' } }
+          : d.provinceCode === '01'
+            ? { type: 'payment.waived', payload: { reason: 'ONLINE_EXEMPTION', baseAmountVnd: 8000 } }
+            : { type: 'payment.requested', payload: { amountVnd: d.provinceCode === '68' ? 4000 : 8000 } };
+      expect({ dossierId: d.dossierId, type: e?.type, payload: e?.payload }).toMatchObject({
+        dossierId: d.dossierId,
+        ...expected,
+      });
+    });
+    const states = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM payment_dossiers WHERE dossier_id = ANY($1) AND state IN ('WAIVED', 'AWAITING_PAYMENT')`,
+      [set.map((d) => d.dossierId)],
+    );
+    expect(Number(states.rows[0]?.n)).toBe(set.length);
+    for (const d of set)
+      expect(count('payment.requested.v1', d.dossierId) + count('payment.waived.v1', d.dossierId)).toBe(1);
   });
 
   it('checkout → pay at the gateway → signed callback → exactly one payment.completed.v1', async () => {
