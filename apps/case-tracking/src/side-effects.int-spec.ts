@@ -35,8 +35,10 @@ describe('case-tracking side effects after the commit (real Kafka, PostgreSQL, R
   let queues: CaseQueues;
   let keeper: TimerKeeper;
   let now = MONDAY;
-  /** Every delivery the adapter was asked for, by idempotency key. */
+  /** Every delivery the adapter made, by idempotency key. */
   const sent: string[] = [];
+  /** While set, the provider refuses every send (not counted in `sent`). */
+  let refuseSends = false;
   const pid = '001099000456';
   let citizen: string;
   let officer: string;
@@ -64,6 +66,7 @@ describe('case-tracking side effects after the commit (real Kafka, PostgreSQL, R
         clock: { now: () => now },
         notificationAdapter: (dev) => ({
           async send(n: Notification) {
+            if (refuseSends) throw new Error('provider unavailable');
             sent.push(n.idempotencyKey);
             await dev.send(n);
           },
@@ -258,8 +261,10 @@ describe('case-tracking side effects after the commit (real Kafka, PostgreSQL, R
   });
 
   it('Redis loses this service’s keys mid-flow: every due timer fires once and pending notifications are sent once', async () => {
-    // Notifications stay pending in Redis (the queue is paused), SLA timers are days away.
+    // Notifications stay pending in Redis (the provider refuses the delivery right after the commit, so each goes
+    // to a job, and the queue is paused), SLA timers are days away.
     await queues.notify.pause();
+    refuseSends = true;
     const [a1, a2, w] = await openCases([submitted(), submitted(), submitted({ processingWorkingDays: 4 })]);
     const ids = [a1, a2, w] as string[];
     const keys = ids.map((id) => `received-${id}`);
@@ -268,6 +273,7 @@ describe('case-tracking side effects after the commit (real Kafka, PostgreSQL, R
       const pending = await Promise.all(keys.map((k) => queues.notify.getJobState(k)));
       return states.every((s) => s === 'delayed') && pending.every((s) => s === 'waiting');
     });
+    refuseSends = false;
     expect(await mailbox(keys)).toEqual([]);
 
     // Friday 09:00: the 3-day cases (due Thu 17:00) are overdue; the 4-day one (due Fri 17:00) is past its 80 %
@@ -329,6 +335,7 @@ describe('case-tracking side effects after the commit (real Kafka, PostgreSQL, R
       for (const k of keys) expect(timesSent(k)).toBe(1);
     } finally {
       now = MONDAY;
+      refuseSends = false;
       await queues.notify.resume();
     }
   });

@@ -737,7 +737,9 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     const qr = this.opts.dataSource.createQueryRunner();
     await qr.connect();
     try {
-      await qr.startTransaction('READ COMMITTED');
+      // READ COMMITTED: the pool's connections default to it (libs/persistence dataSourceOptions), so naming it
+      // here would only cost a SET TRANSACTION round trip per flush.
+      await qr.startTransaction();
       let serverStarted: string | null = null;
       if (this.asyncCommit) {
         // One statement: no fsync wait for this transaction, and the server run it commits on (a probe on another

@@ -89,7 +89,8 @@ export class OutboxRelay {
     const qr = this.opts.dataSource.createQueryRunner();
     await qr.connect();
     try {
-      await qr.startTransaction('READ COMMITTED');
+      // READ COMMITTED, the pool's default (libs/persistence dataSourceOptions): one round trip, not two.
+      await qr.startTransaction();
       // 1. Own the shards of the next rows first. Taking a shard's lock while scanning rows would let a relay
       //    skip rows 3–5 of a key (the shard still held by the other relay), then claim row 6 once that relay
       //    committed — publishing row 6 before rows 3–5.

@@ -11,6 +11,7 @@ import { appendHistoryMany, loadCase } from '../cases/case.store';
 import { gate, isFullyOnline } from '../cases/domain/case';
 import { slaState, startLedger } from '../cases/domain/sla-ledger';
 import { CaseQueues } from '../jobs/case-queues';
+import { CaseWorkers } from '../jobs/case-workers';
 import { CommittedEffects } from '../jobs/committed-effects';
 import { decideNotifications } from '../notifications/case-notifications';
 import { CALENDAR, CLOCK, type Clock } from '../tokens';
@@ -40,6 +41,7 @@ export class DossierEventsConsumer {
     private readonly messaging: MessagingService,
     private readonly moves: CaseMoves,
     private readonly queues: CaseQueues,
+    private readonly workers: CaseWorkers,
     private readonly effects: CommittedEffects,
     @Inject(CALENDAR) private readonly calendar: WorkingCalendar,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -320,6 +322,6 @@ export class DossierEventsConsumer {
       dueAt: sla.dueAt,
     }));
     defer(() => this.queues.scheduleSlaMany(timers, now));
-    defer(() => this.queues.enqueueNotifications(keys));
+    defer(() => this.workers.deliverNow(keys));
   }
 }

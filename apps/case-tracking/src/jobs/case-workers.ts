@@ -6,7 +6,11 @@ import { DataSource } from 'typeorm';
 import { createRedis, MetricsService } from '@hoso/nest-kit';
 import { appendHistory, loadCase } from '../cases/case.store';
 import { CLOCK_RUNNING } from '../cases/domain/case';
-import { NOTIFICATION_ADAPTER, type NotificationAdapter } from '../notifications/notification.adapter';
+import {
+  NOTIFICATION_ADAPTER,
+  type Notification,
+  type NotificationAdapter,
+} from '../notifications/notification.adapter';
 import { CLOCK, type Clock } from '../tokens';
 import { CaseQueues, NOTIFY_QUEUE, SLA_QUEUE, type NotifyJob, type SlaJob } from './case-queues';
 
@@ -21,6 +25,18 @@ interface NotificationRow {
   body: string;
   sent_at: Date | null;
   failed_at: Date | null;
+}
+
+function toNotification(n: NotificationRow): Notification {
+  return {
+    idempotencyKey: n.idempotency_key,
+    recipientPersonalId: n.recipient_personal_id,
+    dossierId: n.dossier_id,
+    channel: n.channel,
+    kind: n.kind,
+    subject: n.subject,
+    body: n.body,
+  };
 }
 
 /**
@@ -131,15 +147,7 @@ export class CaseWorkers implements OnApplicationBootstrap, BeforeApplicationShu
     if (n.sent_at) return 'already-sent';
     if (n.failed_at) return 'given-up';
     try {
-      await this.adapter.send({
-        idempotencyKey: n.idempotency_key,
-        recipientPersonalId: n.recipient_personal_id,
-        dossierId: n.dossier_id,
-        channel: n.channel,
-        kind: n.kind,
-        subject: n.subject,
-        body: n.body,
-      });
+      await this.adapter.send(toNotification(n));
     } catch (err) {
       // The last attempt records the failure on the row: the rebuild leaves it, an operator can clear failed_at.
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
@@ -152,6 +160,52 @@ export class CaseWorkers implements OnApplicationBootstrap, BeforeApplicationShu
     }
     await this.ds.query(`UPDATE case_notifications SET sent_at = now() WHERE id = $1 AND sent_at IS NULL`, [n.id]);
     return 'sent';
+  }
+
+  /**
+   * Delivers committed notifications at once instead of one job each: one read of their rows, the adapter's sends
+   * (in bulk where it can), one mark of those sent. A notification this does not deliver goes to the jobs, with their
+   * retries and backoff: a failed send is enqueued here (so is every key when the read or the mark fails), and a
+   * crash before the mark is left to the timer rebuild, which enqueues every row not sent. A send repeated that way
+   * carries the same idempotency key, which the provider de-duplicates.
+   */
+  async deliverNow(keys: readonly string[]): Promise<void> {
+    if (!keys.length) return;
+    let retry: readonly string[] = keys;
+    try {
+      const rows = await this.ds.query<NotificationRow[]>(
+        `SELECT n.* FROM case_notifications n JOIN cases c ON c.id = n.case_id
+          WHERE n.idempotency_key = ANY($1) AND n.sent_at IS NULL AND n.failed_at IS NULL ORDER BY n.id`,
+        [keys],
+      );
+      const sent: NotificationRow[] = [];
+      const failed: string[] = [];
+      if (this.adapter.sendMany) {
+        try {
+          await this.adapter.sendMany(rows.map(toNotification));
+          sent.push(...rows);
+        } catch (err) {
+          this.log.warn({ err, count: rows.length }, 'bulk notification send failed; each goes to a job');
+          failed.push(...rows.map((r) => r.idempotency_key));
+        }
+      } else {
+        const results = await Promise.allSettled(rows.map((r) => this.adapter.send(toNotification(r))));
+        results.forEach((r, i) => {
+          const row = rows[i] as NotificationRow;
+          if (r.status === 'fulfilled') sent.push(row);
+          else failed.push(row.idempotency_key);
+        });
+      }
+      retry = failed;
+      if (sent.length) {
+        await this.ds.query(`UPDATE case_notifications SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, [
+          sent.map((r) => r.id),
+        ]);
+      }
+    } catch (err) {
+      this.log.warn({ err, count: keys.length }, 'notifications not delivered at once; each goes to a job');
+    }
+    if (retry.length) await this.queues.enqueueNotifications(retry);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
