@@ -2,7 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { withDatabase } from '@hoso/config';
 import { appendAuditRecord, PLATFORM_MIGRATIONS } from '@hoso/nest-kit';
-import { createDataSource, createTestDatabase, migrateDatabase, runMigrations } from '@hoso/persistence';
+import {
+  createDataSource,
+  createTestDatabase,
+  migrateDatabase,
+  runMigrations,
+  runtimeRoleProblems,
+} from '@hoso/persistence';
 import { testEnv } from '@hoso/testing';
 import { applyDbRoles, dbRoleNames, dbRoleUrl, type DbRolesPlan } from './db-roles';
 
@@ -148,6 +154,27 @@ describe('database roles (PostgreSQL)', () => {
       expect(e?.code).toBe('42501');
       expect(e?.message).toMatch(/permission denied for database/);
     });
+  });
+
+  it('tells a service which of these roles its pool may run as outside development mode (the runtime role only)', async () => {
+    const problems = async (connection: string) => {
+      const ds = createDataSource({ url: connection, applicationName: 'roles-test', migrations: [] });
+      await ds.initialize();
+      try {
+        return await runtimeRoleProblems(ds);
+      } finally {
+        await ds.destroy();
+      }
+    };
+    for (const p of [fresh, migratedBefore]) {
+      expect(await problems(url(p, 'app'))).toEqual([]);
+      expect(await problems(url(p, 'owner'))).toEqual([
+        `connects as "${dbRoleNames(p.database).owner}", the database's owner`,
+      ]);
+      expect(await problems(withDatabase(admin, p.database))).toEqual([
+        `connects as "${new URL(admin).username || 'postgres'}", a superuser`,
+      ]);
+    }
   });
 
   it('lets the owner of a database migrated before its roles existed alter its tables in a later migration', async () => {

@@ -59,6 +59,7 @@ export class AppModule {
           auth: { jwks: config.AUTH_JWKS_URL },
           database: {
             url: config.databaseUrl,
+            devMode: config.HOSO_DEV_MODE,
             migrationUrl: config.databaseMigrationUrl,
             migrations: CASE_MIGRATIONS,
           },

@@ -59,6 +59,7 @@ export class AppModule {
           auth: { jwks: keys.getKey },
           database: {
             url: config.databaseUrl,
+            devMode: config.HOSO_DEV_MODE,
             migrationUrl: config.databaseMigrationUrl,
             migrations: IDENTITY_MIGRATIONS,
           },

@@ -43,6 +43,7 @@ export class AppModule {
           auth: { jwks: config.AUTH_JWKS_URL },
           database: {
             url: config.databaseUrl,
+            devMode: config.HOSO_DEV_MODE,
             migrationUrl: config.databaseMigrationUrl,
             migrations: INTAKE_MIGRATIONS,
           },

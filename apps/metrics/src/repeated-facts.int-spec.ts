@@ -34,6 +34,8 @@ describe('metrics: re-announced facts change nothing', () => {
     env = await createTestEnvironment(['metrics']);
     groupId = `${env.topicPrefix}metrics`;
     const config = loadConfig({
+      // Development mode: the pool connects as the test server's superuser (docs/security.md, "Database roles").
+      HOSO_DEV_MODE: '1',
       DATABASE_URL: testEnv.DATABASE_URL,
       METRICS_DATABASE_URL: env.databases['metrics'],
       ...env.kafkaEnv('metrics'),

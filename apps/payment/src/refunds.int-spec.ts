@@ -60,6 +60,9 @@ describe('refunds: decided in the consumer transaction, carried out after its co
     // sequence counts the commits: nextval is not undone by the rollback.
     const tag = dossierId.replace(/-/g, '');
     await db.query(`CREATE SEQUENCE commits_${tag}`);
+    // The trigger runs in the service's transaction, as its runtime role: the test's sequence is not one of the
+    // owner's objects, which the runtime role gets rights on by default.
+    await db.query(`GRANT USAGE ON SEQUENCE commits_${tag} TO PUBLIC`);
     await db.query(`
       CREATE FUNCTION fail_${tag}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

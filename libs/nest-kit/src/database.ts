@@ -1,10 +1,22 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createDataSource, migrateDatabase, runMigrations, type ServiceDataSourceOptions } from '@hoso/persistence';
+import { ConfigError, DEV_MODE_VAR } from '@hoso/config';
+import {
+  createDataSource,
+  migrateDatabase,
+  runMigrations,
+  runtimeRoleProblems,
+  type ServiceDataSourceOptions,
+} from '@hoso/persistence';
 
 export interface DatabaseModuleOptions extends ServiceDataSourceOptions {
   /** Apply pending migrations at start-up (development, tests, single-instance deployments). */
   migrate?: boolean;
+  /**
+   * Outside development mode the pool must run as the service's runtime role (data rights only): the start is
+   * refused, naming `variable`, when it connects as a superuser or as a role that may change the schema.
+   */
+  runtimeRole?: { required: boolean; variable: string };
 }
 
 @Injectable()
@@ -34,6 +46,22 @@ export class DatabaseModule {
             if (options.migrate && separateOwner) await migrateDatabase(options);
             const ds = createDataSource(options);
             await ds.initialize();
+            // Checked before anything runs on the pool (migrations included): a refused start changes nothing.
+            if (options.runtimeRole?.required) {
+              const problems = await runtimeRoleProblems(ds);
+              if (problems.length) {
+                await ds.destroy();
+                const v = options.runtimeRole.variable;
+                throw new ConfigError(
+                  problems.map(
+                    (p) =>
+                      `${v}: ${p}; without ${DEV_MODE_VAR}=1 the pool must use the service's runtime role and ` +
+                      `migrations its owner role (${v.replace(/_URL$/, '_MIGRATION_URL')}); ` +
+                      'npm run infra -- db-roles creates both (docs/security.md, "Database roles")',
+                  ),
+                );
+              }
+            }
             if (options.migrate && !separateOwner) await runMigrations(ds);
             return ds;
           },

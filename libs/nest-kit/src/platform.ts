@@ -59,6 +59,11 @@ export interface PlatformOptions {
     // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
     migrations: MixedList<Function | string>;
     migrate?: boolean;
+    /**
+     * HOSO_DEV_MODE. Without it the pool must not be a superuser nor a role that may change the schema (the service's
+     * runtime role of deploy/local/db-roles.ts); with it, any role will do (the local server's `postgres`).
+     */
+    devMode: boolean;
   };
   kafka: {
     brokers: string[];
@@ -91,6 +96,10 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
       applicationName: o.service,
       migrations: o.database.migrations,
       migrate: o.database.migrate ?? true,
+      runtimeRole: {
+        required: !o.database.devMode,
+        variable: `${o.service.toUpperCase().replace(/-/g, '_')}_DATABASE_URL`,
+      },
     }),
     RedisModule.forRoot(o.redisUrl, o.service),
     TimerKeeperModule.forRoot({

@@ -12,7 +12,7 @@ import {
   removeKafkaAcls,
   waitForTopicsServed,
 } from '@hoso/messaging';
-import { createTestDatabase } from '@hoso/persistence';
+import { applyDbRoles, createTestDatabase, dbRoleNames, dbRoleUrl, dropDbRoles } from '@hoso/persistence';
 import { testEnv } from '@hoso/testing';
 
 export interface TestEnvironment {
@@ -30,6 +30,11 @@ export interface TestEnvironment {
   kafkaEnv(user: KafkaUser): Record<string, string>;
   /** A fresh database per requested name, e.g. `{ intake: 'postgres://…/hoso_test_…' }`. */
   databases: Record<string, string>;
+  /**
+   * The service roles of one of `databases` (an owner for migrations, a runtime role with data rights only), created
+   * on first use and dropped by `close`: what a service outside development mode must connect with.
+   */
+  databaseRoles(name: string): Promise<{ appUrl: string; ownerUrl: string }>;
   issuer: TestIssuer;
   close(): Promise<void>;
 }
@@ -57,6 +62,7 @@ export async function createTestEnvironment(databaseNames: string[]): Promise<Te
     databaseNames.map((name) => createTestDatabase(testEnv.DATABASE_URL, `hoso_t_${name.replace(/\W/g, '_')}`)),
   );
   const issuer = await createTestIssuer();
+  const roles = new Map<string, Promise<{ appUrl: string; ownerUrl: string }>>();
   return {
     topicPrefix,
     kafka,
@@ -71,10 +77,31 @@ export async function createTestEnvironment(databaseNames: string[]): Promise<Te
     }),
     redisUrl: testEnv.REDIS_URL,
     databases: Object.fromEntries(databaseNames.map((n, i) => [n, (dbs[i] as { url: string }).url])),
+    databaseRoles: (name) => {
+      const db = dbs[databaseNames.indexOf(name)];
+      if (!db) throw new Error(`no test database "${name}"`);
+      let made = roles.get(db.name);
+      if (!made) {
+        const plan = {
+          database: db.name,
+          ownerPassword: randomBytes(12).toString('hex'),
+          appPassword: randomBytes(12).toString('hex'),
+        };
+        const names = dbRoleNames(db.name);
+        made = applyDbRoles(testEnv.DATABASE_URL, [plan]).then(() => ({
+          appUrl: dbRoleUrl(testEnv.DATABASE_URL, db.name, names.app, plan.appPassword),
+          ownerUrl: dbRoleUrl(testEnv.DATABASE_URL, db.name, names.owner, plan.ownerPassword),
+        }));
+        roles.set(db.name, made);
+      }
+      return made;
+    },
     issuer,
     close: async () => {
       await issuer.close();
       await Promise.all(dbs.map((d) => d.drop()));
+      // Roles are server-wide: dropped once their databases (which the owner roles own) are gone.
+      for (const name of roles.keys()) await dropDbRoles(testEnv.DATABASE_URL, name);
       await deleteTopics(kafka, topicPrefix);
       const a = kafka.admin();
       await a.connect();

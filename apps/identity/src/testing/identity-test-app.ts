@@ -104,8 +104,17 @@ export async function startIdentity(): Promise<IdentityTestApp> {
         return null;
       }
     },
-    startAnother: async (env) => {
-      const other = await build(env ? loadConfig({ ...baseEnv, ...env }) : config);
+    startAnother: async (overrides) => {
+      // Outside development mode the service refuses the superuser the test database was made with: it gets the
+      // database's runtime role, and its owner role for migrations, as a production deployment does.
+      const roles =
+        overrides?.['HOSO_DEV_MODE'] === '0'
+          ? await env.databaseRoles('identity').then((r) => ({
+              IDENTITY_DATABASE_URL: r.appUrl,
+              IDENTITY_DATABASE_MIGRATION_URL: r.ownerUrl,
+            }))
+          : {};
+      const other = await build(overrides ? loadConfig({ ...baseEnv, ...roles, ...overrides }) : config);
       others.push(other);
       return other;
     },

@@ -49,6 +49,8 @@ describe('intake uploads: per-user quota of unattached uploads and their purge',
     env = await createTestEnvironment(['intake']);
     dir = await mkdtemp(join(tmpdir(), 'hoso-intake-quota-'));
     const config = loadConfig({
+      // Development mode: the pool connects as the test server's superuser (docs/security.md, "Database roles").
+      HOSO_DEV_MODE: '1',
       DATABASE_URL: testEnv.DATABASE_URL,
       INTAKE_DATABASE_URL: env.databases['intake'],
       ...env.kafkaEnv('intake'),

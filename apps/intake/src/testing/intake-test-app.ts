@@ -38,6 +38,8 @@ export async function startIntake(): Promise<IntakeTestApp> {
   const env = await createTestEnvironment(['intake']);
   const attachmentDir = await mkdtemp(join(tmpdir(), 'hoso-intake-attachments-'));
   const config = loadConfig({
+    // Development mode: the pool connects as the test server's superuser (docs/security.md, "Database roles").
+    HOSO_DEV_MODE: '1',
     DATABASE_URL: testEnv.DATABASE_URL,
     INTAKE_DATABASE_URL: env.databases['intake'],
     ...env.kafkaEnv('intake'),

@@ -58,6 +58,8 @@ describe('operator API: dead letters, queues, live stream (real Kafka, PostgreSQ
     env = await createTestEnvironment(['metrics']);
     groupId = `${env.topicPrefix}metrics`;
     config = loadConfig({
+      // Development mode: the pool connects as the test server's superuser (docs/security.md, "Database roles").
+      HOSO_DEV_MODE: '1',
       DATABASE_URL: testEnv.DATABASE_URL,
       METRICS_DATABASE_URL: env.databases['metrics'],
       ...env.kafkaEnv('metrics'),

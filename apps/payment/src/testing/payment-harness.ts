@@ -70,9 +70,13 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
     },
   });
   const logger = pino({ level: 'warn', base: { service: 'payment' } }, capture);
+  // Outside development mode, as in production: the pool works as the database's runtime role (data rights only) and
+  // the migrations run as its owner; the test itself reads and sets up rows over env.databases (the superuser).
+  const roles = await env.databaseRoles('payment');
   const config = loadConfig({
     DATABASE_URL: testEnv.DATABASE_URL,
-    PAYMENT_DATABASE_URL: env.databases['payment'],
+    PAYMENT_DATABASE_URL: roles.appUrl,
+    PAYMENT_DATABASE_MIGRATION_URL: roles.ownerUrl,
     ...env.kafkaEnv('payment'),
     KAFKA_BROKERS: env.brokers.join(','),
     REDIS_URL: env.redisUrl,
