@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { OutboxEntry } from '@hoso/messaging';
 import { MessagingService } from '@hoso/messaging';
 import type { Catalog, MetricsCompletionRateV1 } from '@hoso/contracts';
+import { recordAudit, type AuditEntry } from '@hoso/nest-kit';
 import { vnMonthOf } from '../rates/domain/period';
 import { queryRates, type GroupBy, type RateRow } from '../rates/rates.query';
-import { CLOCK, type Clock } from '../tokens';
+import { CLOCK, ROOT_LOGGER, type Clock } from '../tokens';
 
 /** Snapshot dimensions of metrics.completion-rate.v1 and the groupBy that computes each. */
 const dimensions = [
@@ -60,9 +62,14 @@ export class PublishSnapshots {
     private readonly db: DataSource,
     private readonly messaging: MessagingService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async run(correlationId: string): Promise<SnapshotReport> {
+  /**
+   * `operator`: who asked for this publish. The schedule's runs have none and are not audited: they are the
+   * service's routine, decided by no one, while an operator's publish is a decision to put figures out on demand.
+   */
+  async run(correlationId: string, operator?: NonNullable<AuditEntry['actor']>): Promise<SnapshotReport> {
     const now = this.clock.now();
     const month = vnMonthOf(now);
     const period = { from: month.from, to: month.to };
@@ -81,6 +88,22 @@ export class PublishSnapshots {
         }
       }
       await this.messaging.outbox.addMany(m, entries);
+      // With the snapshots it publishes and last in their transaction: a publish that rolls back leaves no record,
+      // and the trail's head lock is held only until the commit.
+      if (operator) {
+        await recordAudit(
+          m,
+          this.logger,
+          {
+            action: 'snapshots.publish',
+            outcome: 'allowed',
+            actor: { sub: operator.sub, role: operator.role },
+            resource: `snapshots:${month.fromDay.slice(0, 7)}`,
+            correlationId,
+          },
+          { published: entries.length, period, snapshotAt },
+        );
+      }
     });
     return { published: entries.length, period, snapshotAt };
   }

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@hoso/auth';
+import { CurrentUser, Roles, type AuthUser } from '@hoso/auth';
 import { CorrelationId } from '@hoso/nest-kit';
 import { PublishSnapshots } from './snapshot.handler';
 
@@ -10,11 +10,11 @@ import { PublishSnapshots } from './snapshot.handler';
 export class SnapshotsController {
   constructor(private readonly snapshots: PublishSnapshots) {}
 
-  /** Publishes the current month's completion-rate snapshots now (besides the schedule). */
+  /** Publishes the current month's completion-rate snapshots now (besides the schedule); audited. */
   @Post()
   @HttpCode(202)
   @Roles('operator')
-  publish(@CorrelationId() correlationId: string) {
-    return this.snapshots.run(correlationId);
+  publish(@CurrentUser() user: AuthUser, @CorrelationId() correlationId: string) {
+    return this.snapshots.run(correlationId, { sub: user.sub, role: user.role });
   }
 }
