@@ -14,9 +14,14 @@ import { listSigningKeys, retireSigningKeys, rotateSigningKey } from './tokens/s
 
 const USAGE = 'usage: nx run identity:signing-keys -- <list|rotate|retire>';
 
-async function main(command: string | undefined): Promise<number> {
+async function main([command, ...rest]: string[]): Promise<number> {
   if (command !== 'list' && command !== 'rotate' && command !== 'retire') {
     console.error(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
+    return 2;
+  }
+  // It takes no options: `rotate --dry-run` must not rotate as if the flag were not there.
+  if (rest.length > 0) {
+    console.error(`unexpected argument "${rest[0] ?? ''}": ${command} takes none\n${USAGE}`);
     return 2;
   }
   const config = loadConfig();
@@ -48,7 +53,7 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
