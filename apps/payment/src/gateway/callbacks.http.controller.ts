@@ -14,7 +14,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { z } from 'zod';
 import { Public } from '@hoso/auth';
 import { paymentMethods } from '@hoso/contracts';
-import { CorrelationId, describeIssues, MetricsService } from '@hoso/nest-kit';
+import { CorrelationId, describeIssues, inputIssues, invalidInput, MetricsService } from '@hoso/nest-kit';
 import { Counter } from 'prom-client';
 import type { Config } from '../config';
 import { CLOCK, PAYMENT_CONFIG, type Clock } from '../tokens';
@@ -81,6 +81,10 @@ export class GatewayCallbacksController {
     } catch {
       throw new BadRequestException('callback body is not JSON');
     }
+    // The shared input check saw only the raw bytes; a signature proves who sent the text, not that the database
+    // can store it (a U+0000 would fail the transaction with a 500), so the parsed body gets the same check here.
+    const textIssues = inputIssues(json);
+    if (textIssues.length > 0) throw invalidInput('body', textIssues);
     const parsed = GatewayCallback.safeParse(json);
     if (!parsed.success) {
       throw new BadRequestException({
