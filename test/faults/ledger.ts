@@ -3,7 +3,8 @@
  * may be the thing that is wrong): for each dossier the simulator drove, whether it ended where the simulator
  * saw it end (intake's status, case-tracking's case, identity's one outcome, metrics' facts) — else it is LOST —
  * and whether any fact happened more than once (two cases, two successful payments or refunds, the same event
- * applied twice to intake's status history, a once-per-dossier event written twice to an outbox) — DUPLICATED.
+ * applied twice to intake's status history, the same entry twice in a case's timeline, a once-per-dossier event
+ * written twice to an outbox, a charge or refund booked twice by the payment platform itself) — DUPLICATED.
  */
 import { Kafka, logLevel, AssignerProtocol } from 'kafkajs';
 import { toolKafkaSasl } from '@hoso/config';
@@ -58,6 +59,8 @@ function add(m: Map<string, string[]>, id: string, what: string): void {
 
 export class Ledger {
   private readonly pools = new Map<Db, Pool>();
+  /** The payment platform simulator's own books: a charge or a refund made twice shows there, whatever payment says. */
+  private readonly gateway: Pool;
   readonly kafka: Kafka;
 
   constructor(
@@ -72,6 +75,10 @@ export class Ledger {
       pool.on('error', () => undefined);
       this.pools.set(db, pool);
     }
+    const gatewayUrl = platform.databases['payment-gateway'];
+    if (!gatewayUrl) throw new Error('no database for payment-gateway');
+    this.gateway = new Pool({ connectionString: gatewayUrl, max: 1, application_name: LEDGER_APPLICATION });
+    this.gateway.on('error', () => undefined);
     this.kafka = new Kafka({
       sasl: toolKafkaSasl(),
       clientId: 'hoso-faults',
@@ -81,7 +88,7 @@ export class Ledger {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.end()));
+    await Promise.all([...this.pools.values(), this.gateway].map((p) => p.end()));
   }
 
   /** A query on one service's database (the checks' own reads). */
@@ -245,6 +252,27 @@ export class Ledger {
       add(duplicated, r.dossier_id, `case history: moved to ${r.to_status} ${r.n} times`);
     }
 
+    // The case's timeline: the same move, warning or event recorded twice (same instant, same content), whatever
+    // ids the copies were given.
+    for (const r of await this.rows<{ dossier_id: string; entry: string; n: string }>(
+      'case-tracking',
+      `SELECT dossier_id, kind || ' ' || coalesce(from_status, '-') || '→' || to_status || ' at ' || at AS entry,
+              count(*) AS n
+         FROM case_history WHERE dossier_id = ANY($1)
+        GROUP BY dossier_id, case_id, kind, from_status, to_status, at, due_at HAVING count(*) > 1`,
+      [ids],
+    )) {
+      add(duplicated, r.dossier_id, `case timeline: ${r.entry} recorded ${r.n} times`);
+    }
+    for (const r of await this.rows<{ dossier_id: string; type: string; n: string }>(
+      'case-tracking',
+      `SELECT dossier_id, type, count(*) AS n FROM dossier_events WHERE dossier_id = ANY($1)
+        GROUP BY dossier_id, type, occurred_at, payload HAVING count(*) > 1`,
+      [ids],
+    )) {
+      add(duplicated, r.dossier_id, `case timeline: event ${r.type} recorded ${r.n} times`);
+    }
+
     for (const r of await this.rows<{ dossier_id: string; kind: string; n: string }>(
       'case-tracking',
       `SELECT dossier_id, kind, count(*) AS n FROM mailbox
@@ -264,6 +292,32 @@ export class Ledger {
     )) {
       if (Number(r.paid) > 1) add(duplicated, r.dossier_id, `payment: ${r.paid} successful payments`);
       if (Number(r.refunds) > 1) add(duplicated, r.dossier_id, `payment: ${r.refunds} refunds`);
+    }
+
+    // What the payment platform itself booked for these dossiers' payments: one charge and one refund at most each.
+    const paymentsOf = new Map(
+      (
+        await this.rows<{ payment_id: string; dossier_id: string }>(
+          'payment',
+          'SELECT payment_id, dossier_id FROM payment_intents WHERE dossier_id = ANY($1)',
+          [ids],
+        )
+      ).map((r) => [r.payment_id, r.dossier_id]),
+    );
+    if (paymentsOf.size > 0) {
+      const booked = await this.gateway.query<{ payment_id: string; kind: string; n: string }>(
+        `SELECT payment_id, kind, count(*) AS n FROM gateway_ledger
+          WHERE payment_id = ANY($1) AND status IN ('SUCCEEDED', 'REFUNDED') GROUP BY 1, 2 HAVING count(*) > 1`,
+        [[...paymentsOf.keys()]],
+      );
+      for (const r of booked.rows) {
+        const what = r.kind === 'REFUND' ? 'refunds' : 'charges';
+        add(
+          duplicated,
+          paymentsOf.get(r.payment_id) ?? r.payment_id,
+          `payment platform: ${r.n} ${what} of ${r.payment_id}`,
+        );
+      }
     }
 
     const prefix = this.platform.topicPrefix;

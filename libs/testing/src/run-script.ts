@@ -10,14 +10,18 @@ export interface ScriptRun {
 }
 
 /**
- * Runs a workspace script (`apps/identity/src/rekey.ts`) as `nx run` does, in its own process with only PATH and
- * `env` for environment: the one-off commands' tests see exactly what an operator's run would print and return.
+ * Runs a workspace script (`apps/identity/src/rekey.ts`) as `nx run` does, with `args` after it (`-- rotate`), in its
+ * own process with only PATH and `env` for environment: the one-off commands' tests see exactly what an operator's run would print and return.
  */
-export function runScript(script: string, env: Record<string, string | undefined>): Promise<ScriptRun> {
+export function runScript(
+  script: string,
+  env: Record<string, string | undefined>,
+  args: readonly string[] = [],
+): Promise<ScriptRun> {
   return new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', script],
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', script, ...args],
       { cwd: ROOT, env: { PATH: process.env['PATH'], ...env } },
     );
     let stdout = '';

@@ -2,16 +2,13 @@
  * `nx run identity:signing-keys -- list | rotate | retire` as an operator runs it: the script in its own process
  * against a fresh database, judged by what it prints, its exit code and what the signing_keys table holds after.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { DataSource } from 'typeorm';
 import { createDataSource, createTestDatabase, migrateDatabase } from '@hoso/persistence';
-import { testEnv, type ScriptRun } from '@hoso/testing';
+import { runScript, testEnv, type ScriptRun } from '@hoso/testing';
 import { IDENTITY_MIGRATIONS } from '../migrations';
 import { addSigningKey, SIGNING_ALG, signingKeyBox } from './signing-key.store';
 
-const ROOT = resolve(__dirname, '../../../..');
 const SCRIPT = 'apps/identity/src/signing-keys.ts';
 const KEK = 'signing-keys-command-test-kek-0123456789';
 const PUBLISH_SEC = 600;
@@ -39,38 +36,21 @@ describe('identity: the signing-keys command (its own process, a fresh database)
   /** The key `rotate` adds. */
   let added: string;
 
-  /**
-   * The script as `nx run` starts it, with only PATH and these variables for environment. runScript takes no
-   * arguments, and the subcommand is one.
-   */
+  /** The script as `nx run identity:signing-keys -- <args>` starts it, with only PATH and these variables. */
   const signingKeys = (...args: string[]): Promise<ScriptRun> =>
-    new Promise((done, fail) => {
-      const child = spawn(
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', SCRIPT, ...args],
-        {
-          cwd: ROOT,
-          env: {
-            PATH: process.env['PATH'],
-            HOSO_DEV_MODE: '1',
-            NODE_ENV: 'test',
-            DATABASE_URL: testEnv.DATABASE_URL,
-            IDENTITY_DATABASE_URL: db.url,
-            LOG_LEVEL: 'silent',
-            SIGNING_KEY_KEK: KEK,
-            SIGNING_KEY_PUBLISH_SEC: String(PUBLISH_SEC),
-          },
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => {
-        done({ code, stdout, stderr });
-      });
-    });
+    runScript(
+      SCRIPT,
+      {
+        HOSO_DEV_MODE: '1',
+        NODE_ENV: 'test',
+        DATABASE_URL: testEnv.DATABASE_URL,
+        IDENTITY_DATABASE_URL: db.url,
+        LOG_LEVEL: 'silent',
+        SIGNING_KEY_KEK: KEK,
+        SIGNING_KEY_PUBLISH_SEC: String(PUBLISH_SEC),
+      },
+      args,
+    );
 
   const rows = () =>
     ds.query<KeyRow[]>(
