@@ -5,7 +5,15 @@
  * queue, claims the simulator's cases, and takes each through supplement request, decision, result and completion.
  */
 import { type Ctx, type Run, settle, think } from './context';
-import { HttpError, joinUrl } from './http';
+import { HttpError, type HttpResponse, joinUrl } from './http';
+
+/** The one-time password in identity's answer to an account's creation or reset. */
+function oneTimePasswordOf(path: string, res: HttpResponse): string {
+  if (res.status !== 201 && res.status !== 200) throw new HttpError('POST', path, res.status, res.text);
+  const given = (JSON.parse(res.text) as { oneTimePassword?: unknown }).oneTimePassword;
+  if (typeof given !== 'string') throw new HttpError('POST', path, res.status, 'no one-time password');
+  return given;
+}
 
 export function officerUsername(agencyCode: string): string {
   return `officer.${agencyCode.toLowerCase()}`;
@@ -37,6 +45,10 @@ export interface CitizenReplies {
 
 export class Officers {
   private readonly accounts = new Map<string, Promise<void>>();
+  /** Agency → the one-time password of its new officer account until its first sign-in has answered. */
+  private readonly oneTimePasswords = new Map<string, string>();
+  /** Agency → the operator's reset of its officer's account, while one is under way. */
+  private readonly resets = new Map<string, Promise<void>>();
   /** Agency → its received dossiers whose case the bot has not found in the queue yet. */
   private readonly waiting = new Map<string, Map<string, Run>>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -50,7 +62,14 @@ export class Officers {
   /** The agency's officer token; commune officers are created on first use. */
   async token(agencyCode: string): Promise<string> {
     await this.ensureAccount(agencyCode);
-    return this.ctx.sessions.staffToken(officerUsername(agencyCode), this.password(agencyCode));
+    const username = officerUsername(agencyCode);
+    try {
+      return await this.ctx.sessions.staffToken(username, this.password(agencyCode));
+    } catch (e) {
+      if (!agencyCode.startsWith('C') || !(e instanceof HttpError) || e.status !== 401) throw e;
+      await this.resetCommuneOfficer(agencyCode);
+      return this.ctx.sessions.staffToken(username, this.password(agencyCode));
+    }
   }
 
   /** The dossier was received at its agency: the agency's bot will find its case in the queue. */
@@ -124,26 +143,69 @@ export class Officers {
 
   /**
    * Creates the account as an operator does (identity answers a one-time password, once), then signs in with it
-   * and sets the bots' own password, as a new officer does at the first sign-in. A 409 means an earlier run did
-   * both, and the sign-in that follows tells if the password fits.
+   * and sets the bots' own password, as a new officer does at the first sign-in. A 409 means an earlier try
+   * created it. The one-time password is kept until that first sign-in has answered: when it did not (identity
+   * restarted between the two requests), the next try sends it again rather than signing in with a password that was
+   * never set, whose refusals count against every officer signing in from this address.
    */
   private async ensureCommuneOfficer(agencyCode: string): Promise<void> {
     const username = officerUsername(agencyCode);
-    const operator = await this.ctx.sessions.staffToken('operator', this.ctx.staffPassword);
-    const res = await this.ctx.http.request('POST', joinUrl(this.ctx.endpoints.identity, '/staff'), {
-      token: operator,
-      json: { username, agencyCode, name: `Cán bộ một cửa ${agencyCode}` },
-    });
-    if (res.status === 409) return;
-    if (res.status !== 201 && res.status !== 200) throw new HttpError('POST', '/staff', res.status, res.text);
-    const oneTimePassword = (JSON.parse(res.text) as { oneTimePassword?: unknown }).oneTimePassword;
-    if (typeof oneTimePassword !== 'string') throw new HttpError('POST', '/staff', res.status, 'no one-time password');
+    let oneTimePassword = this.oneTimePasswords.get(agencyCode);
+    if (oneTimePassword === undefined) {
+      const operator = await this.ctx.sessions.staffToken('operator', this.ctx.staffPassword);
+      const res = await this.ctx.http.request('POST', joinUrl(this.ctx.endpoints.identity, '/staff'), {
+        token: operator,
+        json: { username, agencyCode, name: `Cán bộ một cửa ${agencyCode}` },
+      });
+      if (res.status === 409) return;
+      oneTimePassword = oneTimePasswordOf('/staff', res);
+      this.oneTimePasswords.set(agencyCode, oneTimePassword);
+    }
+    await this.firstSignIn(agencyCode, username, oneTimePassword);
+  }
+
+  /** A 401 to the one-time password means the change was made and only its answer was lost. */
+  private async firstSignIn(agencyCode: string, username: string, oneTimePassword: string): Promise<void> {
     const first = await this.ctx.http.request('POST', joinUrl(this.ctx.endpoints.identity, '/auth/staff/tokens'), {
       json: { username, password: oneTimePassword, newPassword: this.ctx.communeOfficerPassword },
+      retry: true,
     });
-    if (first.status !== 200 && first.status !== 201) {
+    if (first.status !== 200 && first.status !== 201 && first.status !== 401) {
       throw new HttpError('POST', '/auth/staff/tokens', first.status, first.text);
     }
+    this.oneTimePasswords.delete(agencyCode);
+  }
+
+  /**
+   * The bots' password does not open a commune officer's account: its one-time password was lost with an answer
+   * that never came (a kept-alive POST /staff sent again gets a 409), or an earlier run set another password. The
+   * operator resets the account, as one would for an officer who never received the password, and the bot does the
+   * first sign-in again. One reset at a time per agency, however many dossiers wait on its officer.
+   */
+  private resetCommuneOfficer(agencyCode: string): Promise<void> {
+    let reset = this.resets.get(agencyCode);
+    if (!reset) {
+      reset = (async () => {
+        const { ctx } = this;
+        const username = officerUsername(agencyCode);
+        const operator = await ctx.sessions.staffToken('operator', ctx.staffPassword);
+        const accounts = await ctx.http.json<{ id: string; username: string }[]>(
+          'GET',
+          joinUrl(ctx.endpoints.identity, '/staff'),
+          { token: operator, retry: true },
+        );
+        const account = accounts.find((a) => a.username === username);
+        if (!account) throw new HttpError('GET', '/staff', 200, `no account ${username}`);
+        const res = await ctx.http.request('POST', joinUrl(ctx.endpoints.identity, `/staff/${account.id}/reset`), {
+          token: operator,
+        });
+        const oneTimePassword = oneTimePasswordOf(`/staff/${account.id}/reset`, res);
+        this.oneTimePasswords.set(agencyCode, oneTimePassword);
+        await this.firstSignIn(agencyCode, username, oneTimePassword);
+      })().finally(() => this.resets.delete(agencyCode));
+      this.resets.set(agencyCode, reset);
+    }
+    return reset;
   }
 
   private async pollQueue(agency: string, runs: Map<string, Run>): Promise<void> {
