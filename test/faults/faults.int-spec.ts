@@ -2,11 +2,12 @@
  * Platform-level fault checks: the whole platform (six services, each its own process) on its own Kafka broker,
  * citizens and officers of the simulator driving dossiers at a steady rate, and while they do:
  *
- *   a. a service is SIGKILLed mid-flow and started again (case-tracking, intake, payment, identity);
- *   b. the Kafka broker is SIGKILLed and started again;
+ *   a. each service is SIGKILLed mid-flow and started again (case-tracking, intake, payment, identity, metrics, the
+ *      payment platform simulator); and one is SIGKILLed behind the platform's back, so its supervisor restarts it;
+ *   b. the Kafka broker is SIGKILLed and started again; (FAULTS_OUTAGE=1) and kept down past the old give-up time;
  *   c. events already consumed are delivered a second time, unchanged;
  *   d. the broker is frozen (SIGSTOP) past the consumers' session timeout, then let run on (SIGCONT);
- *   e. the platform's Redis is flushed and restarted empty (its BullMQ timers are gone);
+ *   e. the platform's Redis is flushed and restarted empty (its BullMQ timers are gone); and, apart, frozen (SIGSTOP);
  *   f. every PostgreSQL connection of the platform's databases is terminated (pg_terminate_backend);
  *   g. poison records (not JSON, wrong schema, unknown version, wrong payload) go into every consumed topic;
  *   h. (FAULTS_SOAK=1 or FAULTS_LONG=1) a soak at half the sustained rate: flat memory, under 0.1 % 5xx;
@@ -51,7 +52,14 @@ const DOSSIERS = LONG ? 60 : 16;
 const REGISTRY = 5000;
 /** How long a killed service or broker stays down before it is started again. */
 const DOWN_MS = 2000;
-const KILLED: readonly ServiceName[] = ['case-tracking', 'intake', 'payment', 'identity'];
+const KILLED: readonly ServiceName[] = ['case-tracking', 'intake', 'payment', 'identity', 'metrics', 'payment-gateway'];
+/** How long Redis stays frozen (SIGSTOP): several times the job producers' 2 s command timeout. */
+const REDIS_STOP_MS = 15_000;
+/**
+ * payment's reconciliation with the payment platform's ledger, this often: a callback the killed payment platform
+ * had not delivered yet is repaired from its ledger (as a merchant's reconciliation does) within the scenario.
+ */
+const RECONCILE_EVERY_SEC = 10;
 /** The consumers' session timeout (libs/messaging's default); the frozen broker stays stopped longer than that. */
 const SESSION_TIMEOUT_MS = 30_000;
 const BROKER_STOP_MS = SESSION_TIMEOUT_MS + 10_000;
@@ -63,6 +71,12 @@ const BROKER_STOP_MS = SESSION_TIMEOUT_MS + 10_000;
 const PAYMENT_TTL_SEC = 60;
 /** How late past its expiry an intent may still be PENDING: the expiry worker's and the timer check's delays. */
 const EXPIRY_GRACE_SEC = 30;
+/**
+ * FAULTS_OUTAGE=1 (or the long form): the broker down for longer than the consumers used to retry before giving up
+ * for good (12–13 crash restarts, 274–305 s, when an outage counted against the restart limit).
+ */
+const OUTAGE = process.env['FAULTS_OUTAGE'] === '1' || LONG;
+const OUTAGE_MS = Number(process.env['FAULTS_OUTAGE_SEC'] ?? 330) * 1000;
 const SOAK = process.env['FAULTS_SOAK'] === '1' || LONG;
 const SOAK_MIN = Number(process.env['FAULTS_SOAK_MIN'] ?? 20);
 /** Half the sustained rate measured in docs/performance.md (about 10 dossiers/s kept up with). */
@@ -175,7 +189,9 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
       logLevel: 'warn',
       registrySeedCount: REGISTRY,
       env: { REDIS_URL: redis.url },
-      serviceEnv: { payment: { PAYMENT_INTENT_TTL_SEC: String(PAYMENT_TTL_SEC) } },
+      serviceEnv: {
+        payment: { PAYMENT_INTENT_TTL_SEC: String(PAYMENT_TTL_SEC), RECONCILE_EVERY_SEC: String(RECONCILE_EVERY_SEC) },
+      },
     });
     for (const s of KILLED) doors[s] = await openFrontDoor(platform.urls[s] ?? '');
     ledger = new Ledger(platform, broker.brokers);
@@ -231,9 +247,9 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
         identity: url('identity'),
         intake: url('intake'),
         payment: url('payment'),
-        paymentGateway: p.urls['payment-gateway'] ?? '',
+        paymentGateway: url('payment-gateway'),
         caseTracking: url('case-tracking'),
-        metrics: p.urls.metrics ?? '',
+        metrics: url('metrics'),
         otpDir: p.otpDir,
       },
       {
@@ -337,6 +353,23 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
     return Date.now() - at;
   }
 
+  /** Every service answers its readiness (which includes its Redis and its database) with 200. */
+  async function everyServiceReady(what: string): Promise<void> {
+    const p = platform as Platform;
+    await eventually(
+      what,
+      async () => {
+        for (const s of BACKEND_SERVICES) {
+          const res = await fetch(`${p.urls[s] ?? ''}/health/ready`).catch(() => null);
+          if (res?.status !== 200) return false;
+        }
+        return true;
+      },
+      120_000,
+      250,
+    );
+  }
+
   async function consumedCounts(): Promise<Map<ServiceName, number>> {
     const l = ledger as Ledger;
     const out = new Map<ServiceName, number>();
@@ -373,6 +406,8 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
           const base = await (ledger as Ledger).consumed(service);
           await new Promise((r) => setTimeout(r, DOWN_MS));
           await p.restart(service, { attempts: 5, backoffMs: 1000 });
+          // The payment platform simulator consumes nothing: it is back once it answers (restart waits for that).
+          if (!p.groupIds[service]) return Date.now() - faultAt;
           return movingAgain(service, base, faultAt);
         });
         expect(describeVerdict(verdict)).toBe('');
@@ -383,6 +418,39 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
         else expect(row.refused).toBe(0);
       });
     }
+
+    it(`a'. case-tracking SIGKILLed behind the supervisor's back${suffix}: it restarts it, every dossier ends once`, async () => {
+      const p = platform as Platform;
+      const service: ServiceName = 'case-tracking';
+      const status = () => p.supervision().find((x) => x.name === service);
+      const before = status();
+      expect(before?.state).toBe('running');
+      let restartedInMs = 0;
+      const { row, verdict } = await scenario(`crash case-tracking, supervisor restarts${suffix}`, async () => {
+        const base = await (ledger as Ledger).consumed(service);
+        const faultAt = Date.now();
+        // As a crash or the kernel's OOM killer would: not through the platform, which would take it as deliberate.
+        process.kill(-(before?.pid ?? 0), 'SIGKILL');
+        await eventually(
+          'the supervisor started it again',
+          () => {
+            const now = status();
+            return Promise.resolve(
+              now?.state === 'running' && now.pid !== before?.pid && now.restarts > (before?.restarts ?? 0),
+            );
+          },
+          120_000,
+          100,
+        );
+        restartedInMs = Date.now() - faultAt;
+        return movingAgain(service, base, faultAt);
+      });
+      notes.push(`${row.scenario}: running again ${(restartedInMs / 1000).toFixed(1)} s after the SIGKILL`);
+      expect(status()?.restarts).toBe((before?.restarts ?? 0) + 1);
+      expect(describeVerdict(verdict)).toBe('');
+      expect(row.driverErrors).toBe(0);
+      expect(row.refused).toBe(0);
+    });
 
     it(`b. the Kafka broker SIGKILLed and restarted${suffix}: every dossier ends once`, async () => {
       const b = broker as OwnBroker;
@@ -399,6 +467,36 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
       expect(row.driverErrors).toBe(0);
       expect(row.refused).toBe(0);
     });
+
+    // Only in the long form or on request: the outage alone takes more than five minutes.
+    if (OUTAGE) {
+      it(
+        `b'. the Kafka broker down ${OUTAGE_MS / 1000} s, past the old give-up time${suffix}: the flow resumes by itself`,
+        async () => {
+          const b = broker as OwnBroker;
+          const p = platform as Platform;
+          const before = new Map(p.supervision().map((x) => [x.name, x]));
+          const { row, verdict } = await scenario(
+            `broker down ${OUTAGE_MS / 1000} s${suffix}`,
+            async () => {
+              await b.kill();
+              await sleep(OUTAGE_MS);
+              const base = await (ledger as Ledger).consumed('all');
+              const backAt = Date.now();
+              await b.start();
+              // Measured from the broker's return: nobody restarts a service, each consumer rejoins by itself.
+              return movingAgain('all', base, backAt);
+            },
+            { drainMs: 240_000 + OUTAGE_MS },
+          );
+          // No service exited and was restarted for it: the consumers kept retrying in the same processes.
+          for (const x of p.supervision()) expect([x.name, x.pid]).toEqual([x.name, before.get(x.name)?.pid]);
+          expect(describeVerdict(verdict)).toBe('');
+          expect(row.driverErrors).toBe(0);
+        },
+        OUTAGE_MS + 600_000,
+      );
+    }
 
     it(`c. events delivered twice${suffix}: nothing changes`, async () => {
       const l = ledger as Ledger;
@@ -488,19 +586,7 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
           await r.start();
           restartedAt = Date.now();
           // Every service is ready again (readiness includes Redis).
-          const p = platform as Platform;
-          await eventually(
-            'every service ready with the new Redis',
-            async () => {
-              for (const s of BACKEND_SERVICES) {
-                const res = await fetch(`${p.urls[s] ?? ''}/health/ready`).catch(() => null);
-                if (res?.status !== 200) return false;
-              }
-              return true;
-            },
-            120_000,
-            250,
-          );
+          await everyServiceReady('every service ready with the new Redis');
           return Date.now() - faultAt;
         },
         // The citizen leaves half the fees unpaid and does not withdraw: those dossiers end when the payment expires.
@@ -529,6 +615,32 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
       expect(atRisk.length).toBeGreaterThan(0);
       // Every timer that came due fired: no intent is left waiting for payment past its time to live.
       expect(stuck.map((x) => `${x.payment_id} (expired at ${x.expires_at.toISOString()})`)).toEqual([]);
+      expect(describeVerdict(verdict)).toBe('');
+      expect(row.driverErrors).toBe(0);
+      expect(row.refused).toBe(0);
+    });
+
+    it(`e'. Redis frozen (SIGSTOP) for ${REDIS_STOP_MS / 1000} s${suffix}: nothing waits on it, every dossier ends once`, async () => {
+      const r = redis as OwnRedis;
+      const l = ledger as Ledger;
+      let consumedWhileFrozen = 0;
+      const { row, verdict } = await scenario(`redis frozen ${REDIS_STOP_MS / 1000} s${suffix}`, async () => {
+        const before = await l.consumed('all');
+        r.pause();
+        try {
+          await sleep(REDIS_STOP_MS);
+          // Consumers commit their flushes and move on: their jobs are added after the commit, and a Redis that
+          // answers nothing costs each add its 2 s timeout (then the timer keeper rebuilds it), never a transaction.
+          consumedWhileFrozen = (await l.consumed('all')) - before;
+        } finally {
+          r.resume();
+        }
+        const resumedAt = Date.now();
+        await everyServiceReady('every service ready again');
+        return Date.now() - resumedAt;
+      });
+      notes.push(`${row.scenario}: ${consumedWhileFrozen} events consumed while Redis answered nothing`);
+      expect(consumedWhileFrozen).toBeGreaterThan(0);
       expect(describeVerdict(verdict)).toBe('');
       expect(row.driverErrors).toBe(0);
       expect(row.refused).toBe(0);

@@ -17,6 +17,12 @@ export interface OwnRedis {
   flush(): Promise<void>;
   /** SIGKILL to the server (nothing is written anywhere). */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP to the server: connections stay open and nothing is answered, as a Redis stalled by a fork or a slow
+   * disk; `resume` (SIGCONT) lets it run on with its keys.
+   */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same port, empty; resolves once it answers PING. */
   start(): Promise<void>;
   /** Kills it and removes its directory. */
@@ -100,6 +106,8 @@ export async function startOwnRedis(dir: string): Promise<OwnRedis> {
   const onExit = () => {
     if (child?.pid) {
       try {
+        // A stopped process dies of SIGKILL too; SIGCONT first only so that nothing is left stopped if it did not.
+        process.kill(-child.pid, 'SIGCONT');
         process.kill(-child.pid, 'SIGKILL');
       } catch {
         // gone already
@@ -115,6 +123,12 @@ export async function startOwnRedis(dir: string): Promise<OwnRedis> {
       await command(url, (r) => r.flushall());
     },
     kill,
+    pause: () => {
+      if (child?.pid) process.kill(-child.pid, 'SIGSTOP');
+    },
+    resume: () => {
+      if (child?.pid) process.kill(-child.pid, 'SIGCONT');
+    },
     start,
     destroy: async () => {
       process.removeListener('exit', onExit);

@@ -192,14 +192,25 @@ export async function settle(
   send: () => Promise<HttpResponse>,
   happened: () => Promise<boolean> = () => Promise.resolve(false),
 ): Promise<HttpResponse | null> {
+  let waited = 0;
   for (let attempt = 1; ; attempt++) {
     const res = await send();
     if (res.status < 500) return res;
-    if (attempt >= 5) throw new HttpError('POST', what, res.status, res.text);
-    await ctx.lifetime.sleep(300 * attempt);
+    const pause = Math.min(300 * attempt, 2000);
+    if (waited + pause > SETTLE_PATIENCE_MS) throw new HttpError('POST', what, res.status, res.text);
+    waited += pause;
+    await ctx.lifetime.sleep(pause);
     if (await happened().catch(() => false)) return null;
   }
 }
+
+/**
+ * How long (in pauses between attempts) a state-changing request is tried again on server errors. Time, not a
+ * count of attempts: a service
+ * that calls another one being restarted (payment opening a checkout while the payment platform starts again)
+ * answers 502 for the seconds the restart takes, and a citizen tries again for about as long as a page waits.
+ */
+export const SETTLE_PATIENCE_MS = 30_000;
 
 /** A pause of about `meanMs` (uniform between half and one and a half times it). */
 export function think(ctx: Ctx, meanMs: number): Promise<void> {
