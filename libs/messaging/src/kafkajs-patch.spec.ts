@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * kafkajs 2.2.4 (its last release) re-arms a timer of <= 0 ms after every pending-request check, even with nothing
  * pending: a 1 ms loop per broker connection that cost every idle service 50–80 ms of CPU per second
@@ -52,5 +54,16 @@ describe('kafkajs request queue (patched)', () => {
     throttled.scheduleCheckPendingRequests();
     expect(throttled.throttleCheckTimeoutId).not.toBeNull();
     clearTimeout(throttled.throttleCheckTimeoutId ?? undefined);
+  });
+});
+
+describe('kafkajs consumer (patched)', () => {
+  // The behaviour (a killed process's member removed before its successor joins) is proven against a broker in
+  // group-member.int-spec.ts; this names the cause when a reinstall lost the patch.
+  it('takes the leaveFirst option and asks it before joining', () => {
+    const source = readFileSync(require.resolve('kafkajs/src/consumer/index.js'), 'utf8');
+    expect(source).toContain('leaveFirst,');
+    expect(source).toContain('const memberId = await leaveFirst()');
+    expect(source).toContain('coordinator.leaveGroup({ groupId, memberId })');
   });
 });

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource, type MixedList } from 'typeorm';
@@ -75,8 +76,19 @@ export interface PlatformOptions {
     fetch?: { minBytes: number; maxWaitMs: number };
     /** Only for a consumer whose state is rebuilt from Kafka (see ConsumerOptions.asyncCommit). */
     asyncCommit?: boolean;
+    /** This process among the group's members (ConsumerOptions.instance); default: `processInstance(service)`. */
+    instance?: string;
   };
   redisUrl: string;
+}
+
+/**
+ * The name of this process among its consumer group's members: HOSO_INSTANCE when set, else the host and the port
+ * it serves (what a restarted process, or a restarted container of the same pod, keeps, and what two processes on
+ * one host cannot share).
+ */
+export function processInstance(service: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env['HOSO_INSTANCE'] ?? `${hostname()}:${env['PORT'] ?? service}`;
 }
 
 /**
@@ -118,6 +130,7 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
         topicPrefix: o.kafka.topicPrefix,
         consumer: {
           groupId: o.kafka.groupId,
+          instance: o.kafka.instance ?? processInstance(o.service),
           observer: metrics.consumerObserver,
           ...(o.kafka.fetch ? { minBytes: o.kafka.fetch.minBytes, maxWaitTimeMs: o.kafka.fetch.maxWaitMs } : {}),
           ...(o.kafka.asyncCommit ? { asyncCommit: true } : {}),

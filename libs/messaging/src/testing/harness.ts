@@ -32,6 +32,8 @@ export function testCatalog(id = runId()) {
 
 export interface Harness {
   id: string;
+  /** The test database, for a child process of the test. */
+  dbUrl: string;
   catalog: ReturnType<typeof testCatalog>;
   topic: string;
   dlq: string;
@@ -77,6 +79,7 @@ export async function createHarness(): Promise<Harness> {
   await producer.connect();
   return {
     id,
+    dbUrl: db.url,
     catalog,
     topic,
     dlq: dlqTopicOf(topic),
