@@ -5,6 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 [ -d node_modules ] || npm ci --no-audit --no-fund
+# promtool checks deploy/prometheus (deploy/prometheus/rules.spec.ts). Only the binary is taken out of Debian's
+# `prometheus` package: installing the package would also start a Prometheus server on a machine with systemd.
+if ! command -v promtool >/dev/null && [ ! -x .data/tools/promtool ]; then
+  echo "== promtool (.data/tools, from Debian's prometheus package)"
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp" # apt-get download writes as the _apt user
+  apt-get update -qq
+  (cd "$tmp" && apt-get download -qq prometheus && dpkg-deb -x prometheus_*.deb root)
+  mkdir -p .data/tools
+  cp "$tmp/root/usr/bin/promtool" .data/tools/promtool
+  rm -rf "$tmp"
+fi
 echo "== lint"
 npm run --silent lint
 echo "== typecheck"

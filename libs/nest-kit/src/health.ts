@@ -1,4 +1,14 @@
-import { Controller, Get, Inject, Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  Module,
+  Optional,
+  type DynamicModule,
+  type ModuleMetadata,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -8,6 +18,8 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import { Public } from '@hoso/auth';
+import { MetricsService } from './metrics';
+import { registerReadinessGauges } from './readiness.gauge';
 
 /** Named readiness probes; each resolves when its dependency answers. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -68,6 +80,19 @@ class HealthController {
   }
 }
 
+/** Readiness as metrics, so that Prometheus sees a dependency failing (or readiness flapping) between probes. */
+@Injectable()
+class ReadinessGauges implements OnModuleInit {
+  constructor(
+    @Inject(READINESS_CHECKS) private readonly checks: ReadinessChecks,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.metrics) registerReadinessGauges(this.metrics.registry, this.checks, PROBE_TIMEOUT_MS);
+  }
+}
+
 export interface HealthModuleOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: (string | symbol | (abstract new (...args: never[]) => unknown))[];
   useFactory: (...deps: never[]) => ReadinessChecks;
@@ -80,7 +105,10 @@ export class HealthModule {
       module: HealthModule,
       imports: [TerminusModule.forRoot({ logger: false }), ...(options.imports ?? [])],
       controllers: [HealthController],
-      providers: [{ provide: READINESS_CHECKS, inject: options.inject ?? [], useFactory: options.useFactory }],
+      providers: [
+        { provide: READINESS_CHECKS, inject: options.inject ?? [], useFactory: options.useFactory },
+        ReadinessGauges,
+      ],
     };
   }
 }

@@ -12,6 +12,7 @@ import { DatabaseModule } from './database';
 import { HealthModule } from './health';
 import { loggingModule } from './logging';
 import { MetricsModule, MetricsService } from './metrics';
+import { OutboxAgeGaugeModule } from './outbox-age.gauge';
 import { createRedis } from './redis';
 import { TimerKeeperModule } from './timers';
 
@@ -147,6 +148,7 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
         redis: () => redis.ping(),
       }),
     }),
+    { module: OutboxAgeGaugeModule },
     // GET /audit-trail for operators: every service's trail (PLATFORM_MIGRATIONS) is readable the same way.
     { module: AuditTrailModule },
   ];

@@ -3,9 +3,11 @@ import type { Admin } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { dlqTopicOf, topicNames } from '@hoso/contracts';
 import { dlqDepth, MessagingService, partitionLag } from '@hoso/messaging';
+import { MetricsService } from '@hoso/nest-kit';
 import type { Config } from '../config';
 import { METRICS_CONFIG } from '../tokens';
 import { prune, throughput, type OffsetSample } from './domain/throughput';
+import { registerSamplerGauges, type SampledOffsets } from './sampler-gauges';
 
 const WINDOW_MS = 60_000;
 /**
@@ -50,6 +52,7 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly samples = new Map<string, OffsetSample[]>();
   private readonly dlqDepths = new Map<string, number>();
   private lagByGroup: GroupLag[] = [];
+  private lagByGroupAndTopic: SampledOffsets['lag'] = [];
   private lastAt = 0;
   private admin: Admin | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -60,8 +63,23 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(METRICS_CONFIG) private readonly config: Config,
     private readonly messaging: MessagingService,
     private readonly log: PinoLogger,
+    metrics: MetricsService,
   ) {
     this.log.setContext('TopicSampler');
+    registerSamplerGauges(metrics.registry, () => this.lastReading());
+  }
+
+  /** The last reading for the Prometheus gauges; unlike the operator readouts, a scrape keeps the unwatched pace. */
+  private lastReading(): SampledOffsets {
+    return {
+      lag: this.lagByGroupAndTopic,
+      dlq: this.lastAt ? topicNames.map((t) => ({ topic: dlqTopicOf(t), depth: this.dlqDepths.get(t) ?? 0 })) : [],
+      ends: [...this.samples].flatMap(([topic, s]) => {
+        const last = s[s.length - 1];
+        return last ? [{ topic, end: last.end }] : [];
+      }),
+      at: this.lastAt,
+    };
   }
 
   onApplicationBootstrap(): void {
@@ -157,6 +175,7 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
       })),
     );
     const lag = new Map<string, number>();
+    const lagByGroupAndTopic: { groupId: string; topic: string; lag: number }[] = [];
     topicNames.forEach((topic, i) => {
       const end = sum((ends[i] ?? []).map((o) => Number(o.high)));
       const start = sum((ends[i] ?? []).map((o) => Number(o.low)));
@@ -172,6 +191,7 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
           return e ? partitionLag(p.offset, e.low, e.high) : 0;
         });
         lag.set(g.groupId, (lag.get(g.groupId) ?? 0) + sum(behind));
+        lagByGroupAndTopic.push({ groupId: g.groupId, topic, lag: sum(behind) });
       }
       const list = [...(this.samples.get(topic) ?? []), { at, start, end, committed }];
       this.samples.set(topic, prune(list, at, WINDOW_MS));
@@ -181,6 +201,7 @@ export class TopicSampler implements OnApplicationBootstrap, BeforeApplicationSh
       groupId,
       totalLag: lag.get(groupId) ?? 0,
     }));
+    this.lagByGroupAndTopic = lagByGroupAndTopic;
     this.lastAt = at;
   }
 }
