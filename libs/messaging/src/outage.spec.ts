@@ -1,4 +1,4 @@
-import { isServerUnavailable } from './outage';
+import { isServerUnavailable, restartPauseMs } from './outage';
 
 /** kafkajs' error shapes (name, retriable, cause), built by hand: the real classes are not exported by name. */
 function kafkaError(name: string, fields: Record<string, unknown> = {}, cause?: unknown): Error {
@@ -35,5 +35,24 @@ describe('isServerUnavailable: an outage that waiting cures, not a reason to sto
     const loop: { cause?: unknown } = {};
     loop.cause = loop;
     expect(isServerUnavailable(loop)).toBe(false);
+  });
+});
+
+describe('restartPauseMs', () => {
+  it('doubles from 1 s up to 30 s for a consumer failing by itself', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 50].map((n) => restartPauseMs(n, false))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000,
+    ]);
+  });
+
+  it('stops growing at 2 s while a server is away, so a returning broker is seen within seconds', () => {
+    expect([1, 2, 3, 4, 50].map((n) => restartPauseMs(n, true))).toEqual([1_000, 2_000, 2_000, 2_000, 2_000]);
+  });
+
+  it('takes the configured bounds, the outage cap never above the overall one', () => {
+    expect(restartPauseMs(3, false, { initialMs: 50, maxMs: 100 })).toBe(100);
+    expect(restartPauseMs(9, true, { initialMs: 200, maxMs: 1_000, outageMaxMs: 5_000 })).toBe(1_000);
+    expect(restartPauseMs(9, true, { outageMaxMs: 500 })).toBe(500);
+    expect(restartPauseMs(0, false)).toBe(1_000);
   });
 });

@@ -92,3 +92,19 @@ export function isServerUnavailable(e: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The pause before a consumer's `restarts`-th restart in a row: doubling from `initialMs` (1 s) up to `maxMs` (30 s),
+ * so a consumer that keeps failing by itself does not spin. While a server is away the pause stops growing at
+ * `outageMaxMs` (2 s): the consumer cannot cause the outage, and a long pause is time the flow stays stalled after
+ * the server is back (a killed broker was back in ~5 s, and consumers asleep in an 8 s pause took ~18 s).
+ */
+export function restartPauseMs(
+  restarts: number,
+  outage: boolean,
+  b: { initialMs?: number; maxMs?: number; outageMaxMs?: number } = {},
+): number {
+  const max = b.maxMs ?? 30_000;
+  const cap = outage ? Math.min(max, b.outageMaxMs ?? 2_000) : max;
+  return Math.min(cap, (b.initialMs ?? 1_000) * 2 ** Math.min(20, Math.max(0, restarts - 1)));
+}
