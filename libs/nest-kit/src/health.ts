@@ -19,31 +19,13 @@ import {
 } from '@nestjs/terminus';
 import { Public } from '@hoso/auth';
 import { MetricsService } from './metrics';
-import { registerReadinessGauges } from './readiness.gauge';
+import { registerReadinessGauges, withTimeout } from './readiness.gauge';
 
 /** Named readiness probes; each resolves when its dependency answers. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
 const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 const PROBE_TIMEOUT_MS = 2000;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      reject(new Error(`no answer in ${ms} ms`));
-    }, ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 @ApiTags('health')
 @Controller('health')

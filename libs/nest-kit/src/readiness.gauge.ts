@@ -1,25 +1,36 @@
 import { Gauge, type Registry } from 'prom-client';
 
-/** Whether each named check answered within `timeoutMs` (a check that hangs counts as down, as in the probe). */
+/** `p`, or a rejection once `ms` passed without an answer (a hanging dependency counts as down). */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      reject(new Error(`no answer in ${ms} ms`));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** Whether each named check answered within `timeoutMs`, as GET /health/ready judges it. */
 export async function probeReadiness(
   checks: Readonly<Record<string, () => Promise<unknown>>>,
   timeoutMs: number,
 ): Promise<Record<string, boolean>> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]): Promise<[string, boolean]> => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error('timeout'));
-        }, timeoutMs);
-      });
       try {
-        await Promise.race([check(), timeout]);
+        await withTimeout(check(), timeoutMs);
         return [name, true];
       } catch {
         return [name, false];
-      } finally {
-        clearTimeout(timer);
       }
     }),
   );
