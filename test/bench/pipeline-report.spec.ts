@@ -2,8 +2,10 @@ import {
   analysis,
   arrivalsDue,
   diffCounters,
+  maxPeaks,
   perDossier,
   rateInWindow,
+  servicesOver,
   renderPipelineMarkdown,
   stepVerdict,
   sustainedOf,
@@ -79,6 +81,7 @@ function counters(over: Partial<Counters> = {}): Counters {
     kafkaRecords: 0,
     kafkaConsumed: {},
     cpuMs: {},
+    peakRssMb: {},
     ...over,
   };
 }
@@ -169,6 +172,7 @@ function step(over: Partial<PipelineStep>): PipelineStep {
     cost,
     perDossier: perDossier(cost, 200, 25, { commits: 0, kafkaRecords: 0, kafkaConsumed: 0, cpuMs: {} }),
     machineCpuPct: 40,
+    peakRssMb: { intake: 120, identity: 140, kafka: 450 },
     keptUp: true,
     verdict: 'kept up',
     errorSamples: [],
@@ -229,6 +233,7 @@ function result(steps: PipelineStep[]): PipelineResult {
     raw,
     platform: { startSeconds: 10, topicPrefix: 'pipe.', logLevel: 'info', prepareSeconds: 5 },
     idlePerSec: { commits: 1, kafkaRecords: 0, kafkaConsumed: 0, cpuMs: {} },
+    idleRssMb: { intake: 110, identity: 130, kafka: 440 },
     steps,
     seqScans: [
       {
@@ -292,6 +297,17 @@ describe('sustained rate and report', () => {
     expect(md).toMatch(/\| free\s+\|\s+10 \(step 10\) \|\s+100 \|\s+0\.010 \|/);
     expect(md).toContain('**Analysis.** fee-free procedure: sustained 10 dossiers/s RECEIVED (step 10/s)');
     expect(analysis(result(steps))).toContain('node-pg reaches 8,000 single-row commits/s at 16 clients');
+    expect(md).toMatch(/\| identity\s+\|\s+130 \|\s+140 \|/);
+    expect(analysis(result(steps))).toContain('every service stayed below 150 MB resident (highest: identity 140 MB)');
+  });
+
+  it('names the services above the memory goal at the sustained rate, never the servers', () => {
+    const heavy = [step({ peakRssMb: { intake: 120, identity: 171, 'case-tracking': 152, kafka: 600 } })];
+    expect(analysis(result(heavy))).toContain('identity peaked at 171 MB, case-tracking peaked at 152 MB: above the');
+    expect(servicesOver({ intake: 149.9, metrics: 150, postgres: 900, 'load generator': 400 }, 150)).toEqual([
+      ['metrics', 150],
+    ]);
+    expect(maxPeaks({ a: 1, b: 5 }, { a: 3, c: 2 })).toEqual({ a: 3, b: 5, c: 2 });
   });
 
   it('replaces only its own section of the document', () => {
@@ -343,5 +359,11 @@ describe('arguments', () => {
     expect(() => parsePipelineArgs(['--step-seconds', '2'])).toThrow(UsageError);
     expect(() => parsePipelineArgs(['--variants', 'free,cash'])).toThrow(UsageError);
     expect(() => parsePipelineArgs(['extra'])).toThrow(UsageError);
+    expect(parsePipelineArgs(['--node-args=--max-semi-space-size=4  --expose-gc'])?.nodeArgs).toEqual([
+      '--max-semi-space-size=4',
+      '--expose-gc',
+    ]);
+    expect(parsePipelineArgs([])?.nodeArgs).toEqual([]);
+    expect(() => parsePipelineArgs(['--node-args', 'evil.js'])).toThrow(UsageError);
   });
 });

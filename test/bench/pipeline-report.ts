@@ -37,6 +37,11 @@ export interface Counters {
   kafkaConsumed: Record<string, number>;
   /** CPU ms per process group. */
   cpuMs: Record<string, number>;
+  /**
+   * Highest resident memory per process group since the previous reading (MB; PostgreSQL: private memory of its
+   * processes plus shared memory once). Not a running total: `diffCounters` keeps the later reading's.
+   */
+  peakRssMb: Record<string, number>;
 }
 
 export interface PerDossier {
@@ -82,6 +87,8 @@ export interface PipelineStep {
   cost: Counters;
   perDossier: PerDossier;
   machineCpuPct: number;
+  /** Highest resident memory per process group from the first arrival to the end of the drain, MB. */
+  peakRssMb: Record<string, number>;
   keptUp: boolean;
   verdict: string;
   errorSamples: string[];
@@ -102,9 +109,18 @@ export interface PipelineResult {
   /** What "SQL statements" is: pg_stat_statements, or its absence and why. */
   sqlSource: string;
   raw: { postgres: PgLimits | null; kafka: KafkaLimits | null };
-  platform: { startSeconds: number; topicPrefix: string; logLevel: string; prepareSeconds: number };
+  platform: {
+    startSeconds: number;
+    topicPrefix: string;
+    logLevel: string;
+    /** Extra node flags of every service (none: empty). */
+    nodeArgs?: string[];
+    prepareSeconds: number;
+  };
   /** Per second with no load: commits, Kafka records, CPU ms per process group. */
   idlePerSec: { commits: number; kafkaRecords: number; kafkaConsumed: number; cpuMs: Record<string, number> };
+  /** Highest resident memory per process group over the idle measurement (after the citizens' preparation), MB. */
+  idleRssMb: Record<string, number>;
   steps: PipelineStep[];
   /** The tables read most by sequential scans over the whole run (pg_stat_user_tables of the run's databases). */
   seqScans: {
@@ -195,8 +211,29 @@ export function diffCounters(start: Counters, end: Counters): Counters {
     kafkaRecords: end.kafkaRecords - start.kafkaRecords,
     kafkaConsumed: sub(start.kafkaConsumed, end.kafkaConsumed),
     cpuMs: sub(start.cpuMs, end.cpuMs),
+    peakRssMb: end.peakRssMb,
   };
 }
+
+/** Per group, the higher of several peak readings (a window read in parts). */
+export function maxPeaks(...readings: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of readings) for (const [k, v] of Object.entries(r)) out[k] = Math.max(out[k] ?? 0, v);
+  return out;
+}
+
+/** Groups of the bench that are not hoso services (servers and the bench itself). */
+const NOT_SERVICES = new Set(['kafka', 'postgres', 'redis', 'load generator']);
+
+/** The services whose peak is at or above `mb`, highest first. */
+export function servicesOver(peaks: Record<string, number>, mb: number): [string, number][] {
+  return Object.entries(peaks)
+    .filter(([k, v]) => !NOT_SERVICES.has(k) && v >= mb)
+    .sort((a, b) => b[1] - a[1]);
+}
+
+/** The memory goal of the throughput work: every service below this resident size at the sustained rate. */
+export const SERVICE_RSS_GOAL_MB = 150;
 
 const sum = (o: Record<string, number>) => Object.values(o).reduce((s, v) => s + v, 0);
 
@@ -393,6 +430,20 @@ export function analysis(r: PipelineResult): string {
           `their polling goes on regardless (the idle platform makes ${n1(r.idlePerSec.commits)} commits/s).`,
       );
     }
+    const at = s ? steps.find((x) => x.offered === s.offered) : undefined;
+    if (at && Object.keys(at.peakRssMb).length) {
+      const over = servicesOver(at.peakRssMb, SERVICE_RSS_GOAL_MB);
+      parts.push(
+        over.length
+          ? `At that rate ${over.map(([k, mb]) => `${k} peaked at ${n0(mb)} MB`).join(', ')}: above the ` +
+              `${SERVICE_RSS_GOAL_MB} MB goal.`
+          : `At that rate every service stayed below ${SERVICE_RSS_GOAL_MB} MB resident (highest: ` +
+              `${servicesOver(at.peakRssMb, 0)
+                .slice(0, 1)
+                .map(([k, mb]) => `${k} ${n0(mb)} MB`)
+                .join('')}).`,
+      );
+    }
     if (s) {
       parts.push(
         `Its commits run at ${pct(s.ratios.commitsToPgbench16)} of pgbench's single-row limit and its Kafka records at ` +
@@ -423,7 +474,9 @@ export function renderPipelineMarkdown(r: PipelineResult): string {
   out.push(
     `Machine: **${r.machine.cpus} cores, ${r.machine.memoryGiB} GiB** (${r.machine.cpuModel}), Node ${r.machine.node}; load average at ` +
       `start ${r.machine.loadAverageAtStart.join(' / ')}. Isolated platform (own topics, groups, fresh databases; the six services from ` +
-      `the tsc build, started in ${r.platform.startSeconds} s, LOG_LEVEL=${r.platform.logLevel}), no officers. ${r.options.citizens} citizens ` +
+      `the tsc build, started in ${r.platform.startSeconds} s, LOG_LEVEL=${r.platform.logLevel}` +
+      (r.platform.nodeArgs?.length ? `, node flags \`${r.platform.nodeArgs.join(' ')}\`` : '') +
+      `), no officers. ${r.options.citizens} citizens ` +
       `signed in and prefilled before any measured window (${r.platform.prepareSeconds} s). Open-loop arrivals, evenly spaced, fired on ` +
       `schedule whether earlier ones answered or not, at most ${r.options.maxInFlight} in flight (an arrival beyond is refused and counted; ` +
       `"late": fired > 100 ms after its time). Steps of ${r.options.stepSeconds} s, then up to ${r.options.drainSeconds} s for the step's ` +
@@ -525,6 +578,26 @@ export function renderPipelineMarkdown(r: PipelineResult): string {
     ),
   );
   out.push('');
+  const memoryGroups = [...new Set([...Object.keys(r.idleRssMb), ...r.steps.flatMap((s) => Object.keys(s.peakRssMb))])];
+  if (memoryGroups.length) {
+    out.push(
+      `Peak resident memory by process, MB (sampled every second; idle: after the citizens' preparation; a step: from ` +
+        `its first arrival to the end of its drain; the services' goal: < ${SERVICE_RSS_GOAL_MB} MB at the sustained rate):`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['process', 'idle', ...r.steps.map((s) => `${s.variant} ${s.offered}/s`)],
+        memoryGroups.map((g) => [
+          g,
+          n0(r.idleRssMb[g] ?? 0),
+          ...r.steps.map((s) => (s.peakRssMb[g] === undefined ? '—' : n0(s.peakRssMb[g]))),
+        ]),
+        ['l', 'r', ...r.steps.map(() => 'r' as const)],
+      ),
+    );
+    out.push('');
+  }
   if (r.seqScans.length) {
     out.push(
       'Where the rows read come from: the tables read most over the whole run, by sequential and index scans ' +

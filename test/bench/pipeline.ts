@@ -36,6 +36,7 @@ import { measurePgLimits, type PgLimits } from './pg-limits';
 import { LoadGenerator } from './pipeline-load';
 import {
   diffCounters,
+  maxPeaks,
   perDossier,
   rateInWindow,
   renderPipelineMarkdown,
@@ -65,6 +66,8 @@ export const PIPELINE_USAGE = `usage: npm run bench:pipeline [-- options]     (o
   --no-raw               skip the raw limits
   --no-doc               do not write the Pipeline section of docs/performance.md
   --log-level L          the services' LOG_LEVEL (default info)
+  --node-args="F …"      extra node flags for every service, e.g. --node-args=--max-semi-space-size=4 (V8 heap
+                         sizing experiments; with "=", as the value starts with a dash; default: none)
   -h, --help`;
 
 export class UsageError extends Error {}
@@ -82,6 +85,8 @@ export interface PipelineOptions {
   raw: boolean;
   doc: boolean;
   logLevel: string;
+  /** Extra node flags for every service process. */
+  nodeArgs: string[];
 }
 
 /** The options, null for --help; a UsageError for anything it cannot take. */
@@ -106,6 +111,7 @@ export function parsePipelineArgs(argv: string[]): PipelineOptions | null {
         'no-raw': { type: 'boolean' },
         'no-doc': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'node-args': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -141,6 +147,12 @@ export function parsePipelineArgs(argv: string[]): PipelineOptions | null {
     if (!/^\d\.\d{6}$/.test(v)) throw new UsageError(`--${name} must be a catalog code like 1.001193 (got "${v}")`);
     return v;
   };
+  const nodeArgs = (values['node-args'] ?? '').split(/\s+/).filter(Boolean);
+  for (const a of nodeArgs) {
+    // Flags only: anything else would be taken by node as the script to run.
+    if (!/^--[a-z][a-z0-9-]*(=\S+)?$/.test(a))
+      throw new UsageError(`--node-args: "${a}" is not a node flag (--name or --name=value)`);
+  }
   return {
     steps,
     stepSeconds: int('step-seconds', values['step-seconds'], 20, 5),
@@ -157,6 +169,7 @@ export function parsePipelineArgs(argv: string[]): PipelineOptions | null {
     raw: !values['no-raw'],
     doc: !values['no-doc'],
     logLevel: level,
+    nodeArgs,
   };
 }
 
@@ -175,16 +188,20 @@ class CpuMeter {
 
   constructor(private readonly procs: ProcSampler) {}
 
-  read(): Record<string, number> {
+  /** Cumulative CPU ms, and the peak resident memory (MB) of each group since the previous reading. */
+  read(): { cpuMs: Record<string, number>; peakRssMb: Record<string, number> } {
     const now = Date.now();
     const seconds = (now - this.last) / 1000;
     this.last = now;
+    const peakRssMb: Record<string, number> = {};
     for (const [g, s] of Object.entries(this.procs.window())) {
       if (g.startsWith('(')) continue; // the machine: reported as % separately
       this.total[g] = (this.total[g] ?? 0) + (s.cpuPct / 100) * seconds * 1000;
+      peakRssMb[g] = round(s.peakRssMb, 1);
     }
     const own = process.cpuUsage();
-    return { ...this.total, [LOAD_GENERATOR]: (own.user + own.system) / 1000 };
+    peakRssMb[LOAD_GENERATOR] = round(process.memoryUsage.rss() / 2 ** 20, 1);
+    return { cpuMs: { ...this.total, [LOAD_GENERATOR]: (own.user + own.system) / 1000 }, peakRssMb };
   }
 }
 
@@ -257,7 +274,7 @@ async function readCounters(ctx: Ctx): Promise<Counters> {
     pgStatements,
     kafkaRecords,
     kafkaConsumed,
-    cpuMs: ctx.cpu.read(),
+    ...ctx.cpu.read(),
   };
 }
 
@@ -437,6 +454,8 @@ async function runStep(
     cost,
     perDossier: perDossier(cost, load.accepted, costSeconds, ctx.idle),
     machineCpuPct: m1.total > m0.total ? round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100) : 0,
+    // Two readings span the step (arrivals, drain): each holds the peak since the one before.
+    peakRssMb: maxPeaks(c1.peakRssMb, c2.peakRssMb),
     keptUp: false,
     verdict: '',
     errorSamples: load.errors.slice(-3),
@@ -529,6 +548,7 @@ export async function runPipeline(argv: string[]): Promise<number> {
       dataDir: join(runDir, 'data'),
       logs: { dir: join(runDir, 'logs') },
       logLevel: o.logLevel,
+      ...(o.nodeArgs.length ? { nodeArgs: Object.fromEntries(BACKEND_SERVICES.map((x) => [x, o.nodeArgs])) } : {}),
       progress: (l) => {
         say(l.trim());
       },
@@ -640,8 +660,15 @@ export async function runPipeline(argv: string[]): Promise<number> {
       },
       sqlSource: statements.source,
       raw,
-      platform: { startSeconds: round(platformSeconds, 1), topicPrefix: prefix, logLevel: o.logLevel, prepareSeconds },
+      platform: {
+        startSeconds: round(platformSeconds, 1),
+        topicPrefix: prefix,
+        logLevel: o.logLevel,
+        nodeArgs: o.nodeArgs,
+        prepareSeconds,
+      },
       idlePerSec: idle,
+      idleRssMb: i1.peakRssMb,
       steps,
       seqScans: tables.reads,
       tableWrites: writesSince(tablesBefore.writes, tables.writes),
