@@ -1,3 +1,4 @@
+import { context, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { decodeEvent, factKeyOf, keyOf, type EventOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
@@ -6,6 +7,7 @@ import type { Logger } from './logger';
 import { isServerUnavailable, restartPauseMs } from './outage';
 import { outboxWritten } from './outbox';
 import type { EventProducer } from './producer';
+import { FlushTrace, messagingTracer } from './tracing';
 
 export const INBOX_TABLE = 'messaging_inbox';
 
@@ -772,10 +774,14 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   }
 
   private async inTransaction<R>(
-    work: (qr: QueryRunner, afterCommit: AfterCommit[]) => Promise<R>,
+    work: (qr: QueryRunner, afterCommit: AfterCommit[], flushTrace: FlushTrace | null) => Promise<R>,
   ): Promise<{ result: R; wroteOutbox: boolean }> {
     const afterCommit: AfterCommit[] = [];
+    const tracer = messagingTracer();
+    const flushTrace = tracer === null ? null : new FlushTrace(tracer, this.opts.groupId);
     const qr = this.opts.dataSource.createQueryRunner();
+    // The outbox finds the context of the event a row is caused by through the transaction's query runner.
+    flushTrace?.attach(qr);
     await qr.connect();
     try {
       // READ COMMITTED: the pool's connections default to it (libs/persistence dataSourceOptions), so naming it
@@ -790,14 +796,16 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         )) as { started: string }[];
         serverStarted = row?.started ?? null;
       }
-      const result = await work(qr, afterCommit);
+      const result = await work(qr, afterCommit, flushTrace);
       const wroteOutbox = outboxWritten(qr);
       await qr.commitTransaction();
+      flushTrace?.end();
       if (this.asyncCommit) this.lastCommitServer = serverStarted;
       await this.runAfterCommit(afterCommit);
       return { result, wroteOutbox };
     } catch (e) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      flushTrace?.end(e);
       throw e;
     } finally {
       await qr.release();
@@ -820,7 +828,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     const { valid, poison, skipped } = this.decode(parts);
     const heartbeat = parts[0]?.heartbeat ?? (() => Promise.resolve());
     try {
-      const { wroteOutbox } = await this.inTransaction(async (qr, afterCommit) => {
+      const { wroteOutbox } = await this.inTransaction(async (qr, afterCommit, flushTrace) => {
         const fresh = await claimInbox(
           qr.manager,
           this.name,
@@ -840,6 +848,9 @@ export class IdempotentConsumer<C extends TopicCatalog> {
           if (todo.length === 0) continue;
           const h = this.handlers.get(topic) as Normalised<C>;
           const first = todo[0] as Item<C>;
+          // A CONSUMER span per event handed to the handler (tracing on only); a batch handler's outbox rows find
+          // their event's span through their causation id, a per-event handler also runs inside its span.
+          const spans = flushTrace ? todo.map((i) => this.startSpan(flushTrace, topic, i)) : null;
           const ctx = (i: Item<C>): HandlerContext => ({
             manager: qr.manager,
             topic,
@@ -855,9 +866,12 @@ export class IdempotentConsumer<C extends TopicCatalog> {
                 ctx(first),
               );
             } else if (h.each) {
+              const each = h.each;
               let n = 0;
               for (const i of todo) {
-                await h.each(i.event, ctx(i));
+                // Branched rather than wrapped: with tracing off, no closure per event.
+                if (spans) await context.with(spans[n] as Context, () => each(i.event, ctx(i)));
+                else await each(i.event, ctx(i));
                 if (++n % 200 === 0) await heartbeat();
               }
             }
@@ -885,7 +899,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   private async slowFlush(parts: Part[]): Promise<boolean> {
     const { valid, poison, skipped } = this.decode(parts);
     const abandoned = new Set<Part>();
-    const { wroteOutbox } = await this.inTransaction(async (qr, afterCommit) => {
+    const { wroteOutbox } = await this.inTransaction(async (qr, afterCommit, flushTrace) => {
       for (const [topic, items] of this.byTopic(valid)) {
         for (const item of items) {
           if (abandoned.has(item.part)) continue;
@@ -894,7 +908,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
             abandoned.add(item.part);
             continue;
           }
-          const result = await this.handleOne(qr, topic, item, afterCommit);
+          const result = await this.handleOne(qr, topic, item, afterCommit, flushTrace);
           if (result === 'processed') item.part.processed++;
           else if (result === 'duplicate') item.part.duplicates++;
           else item.part.deadLettered++;
@@ -917,10 +931,14 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   private async handleOne(
     qr: QueryRunner,
     topic: string,
-    { part, message, event, factKey }: Item<C>,
+    item: Item<C>,
     afterCommit: AfterCommit[],
+    flushTrace: FlushTrace | null,
   ): Promise<'processed' | 'duplicate' | 'dead-lettered'> {
+    const { part, message, event, factKey } = item;
     const h = this.handlers.get(topic) as Normalised<C>;
+    // The event's CONSUMER span, opened once its inbox claim succeeded (a duplicate gets none), across attempts.
+    let spanContext: Context | undefined;
     for (let attempt = 1; ; attempt++) {
       // Kept only if this attempt is released: an attempt undone to its savepoint decided nothing.
       const effects: AfterCommit[] = [];
@@ -934,6 +952,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
           await qr.query('RELEASE SAVEPOINT hoso_message');
           return 'duplicate';
         }
+        if (flushTrace) spanContext ??= this.startSpan(flushTrace, topic, item);
         const ctx: HandlerContext = {
           manager: qr.manager,
           topic,
@@ -942,8 +961,12 @@ export class IdempotentConsumer<C extends TopicCatalog> {
           attempt,
           afterCommit: (effect) => effects.push(effect),
         };
-        if (h.batch) await h.batch([event], ctx);
-        else if (h.each) await h.each(event, ctx);
+        const { batch, each } = h;
+        if (spanContext) {
+          if (batch) await context.with(spanContext, () => batch([event], ctx));
+          else if (each) await context.with(spanContext, () => each(event, ctx));
+        } else if (batch) await batch([event], ctx);
+        else if (each) await each(event, ctx);
         await qr.query('RELEASE SAVEPOINT hoso_message');
         afterCommit.push(...effects);
         return 'processed';
@@ -952,6 +975,9 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         await qr.query('ROLLBACK TO SAVEPOINT hoso_message');
         const err = e instanceof Error ? e : new Error(String(e));
         const final = e instanceof NonRetriableError || attempt >= this.maxAttempts;
+        const span = spanContext === undefined ? undefined : trace.getSpan(spanContext);
+        span?.recordException(err);
+        if (final) span?.setStatus({ code: SpanStatusCode.ERROR, message: `dead-lettered: ${err.message}` });
         this.opts.logger.warn(
           {
             err,
@@ -981,6 +1007,11 @@ export class IdempotentConsumer<C extends TopicCatalog> {
         await part.heartbeat();
       }
     }
+  }
+
+  /** Opens the CONSUMER span of one event of this flush (see FlushTrace). */
+  private startSpan(flushTrace: FlushTrace, topic: string, { part, message, event }: Item<C>): Context {
+    return flushTrace.start(`${this.opts.topicPrefix ?? ''}${topic}`, part.partition, message, event);
   }
 
   private async deadLetter(

@@ -11,3 +11,4 @@ export * from './nest/messaging.module';
 export * from './nest/event-transport';
 export * from './topics-admin';
 export * from './kafka-acl';
+export * from './tracing';

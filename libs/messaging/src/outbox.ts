@@ -1,5 +1,7 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
+import { propagation } from '@opentelemetry/api';
 import { createEvent, keyOf, type EventMeta, type PayloadOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
+import { messagingTracer, writerContext } from './tracing';
 
 export const OUTBOX_TABLE = 'messaging_outbox';
 
@@ -56,9 +58,16 @@ export class Outbox<C extends TopicCatalog> {
     const values: unknown[] = [];
     const rows: string[] = [];
     const ids: string[] = [];
+    const tracing = messagingTracer() !== null;
     for (const e of entries) {
       const event = createEvent(this.catalog, e.topic, e.payload, { ...e.meta, producer: this.producerName });
-      const headers = { 'hoso-event-id': event.eventId, 'hoso-correlation-id': event.correlationId };
+      const headers: Record<string, string> = {
+        'hoso-event-id': event.eventId,
+        'hoso-correlation-id': event.correlationId,
+      };
+      // The writer's trace context travels in the row's headers (the relay turns it into its PRODUCER span's): the
+      // INSERT keeps its shape, which intake's single-statement submission renders and checks.
+      if (tracing) propagation.inject(writerContext(manager, e.meta.causationId), headers);
       const n = values.length;
       rows.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5})`);
       values.push(

@@ -1,7 +1,9 @@
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 import type { EventProducer, OutgoingMessage } from './producer';
 import type { Logger } from './logger';
 import { OUTBOX_TABLE } from './outbox';
+import { endSpans, messagingTracer, startPublishSpan } from './tracing';
 
 /** Advisory-lock namespace of the outbox ('hoso' in ASCII); the second key is the key's shard. */
 const LOCK_NAMESPACE = 0x686f736f;
@@ -123,13 +125,22 @@ export class OutboxRelay {
         await qr.commitTransaction();
         return 0;
       }
+      const tracer = messagingTracer();
+      // Before the messages take the rows' headers: a traced row's W3C headers are rewritten to name its span.
+      const spans = tracer === null ? null : publishSpans(tracer, rows);
       const messages: OutgoingMessage[] = rows.map((r) => ({
         topic: r.topic,
         key: r.key,
         value: r.value,
         headers: r.headers ?? {},
       }));
-      await this.opts.producer.sendBatch(messages);
+      try {
+        await this.opts.producer.sendBatch(messages);
+      } catch (e) {
+        if (spans) endSpans(spans, e);
+        throw e;
+      }
+      if (spans) endSpans(spans);
       await this.opts.afterPublish?.(messages);
       await qr.query(`UPDATE ${OUTBOX_TABLE} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [
         rows.map((r) => r.id),
@@ -208,4 +219,17 @@ export class OutboxRelay {
       if (!this.running) done();
     });
   }
+}
+
+/**
+ * A PRODUCER span per row that carries its writer's trace context (rows written with tracing off have none and get
+ * none); the row's W3C headers are rewritten to name its span, so consumers continue from the publish.
+ */
+function publishSpans(tracer: Tracer, rows: readonly OutboxRow[]): Span[] {
+  const spans: Span[] = [];
+  for (const r of rows) {
+    const span = r.headers ? startPublishSpan(tracer, r.topic, r.key, r.headers) : null;
+    if (span) spans.push(span);
+  }
+  return spans;
 }

@@ -12,6 +12,7 @@ import { correlationIdOf } from './correlation';
 import { HttpErrorFilter } from './errors';
 import { RequestInputInterceptor } from './input';
 import { MetricsService } from './metrics';
+import { startTracing, withTracingShutdown } from './tracing';
 
 /** How long a service keeps an idle client connection open: longer than any proxy in front keeps it (see below). */
 export const SERVICE_KEEP_ALIVE_MS = 65_000;
@@ -78,13 +79,18 @@ function has(app: INestApplication, token: Type): boolean {
   return [...app.get(ModulesContainer).values()].some((m) => m.providers.has(token));
 }
 
-/** main.ts of every service: build, listen, and exit non-zero (loudly) if start-up fails. */
+/**
+ * main.ts of every service: start tracing when the OTEL_* variables turn it on, build, listen, and exit non-zero
+ * (loudly) if start-up fails.
+ */
 export async function runService(
   module: Type | DynamicModule,
   opts: ServiceAppOptions & { port: number; host?: string },
 ): Promise<INestApplication> {
   try {
-    const app = await createServiceApp(module, opts);
+    // Before the application exists: its HTTP server and its messaging are traced from the first request on.
+    const tracing = startTracing(opts.name);
+    const app = await createServiceApp(tracing ? withTracingShutdown(module) : module, opts);
     await app.listen(opts.port, opts.host ?? '127.0.0.1');
     opts.logger.info(
       { port: opts.port },

@@ -1,3 +1,6 @@
+// First: when tracing is on, the HTTP instrumentation must patch `http` before Nest and Express load it.
+import './tracing-preload';
+
 export * from './audit';
 export * from './body';
 export * from './bootstrap';
@@ -17,3 +20,4 @@ export * from './timers';
 export * from './audit-trail';
 export * from './audit-trail.module';
 export * from './secret-box';
+export * from './tracing';
