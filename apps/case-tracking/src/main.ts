@@ -11,4 +11,5 @@ void runService(AppModule.forRoot(config, logger), {
     'Cases opened from verified and paid dossiers: state machine, officer queues, SLA clocks on working days, results, timeline, ratings.',
   logger,
   port: config.PORT,
+  host: config.HOST,
 });

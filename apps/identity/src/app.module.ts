@@ -62,6 +62,7 @@ export class AppModule {
             devMode: config.HOSO_DEV_MODE,
             migrationUrl: config.databaseMigrationUrl,
             migrations: IDENTITY_MIGRATIONS,
+            migrate: config.MIGRATE_ON_START,
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,

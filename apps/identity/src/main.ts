@@ -12,4 +12,5 @@ void runService(identityApp(config, logger), {
     'e-form prefill, and applicant verification of submitted dossiers.',
   logger,
   port: config.PORT,
+  host: config.HOST,
 });

@@ -46,6 +46,7 @@ export class AppModule {
             devMode: config.HOSO_DEV_MODE,
             migrationUrl: config.databaseMigrationUrl,
             migrations: INTAKE_MIGRATIONS,
+            migrate: config.MIGRATE_ON_START,
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,

@@ -12,4 +12,5 @@ void runService(intakeRootModule(config, logger), {
     'transactional outbox), citizen reads, withdrawal, and the dossier status projection.',
   logger,
   port: config.PORT,
+  host: config.HOST,
 });

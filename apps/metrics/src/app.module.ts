@@ -49,6 +49,7 @@ export class AppModule {
             devMode: config.HOSO_DEV_MODE,
             migrationUrl: config.databaseMigrationUrl,
             migrations: METRICS_MIGRATIONS,
+            migrate: config.MIGRATE_ON_START,
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,

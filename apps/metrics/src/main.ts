@@ -13,4 +13,5 @@ void runService(AppModule.forRoot(config, logger), {
     'and operator readouts of topic throughput, dead letters and consumer lag.',
   logger,
   port: config.PORT,
+  host: config.HOST,
 });

@@ -8,8 +8,7 @@ import { CallbackSender } from './callbacks/callback-sender';
 import { CheckoutController } from './checkout/checkout.http.controller';
 import type { Config } from './config';
 import { LedgerController } from './ledger/ledger.http.controller';
-import { GatewaySchema1764300000000 } from './migrations/1764300000000-gateway-schema';
-import { RefundIdempotency1764300000001 } from './migrations/1764300000001-refund-idempotency';
+import { GATEWAY_MIGRATIONS } from './migrations';
 import { PublicUrl } from './public-url';
 import { RefundFaults } from './refunds/refund-faults';
 import { RefundsController } from './refunds/refunds.http.controller';
@@ -29,8 +28,8 @@ export class AppModule {
           url: config.databaseUrl,
           migrationUrl: config.databaseMigrationUrl,
           applicationName: 'payment-gateway',
-          migrations: [GatewaySchema1764300000000, RefundIdempotency1764300000001],
-          migrate: true,
+          migrations: GATEWAY_MIGRATIONS,
+          migrate: config.MIGRATE_ON_START,
         }),
         HealthModule.forRoot({
           inject: [DataSource],

@@ -8,6 +8,7 @@ import {
   port,
   positiveInt,
   postgresUrl,
+  serviceRuntimeShape,
   withDatabase,
 } from '@hoso/config';
 
@@ -25,6 +26,7 @@ const DEV_WEBHOOK_SECRET = 'dev-payment-gateway-webhook-secret';
 export const configSchema = z.object({
   ...devModeShape,
   PORT: port.default(3006),
+  ...serviceRuntimeShape,
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
   PAYMENT_GATEWAY_DATABASE_URL: postgresUrl.optional(),
   /** The same database as its owner role, for migrations only (deploy/local/db-roles.ts); default: PAYMENT_GATEWAY_DATABASE_URL. */

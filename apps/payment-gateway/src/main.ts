@@ -11,4 +11,5 @@ void runService(rootModule(config, logger), {
     'Stands for the national payment platform: checkout sessions, signed result callbacks, a ledger to reconcile against, refunds.',
   logger,
   port: config.PORT,
+  host: config.HOST,
 });

@@ -1,7 +1,7 @@
 import { kafkaSasl } from '@hoso/config';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { PLATFORM_MIGRATIONS, platformModules } from '@hoso/nest-kit';
+import { platformModules } from '@hoso/nest-kit';
 import type { Config } from './config';
 import { DossierEventsConsumer } from './dossiers/dossier-events.consumer';
 import { SettleFee } from './dossiers/settle-fee.handler';
@@ -17,15 +17,11 @@ import { RecordCashPayment } from './intents/record-cash-payment.handler';
 import { PaymentQueues } from './jobs/payment-queues';
 import { PaymentTimers } from './jobs/payment-timers';
 import { PaymentWorkers } from './jobs/payment-workers';
-import { PaymentSchema1764300000000 } from './migrations/1764300000000-payment-schema';
-import { SeedFeeExemptions1764300000001 } from './migrations/1764300000001-seed-fee-exemptions';
-import { IntentReturnUrl1764300000002 } from './migrations/1764300000002-intent-return-url';
-import { CashPayments1764300000003 } from './migrations/1764300000003-cash-payments';
-import { RefundDecisions1764300000004 } from './migrations/1764300000004-refund-decisions';
 import { Reconcile } from './reconciliation/reconcile.handler';
 import { ReconciliationsController } from './reconciliation/reconciliations.http.controller';
 import { RefundPayment } from './refunds/refund.handler';
 import { RefundTriggersConsumer } from './refunds/refund-triggers.consumer';
+import { PAYMENT_MIGRATIONS } from './migrations';
 import { CLOCK, PAYMENT_CONFIG, ROOT_LOGGER, systemClock, type Clock } from './tokens';
 
 export interface AppOverrides {
@@ -61,14 +57,8 @@ export class AppModule {
             url: config.databaseUrl,
             devMode: config.HOSO_DEV_MODE,
             migrationUrl: config.databaseMigrationUrl,
-            migrations: [
-              ...PLATFORM_MIGRATIONS,
-              PaymentSchema1764300000000,
-              SeedFeeExemptions1764300000001,
-              IntentReturnUrl1764300000002,
-              CashPayments1764300000003,
-              RefundDecisions1764300000004,
-            ],
+            migrations: PAYMENT_MIGRATIONS,
+            migrate: config.MIGRATE_ON_START,
           },
           kafka: {
             brokers: config.KAFKA_BROKERS,

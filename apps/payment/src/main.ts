@@ -11,4 +11,5 @@ void runService(rootModule(config, logger), {
     'Fees and exemptions, payment intents, signed gateway callbacks, expiry, reconciliation with the gateway ledger, refunds.',
   logger,
   port: config.PORT,
+  host: config.HOST,
 });

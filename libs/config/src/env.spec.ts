@@ -21,6 +21,16 @@ describe('parseEnv', () => {
     expect(() => parseEnv(infraEnvSchema, { KAFKA_FETCH_MAX_WAIT_MS: '3600000' })).toThrow(/KAFKA_FETCH_MAX_WAIT_MS/);
   });
 
+  it('binds to loopback and migrates on start unless told otherwise, and refuses an unclear flag', () => {
+    expect(parseEnv(infraEnvSchema, {})).toMatchObject({ HOST: '127.0.0.1', MIGRATE_ON_START: true });
+    expect(parseEnv(infraEnvSchema, { HOST: '0.0.0.0', MIGRATE_ON_START: 'false' })).toMatchObject({
+      HOST: '0.0.0.0',
+      MIGRATE_ON_START: false,
+    });
+    expect(() => parseEnv(infraEnvSchema, { MIGRATE_ON_START: 'off' })).toThrow(/MIGRATE_ON_START/);
+    expect(() => parseEnv(infraEnvSchema, { HOST: ' ' })).toThrow(/HOST/);
+  });
+
   it('names every bad variable and its value', () => {
     const run = () =>
       parseEnv(infraEnvSchema, { KAFKA_BROKERS: 'nope', DATABASE_URL: 'mysql://x', REDIS_URL: 'redis://ok:1' });

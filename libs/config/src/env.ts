@@ -70,6 +70,21 @@ export const kafkaCredentialsShape = {
   KAFKA_PASSWORD: z.string().min(16, 'must be at least 16 characters').optional(),
 };
 
+/** How a service process runs, whatever the service. */
+export const serviceRuntimeShape = {
+  /**
+   * The address its HTTP server binds. 127.0.0.1 (the default) keeps a development service off the network; in a
+   * container it must be 0.0.0.0, or the kubelet's probes and the other pods cannot reach it.
+   */
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /**
+   * Whether it applies its pending migrations when it starts (default: yes). A cluster runs them once per release
+   * with the service's migrate command (a Kubernetes Job) and starts the replicas with false: a replica then only
+   * checks that nothing is pending, and refuses to start otherwise, so no pod serves a schema older than its code.
+   */
+  MIGRATE_ON_START: booleanFlag.default(true),
+};
+
 /** The three servers every hoso process talks to; defaults are the local development ones. */
 export const infraEnvShape = {
   KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
@@ -83,6 +98,7 @@ export const infraEnvShape = {
    */
   KAFKA_FETCH_MIN_BYTES: positiveInt.default(1),
   KAFKA_FETCH_MAX_WAIT_MS: positiveInt.max(10_000).default(500),
+  ...serviceRuntimeShape,
 };
 
 export const infraEnvSchema = z.object(infraEnvShape);

@@ -4,13 +4,17 @@ import { ConfigError, DEV_MODE_VAR } from '@hoso/config';
 import {
   createDataSource,
   migrateDatabase,
+  pendingMigrations,
   runMigrations,
   runtimeRoleProblems,
   type ServiceDataSourceOptions,
 } from '@hoso/persistence';
 
 export interface DatabaseModuleOptions extends ServiceDataSourceOptions {
-  /** Apply pending migrations at start-up (development, tests, single-instance deployments). */
+  /**
+   * Apply pending migrations at start-up (development, tests, single-instance deployments). False: they were run
+   * before the start (the service's migrate command, a Kubernetes Job), and a start with any still pending is refused.
+   */
   migrate?: boolean;
   /**
    * Outside development mode the pool must run as the service's runtime role (data rights only): the start is
@@ -63,6 +67,17 @@ export class DatabaseModule {
               }
             }
             if (options.migrate && !separateOwner) await runMigrations(ds);
+            if (options.migrate === false) {
+              // Code newer than its schema would fail request by request; refusing the start says why, once.
+              const pending = await pendingMigrations(ds);
+              if (pending.length) {
+                await ds.destroy();
+                throw new ConfigError([
+                  `MIGRATE_ON_START=false and ${pending.length} migration(s) not applied (${pending.join(', ')}): ` +
+                    'run the service\'s migrate command first (docs/operations.md, "Migrations")',
+                ]);
+              }
+            }
             return ds;
           },
         },

@@ -10,6 +10,7 @@ export * from './errors';
 export * from './health';
 export * from './input';
 export * from './logging';
+export * from './migrate-command';
 export * from './metrics';
 export * from './redis';
 export * from './zod';

@@ -104,6 +104,23 @@ export async function migrateDatabase(opts: ServiceDataSourceOptions): Promise<s
   );
 }
 
+/**
+ * The names of `ds`'s migrations not yet applied to its database, in order (all of them on a database never
+ * migrated). Read-only: a pool of the runtime role can ask.
+ */
+export async function pendingMigrations(ds: DataSource): Promise<string[]> {
+  const table = ds.options.migrationsTableName ?? 'migrations';
+  let applied: Set<string>;
+  try {
+    const rows = await ds.query<{ name: string }[]>(`SELECT name FROM ${table}`);
+    applied = new Set(rows.map((r) => r.name));
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42P01') throw e; // undefined_table: nothing was ever migrated
+    applied = new Set();
+  }
+  return ds.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
+}
+
 /** Runs pending migrations in one transaction each; returns the names applied. */
 export async function runMigrations(ds: DataSource): Promise<string[]> {
   const wasInitialized = ds.isInitialized;

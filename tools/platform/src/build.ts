@@ -73,10 +73,15 @@ export interface BuildResult {
 }
 
 /**
- * Compiles the entry points of `services` (and everything they import) into dist/services with tsc,
- * copies run-time assets, and writes `register.js`, which maps the `@hoso/*` aliases onto the compiled files.
+ * Compiles the entry points of `services` and the `scripts` given (workspace paths such as
+ * `apps/identity/src/seed.ts`), with everything they import, into dist/services with tsc, copies run-time assets,
+ * and writes `register.js`, which maps the `@hoso/*` aliases onto the compiled files.
  */
-export async function buildServices(root: string, services: readonly ServiceName[]): Promise<BuildResult> {
+export async function buildServices(
+  root: string,
+  services: readonly ServiceName[],
+  scripts: readonly string[] = [],
+): Promise<BuildResult> {
   const started = Date.now();
   const outDir = join(root, BUILD_DIR);
   mkdirSync(outDir, { recursive: true });
@@ -94,7 +99,9 @@ export async function buildServices(root: string, services: readonly ServiceName
       sourceMap: true,
       types: ['node'],
     },
-    files: services.map((s) => relative(outDir, join(root, 'apps', s, 'src/main.ts'))),
+    files: [...services.map((s) => join('apps', s, 'src/main.ts')), ...scripts].map((f) =>
+      relative(outDir, join(root, f)),
+    ),
   };
   writeFileSync(join(outDir, 'tsconfig.build.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
   // Exit code 2 is "errors, outputs generated": like ts-node's transpile-only, a type error elsewhere in the
@@ -108,18 +115,79 @@ export async function buildServices(root: string, services: readonly ServiceName
   );
   const typeErrors = tsc.output.split('\n').filter((l) => /error TS\d+/.test(l));
   copyAssets(root, outDir);
-  const paths = Object.fromEntries(
-    Object.entries(base.compilerOptions.paths).map(([alias, targets]) => [
-      alias,
-      targets.map((t) => t.replace(/\.ts$/, '.js')),
-    ]),
-  );
-  writeFileSync(
-    join(outDir, 'register.js'),
-    `// Written by tools/platform/src/build.ts: the @hoso/* path aliases of tsconfig.base.json, onto the compiled files.\n` +
-      `require('tsconfig-paths').register({ baseUrl: __dirname, paths: ${JSON.stringify(paths)}, addMatchAll: false });\n`,
-  );
+  writeFileSync(join(outDir, 'register.js'), registerSource(base.compilerOptions.paths));
   return { outDir, ms: Date.now() - started, typeErrors };
+}
+
+/**
+ * register.js: the @hoso/* aliases onto the compiled files, through Node's own resolver. Self-contained on purpose:
+ * tsconfig-paths is a development dependency, and an image installs production dependencies only.
+ */
+export function registerSource(paths: Record<string, string[]>): string {
+  const aliases = Object.fromEntries(
+    Object.entries(paths).map(([alias, targets]) => {
+      const [target, ...rest] = targets;
+      if (target === undefined || rest.length > 0 || `${alias}${target}`.includes('*')) {
+        throw new Error(`tsconfig.base.json: "${alias}" must map to exactly one file (no wildcard, no fallbacks)`);
+      }
+      return [alias, target.replace(/\.ts$/, '.js')];
+    }),
+  );
+  return [
+    '// Written by tools/platform/src/build.ts: the @hoso/* path aliases of tsconfig.base.json, onto the compiled files.',
+    "const Module = require('node:module');",
+    "const { join } = require('node:path');",
+    `const aliases = new Map(Object.entries(${JSON.stringify(aliases)}));`,
+    'const resolveFilename = Module._resolveFilename;',
+    'Module._resolveFilename = function (request, ...rest) {',
+    '  const target = aliases.get(request);',
+    '  return resolveFilename.call(this, target === undefined ? request : join(__dirname, target), ...rest);',
+    '};',
+    '',
+  ].join('\n');
+}
+
+/** The `serve` target starts the service itself; every other target of this shape is one of its one-off commands. */
+const SCRIPT_TARGET =
+  /^node -r ts-node\/register\/transpile-only -r tsconfig-paths\/register (apps\/[\w-]+\/src\/\S+\.ts)$/;
+
+/**
+ * A service's one-off commands, by Nx target name (`identity` → `{ seed: 'apps/identity/src/seed.ts', … }`): the
+ * targets of apps/<service>/project.json that run a script of the service's own sources, as `serve` runs main.ts.
+ */
+export function serviceScripts(root: string, service: ServiceName): Record<string, string> {
+  const project = JSON.parse(readFileSync(join(root, 'apps', service, 'project.json'), 'utf8')) as {
+    targets?: Record<string, { options?: { command?: unknown } }>;
+  };
+  const scripts: Record<string, string> = {};
+  for (const [target, config] of Object.entries(project.targets ?? {})) {
+    const command = config.options?.command;
+    const script = typeof command === 'string' ? SCRIPT_TARGET.exec(command)?.[1] : undefined;
+    if (target !== 'serve' && script?.startsWith(`apps/${service}/src/`)) scripts[target] = script;
+  }
+  return scripts;
+}
+
+/**
+ * Plain-node entry points in dist/services, each loading register.js first: `<service>.js` starts the service and
+ * `<service>.<target>.js` runs one of its one-off commands (`node dist/services/identity.seed.js` is
+ * `nx run identity:seed`). An image runs these; no path alias or preload flag is needed on its command line.
+ */
+export function writeLaunchers(root: string, service: ServiceName, scripts: Record<string, string>): string[] {
+  const outDir = join(root, BUILD_DIR);
+  const entries: [string, string][] = [
+    [`${service}.js`, join('apps', service, 'src/main.ts')],
+    ...Object.entries(scripts).map(([target, script]): [string, string] => [`${service}.${target}.js`, script]),
+  ];
+  return entries.map(([file, source]) => {
+    const compiled = `./${source.replace(/\.ts$/, '.js')}`;
+    writeFileSync(
+      join(outDir, file),
+      `// Written by tools/platform/src/build.ts: ${source} as plain node.\n` +
+        `require('./register.js');\nrequire(${JSON.stringify(compiled)});\n`,
+    );
+    return join(BUILD_DIR, file);
+  });
 }
 
 /** `npx nx run portal:build` (Vite) into dist/apps/portal. */
