@@ -39,7 +39,7 @@ import {
 import { defaultSimulatorConfig, DrainTimeoutError, Simulator, type TerminalState } from '@hoso/simulator';
 import { eventually, testEnv } from '@hoso/testing';
 import { openFrontDoor, type FrontDoor } from './front-door';
-import { DBS, LEDGER_APPLICATION, Ledger, type Db, type Verdict } from './ledger';
+import { DBS, describeVerdict, LEDGER_APPLICATION, Ledger, type Db, type Verdict } from './ledger';
 import { startOwnBroker, type OwnBroker } from './own-broker';
 import { startOwnRedis, type OwnRedis } from './own-redis';
 import { deadLetters, letterProblem, lettersOf, producePoison, type PoisonRecord } from './poison';
@@ -146,13 +146,6 @@ function formatTable(rows: readonly Row[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
-}
-
-function describeVerdict(v: Verdict): string {
-  const lines: string[] = [];
-  for (const [id, what] of v.lost) lines.push(`  lost ${id}: ${what.join('; ')}`);
-  for (const [id, what] of v.duplicated) lines.push(`  duplicated ${id}: ${what.join('; ')}`);
-  return lines.slice(0, 40).join('\n');
 }
 
 describe('fault checks: the dossier flow survives crashes, a broker restart and redelivery', () => {

@@ -1,6 +1,6 @@
 /**
  * An HTTP front door per service, between the simulator and the service: what a load balancer with
- * retry-on-connect does. While the service is down (connection refused: the request never reached it, so sending
+ * retry-on-connect does (over the replicas of the service when given several). While the service is down (connection refused: the request never reached it, so sending
  * it again is safe whatever the method) the request is held and sent again until the service is back, up to
  * `holdMs`; then it answers 503. A connection that breaks after the request was sent answers 502, which the
  * simulator treats as a server error (it asks the platform whether the move happened before sending it again).
@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface FrontDoor {
   url: string;
+  /** Replaces the upstreams (replicas of one service, taken in turn); the requests under way keep theirs. */
+  setUpstreams(upstreams: readonly string[]): void;
   /** Requests that had to wait for the service to come back. */
   held(): number;
   /** Answers given to callers since the door opened (or the last `resetAnswers`): all, and those 5xx. */
@@ -26,8 +28,12 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
  * `holdMs` stays under the simulator's own patience (30 s per request): a request it has given up on is not sent
  * on later behind its back.
  */
-export async function openFrontDoor(upstream: string, holdMs = 28_000): Promise<FrontDoor> {
-  const target = new URL(upstream);
+export async function openFrontDoor(upstream: string | readonly string[], holdMs = 28_000): Promise<FrontDoor> {
+  // Several upstreams are replicas of one service: each attempt goes to the next, so a request refused by one that
+  // is down is sent to another.
+  let targets = (typeof upstream === 'string' ? [upstream] : upstream).map((u) => new URL(u));
+  let turn = 0;
+  const nextTarget = () => targets[turn++ % Math.max(targets.length, 1)];
   // Idle sockets dropped after 4 s, as the gateway's upstream agent does: a proxy must let go of an idle connection
   // before the service may close it, or a request sent on it just then breaks (a 502 the platform did not cause).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 });
@@ -49,6 +55,12 @@ export async function openFrontDoor(upstream: string, holdMs = 28_000): Promise<
     deadline: number,
     first = true,
   ) => {
+    const target = nextTarget();
+    if (!target) {
+      answered(503);
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('front door: no upstream');
+      return;
+    }
     const headers = { ...req.headers, host: target.host };
     const up = http.request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
@@ -101,6 +113,9 @@ export async function openFrontDoor(upstream: string, holdMs = 28_000): Promise<
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    setUpstreams: (upstreams) => {
+      targets = upstreams.map((u) => new URL(u));
+    },
     held: () => held,
     answers: () => ({ total, serverErrors }),
     resetAnswers: () => {

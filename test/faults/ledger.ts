@@ -51,6 +51,14 @@ export interface Verdict {
 export type Db = 'intake' | 'identity' | 'payment' | 'case-tracking' | 'metrics';
 export const DBS: readonly Db[] = ['intake', 'identity', 'payment', 'case-tracking', 'metrics'];
 
+/** A verdict's lost and duplicated dossiers, one line each (the first 40): empty when every dossier ended once. */
+export function describeVerdict(v: Verdict): string {
+  const lines: string[] = [];
+  for (const [id, what] of v.lost) lines.push(`  lost ${id}: ${what.join('; ')}`);
+  for (const [id, what] of v.duplicated) lines.push(`  duplicated ${id}: ${what.join('; ')}`);
+  return lines.slice(0, 40).join('\n');
+}
+
 function add(m: Map<string, string[]>, id: string, what: string): void {
   const list = m.get(id) ?? [];
   list.push(what);

@@ -22,6 +22,7 @@ describe('demo flags', () => {
       logs: false,
       keepInfra: false,
       runtime: 'build',
+      replicas: 1,
     });
   });
 
@@ -41,6 +42,8 @@ describe('demo flags', () => {
         '--logs',
         '--keep-infra',
         '--ts-node',
+        '--replicas',
+        '3',
       ]),
     ).toEqual({
       rate: 50,
@@ -52,6 +55,7 @@ describe('demo flags', () => {
       logs: true,
       keepInfra: true,
       runtime: 'ts-node',
+      replicas: 3,
     });
     expect(options(['--rate', '0.5']).rate).toBe(0.5);
     expect(parseDemoArgs(['-h'])).toEqual({ help: true });
@@ -69,6 +73,9 @@ describe('demo flags', () => {
     [['--duration', '0'], /--duration must be/],
     [['--seed=-1'], /--seed must be an integer at least 0/],
     [['--officer-think-ms=-5'], /--officer-think-ms must be an integer at least 0/],
+    [['--replicas', '0'], /--replicas must be an integer at least 1 and at most 9 \(got "0"\)/],
+    [['--replicas', '10'], /--replicas must be .*at most 9/],
+    [['--replicas', '1.5'], /--replicas must be an integer/],
     [['--rat', '5'], /Unknown option '--rat'/],
     [['--rate'], /--rate/],
     [['--logs=yes'], /--logs/],

@@ -12,6 +12,9 @@ simulator with a live status line. Ctrl-C stops the simulator and every process 
   --seed N               seed of the simulator's random choices (default 1)
   --officer-think-ms N   mean pause of an officer before each step of a case (default 3000)
   --citizen-think-ms N   mean pause of a citizen before paying, supplying a document or rating (default 2000)
+  --replicas N           processes per back-end service, behind the gateway (default 1; up to 9): replica k
+                         of a service listens on its port + 100·k; with more than one, the simulator goes
+                         through the gateway as the portal does
   --no-simulator         start the platform only (the status line shows what the metrics service counts)
   --logs                 show the services' logs here, prefixed by service (default: .data/logs/<service>.log)
   --keep-infra           leave Kafka and Redis running at the end even when the demo started them
@@ -28,6 +31,7 @@ export interface DemoOptions {
   logs: boolean;
   keepInfra: boolean;
   runtime: 'build' | 'ts-node';
+  replicas: number;
 }
 
 export class UsageError extends Error {
@@ -93,6 +97,7 @@ export function parseDemoArgs(argv: readonly string[]): { help: true } | { help:
       logs: values.logs ?? false,
       keepInfra: values['keep-infra'] ?? false,
       runtime: values['ts-node'] ? 'ts-node' : 'build',
+      replicas: number('replicas', values.replicas, 1, { integer: true, min: 1, max: 9 }),
     },
   };
 }
@@ -108,6 +113,7 @@ function parse(argv: readonly string[]) {
       seed: { type: 'string' },
       'officer-think-ms': { type: 'string' },
       'citizen-think-ms': { type: 'string' },
+      replicas: { type: 'string' },
       'no-simulator': { type: 'boolean' },
       logs: { type: 'boolean' },
       'keep-infra': { type: 'boolean' },

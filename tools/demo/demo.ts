@@ -67,7 +67,14 @@ function urlTable(platform: Platform, logs: boolean): string {
     ['case-tracking', 'cases, officer queues, results'],
     ['metrics', 'rates, operations'],
   ];
-  for (const [name, what] of docs) if (u[name]) rows.push([name, `${u[name] ?? ''}/docs   ${dim(what)}`]);
+  for (const [name, what] of docs) {
+    if (!u[name]) continue;
+    rows.push([name, `${u[name] ?? ''}/docs   ${dim(what)}`]);
+    const replicas = platform.replicas(name);
+    if (replicas.length > 1) {
+      rows.push(['', dim(`${replicas.length} replicas: ${replicas.map((r) => `${r.name} :${r.port}`).join(', ')}`)]);
+    }
+  }
   rows.push([
     'logs',
     logs ? 'shown here, prefixed by service' : `${relative(process.cwd(), platform.logDir ?? '') || '.'}/<service>.log`,
@@ -84,6 +91,8 @@ async function run(opts: DemoOptions): Promise<number> {
   // Read before anything starts: a broken config file should not cost an infrastructure start.
   const config = opts.simulator ? loadSimulatorConfig(DEFAULT_CONFIG_FILE) : null;
   const abort = new AbortController();
+  // With replicas, the simulator goes through the gateway, which balances over them (as the portal does).
+  const viaGateway = opts.replicas > 1;
   let platform: Platform | null = null;
   let sim: Simulator | null = null;
   // An object, not a variable: it changes in the signal handler, between the awaits below.
@@ -151,12 +160,24 @@ async function run(opts: DemoOptions): Promise<number> {
   try {
     platform = await startPlatform({
       runtime: opts.runtime,
+      replicas: opts.replicas,
       logs: { inline: opts.logs },
       sink: (text) => {
         screen.print(text);
       },
       stopInfra: !opts.keepInfra,
-      serviceEnv: { payment: { PAYMENT_INTENT_TTL_SEC: String(DEMO_PAYMENT_TTL_SEC) } },
+      serviceEnv: {
+        payment: { PAYMENT_INTENT_TTL_SEC: String(DEMO_PAYMENT_TTL_SEC) },
+        ...(viaGateway
+          ? {
+              // The simulator's citizens all call from this machine; each names its own address (X-Forwarded-For),
+              // as behind one proxy: the gateway believes one hop, identity two (the simulator and the gateway).
+              // The gateway's per-client budgets are for the portal's users, not for a whole simulated population.
+              gateway: { TRUST_PROXY: '1', RATE_LIMIT_ENABLED: 'false' },
+              identity: { TRUST_PROXY: '2' },
+            }
+          : {}),
+      },
       progress: (line) => {
         screen.print(line.startsWith(' ') ? dim(line) : `▸ ${line}`);
       },
@@ -173,7 +194,7 @@ async function run(opts: DemoOptions): Promise<number> {
     return 1;
   }
   screen.print(
-    `\n${bold(`platform up in ${seconds(Date.now() - started)}`)} — ${platform.processes.length} services:\n${urlTable(platform, opts.logs)}\n`,
+    `\n${bold(`platform up in ${seconds(Date.now() - started)}`)} — ${platform.processes.length} processes:\n${urlTable(platform, opts.logs)}\n`,
   );
   if (stopping()) return finish(0);
 
@@ -184,14 +205,16 @@ async function run(opts: DemoOptions): Promise<number> {
       `▸ simulator: ${opts.rate} dossiers/s, officers think ~${seconds(opts.officerThinkMs)}, citizens ~${seconds(opts.citizenThinkMs)}; ` +
         `unpaid fees expire after ${DEMO_PAYMENT_TTL_SEC} s in the demo`,
     );
+    const api = (service: string) => `${urls.gateway ?? ''}/api/${service}`;
     sim = new Simulator(
       {
-        identity: urls.identity ?? '',
-        intake: urls.intake ?? '',
-        payment: urls.payment ?? '',
+        identity: viaGateway ? api('identity') : (urls.identity ?? ''),
+        intake: viaGateway ? api('intake') : (urls.intake ?? ''),
+        payment: viaGateway ? api('payment') : (urls.payment ?? ''),
+        // The payment platform is an outside provider at one address (its first replica), never behind the gateway.
         paymentGateway: urls['payment-gateway'] ?? '',
-        caseTracking: urls['case-tracking'] ?? '',
-        metrics: urls.metrics ?? '',
+        caseTracking: viaGateway ? api('cases') : (urls['case-tracking'] ?? ''),
+        metrics: viaGateway ? api('metrics') : (urls.metrics ?? ''),
         otpDir: platform.otpDir,
       },
       {
@@ -240,6 +263,7 @@ async function run(opts: DemoOptions): Promise<number> {
         lag: metrics.lag,
         submitRate,
         services: platform.supervision(),
+        replicas: platform.replicas(),
       }),
     );
   }, 1000);

@@ -1,5 +1,5 @@
 import type { SupervisedStatus } from '@hoso/platform';
-import { fit, formatServices, formatStatus, type StatusInput } from './status';
+import { fit, formatReplicas, formatServices, formatStatus, type StatusInput } from './status';
 
 /** A service as the supervisor reports it (`Supervisor.status()`), running as started unless told otherwise. */
 const service = (name: string, over: Partial<SupervisedStatus> = {}): SupervisedStatus => ({
@@ -88,5 +88,29 @@ describe('demo status: the services the supervisor restarted or gave up', () => 
     expect(cut).toHaveLength(59);
     expect(cut).toBe(`${full.slice(0, 58)}…`);
     expect(fit(full, 1)).toBe('…');
+  });
+});
+
+describe('demo status: the replicas', () => {
+  const replica = (service: string, index: number, state = 'running') => ({
+    service,
+    name: index === 0 ? service : `${service}.${index}`,
+    state,
+  });
+
+  it('says nothing when every service runs one process', () => {
+    expect(formatReplicas(undefined)).toBe('');
+    expect(formatReplicas([replica('gateway', 0), replica('intake', 0), replica('payment', 0)])).toBe('');
+  });
+
+  it('counts the running replicas and names the others', () => {
+    const all = [replica('gateway', 0), replica('intake', 0), replica('intake', 1), replica('payment', 0)];
+    expect(formatReplicas(all)).toBe('replicas 4/4 running');
+    expect(
+      formatReplicas([...all.slice(0, 2), replica('intake', 1, 'restarting'), replica('payment', 0, 'stopped')]),
+    ).toBe('replicas 2/4 running, intake.1 restarting, payment stopped');
+    expect(formatStatus({ elapsedSec: 42, counts: null, metrics: null, lag: 0, submitRate: null, replicas: all })).toBe(
+      '0:42 │ completion — · on-time — · end-to-end — │ lag 0 │ replicas 4/4 running',
+    );
   });
 });

@@ -20,6 +20,17 @@ export interface StatusInput {
   submitRate: number | null;
   /** The supervisor's view of each service (only those restarted, restarting or given up are shown). */
   services?: readonly { name: string; state: string; restarts: number }[];
+  /** Every replica of every service (`Platform.replicas()`): shown when a service runs more than one. */
+  replicas?: readonly { service: string; name: string; state: string }[];
+}
+
+/** `replicas 12/12 running` (or `replicas 11/12 running, intake.1 restarting`); empty when each service runs one. */
+export function formatReplicas(replicas: StatusInput['replicas']): string {
+  const all = replicas ?? [];
+  if (new Set(all.map((r) => r.service)).size === all.length) return '';
+  const running = all.filter((r) => r.state === 'running');
+  const others = all.filter((r) => r.state !== 'running').map((r) => `${r.name} ${r.state}`);
+  return `replicas ${running.length}/${all.length} running${others.length ? `, ${others.join(', ')}` : ''}`;
 }
 
 /** `restarts intake 2, metrics 1 (restarting), payment ✘ given up`; empty when every service runs as started. */
@@ -73,6 +84,8 @@ export function formatStatus(s: StatusInput): string {
   const r = s.metrics?.rates;
   parts.push(`completion ${pct(r?.completion)} · on-time ${pct(r?.onTime)} · end-to-end ${pct(r?.endToEnd)}`);
   parts.push(`lag ${s.lag === null ? '—' : s.lag}`);
+  const replicas = formatReplicas(s.replicas);
+  if (replicas) parts.push(replicas);
   const services = formatServices(s.services);
   if (services) parts.push(services);
   return parts.join(' │ ');

@@ -88,6 +88,7 @@ export class ApiGateway {
       correlationId,
       bodyLimit,
       stream: rule.stream === true || String(req.headers.accept).includes('text/event-stream'),
+      replayable: rule.replayable === true,
     });
   }
 

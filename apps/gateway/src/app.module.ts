@@ -25,6 +25,7 @@ import { Portal } from './portal';
 import { sendProblem } from './problem';
 import { RateLimits } from './rate-limits';
 import { ReadinessWatcher } from './readiness';
+import { UpstreamPool } from './upstream-pool';
 import { Upstreams } from './upstreams';
 
 const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -134,17 +135,19 @@ class CoreModule {
         { provide: ROOT_LOGGER, useValue: logger },
         { provide: DEV_MODE, useValue: config.devMode },
         { provide: LIMITER_REDIS, useFactory: () => createLimiterRedis(config.REDIS_URL, logger) },
+        // The replicas of every service: the proxy and the readiness watcher both steer it.
+        { provide: UpstreamPool, useFactory: () => new UpstreamPool(config.upstreams) },
         {
           provide: ReadinessWatcher,
-          inject: [LIMITER_REDIS],
-          useFactory: (redis: Redis) => {
-            const watcher = new ReadinessWatcher(redis, config.upstreams);
+          inject: [LIMITER_REDIS, UpstreamPool],
+          useFactory: (redis: Redis, pool: UpstreamPool) => {
+            const watcher = new ReadinessWatcher(redis, pool);
             watcher.start();
             return watcher;
           },
         },
       ],
-      exports: [ROOT_LOGGER, DEV_MODE, LIMITER_REDIS, ReadinessWatcher],
+      exports: [ROOT_LOGGER, DEV_MODE, LIMITER_REDIS, ReadinessWatcher, UpstreamPool],
     };
   }
 }
@@ -181,11 +184,11 @@ export class AppModule implements NestModule {
         },
         {
           provide: Upstreams,
-          inject: [GatewayMetrics],
-          useFactory: (metrics: GatewayMetrics) =>
+          inject: [GatewayMetrics, UpstreamPool],
+          useFactory: (metrics: GatewayMetrics, pool: UpstreamPool) =>
             new Upstreams(
               {
-                urls: config.upstreams,
+                pool,
                 timeoutMs: config.UPSTREAM_TIMEOUT_MS,
                 streamIdleTimeoutMs: config.STREAM_IDLE_TIMEOUT_MS,
               },
@@ -200,7 +203,11 @@ export class AppModule implements NestModule {
             new ApiGateway(config, new JwtVerifier({ jwks: config.AUTH_JWKS_URL }), limits, upstreams, metrics, logger),
         },
         { provide: Portal, useValue: new Portal(config.PORTAL_DIR) },
-        { provide: DocsService, useValue: new DocsService(config.upstreams, config.DOCS_CACHE_SEC, logger) },
+        {
+          provide: DocsService,
+          inject: [UpstreamPool],
+          useFactory: (pool: UpstreamPool) => new DocsService(pool, config.DOCS_CACHE_SEC, logger),
+        },
         EdgeMiddleware,
         Closer,
       ],

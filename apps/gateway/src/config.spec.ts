@@ -9,11 +9,11 @@ describe('gateway config', () => {
     const c = loadConfig(REDIS);
     expect(c.PORT).toBe(3000);
     expect(c.upstreams).toEqual({
-      identity: 'http://127.0.0.1:3002',
-      intake: 'http://127.0.0.1:3001',
-      payment: 'http://127.0.0.1:3003',
-      cases: 'http://127.0.0.1:3004',
-      metrics: 'http://127.0.0.1:3005',
+      identity: ['http://127.0.0.1:3002'],
+      intake: ['http://127.0.0.1:3001'],
+      payment: ['http://127.0.0.1:3003'],
+      cases: ['http://127.0.0.1:3004'],
+      metrics: ['http://127.0.0.1:3005'],
     });
     expect(c.AUTH_JWKS_URL).toBe('http://127.0.0.1:3002/.well-known/jwks.json');
     expect(c.PORTAL_DIR).toBe('dist/apps/portal');
@@ -40,12 +40,21 @@ describe('gateway config', () => {
       TRUST_PROXY: '1',
       QUEUE_PREFIX: 'stack-a',
     });
-    expect(c.upstreams.intake).toBe('http://intake.hoso.svc:3001');
+    expect(c.upstreams.intake).toEqual(['http://intake.hoso.svc:3001']);
     expect(c.rateLimits['sign-in']).toEqual({ points: 5, durationSec: 300 });
     expect(c.rateLimits.read).toEqual({ points: 1000, durationSec: 1 });
     expect(c.CORS_ORIGINS).toEqual(['https://portal.example.vn', 'http://localhost:5173']);
     expect(c.TRUST_PROXY).toBe(1);
     expect(c.rateLimitKeyPrefix).toBe('stack-a:gateway:rate-limit');
+  });
+
+  it("reads a service's replicas as a comma-separated list, and refuses a bad or repeated one", () => {
+    const c = loadConfig({ ...REDIS, PAYMENT_URL: ' http://127.0.0.1:3003, http://127.0.0.1:3103 ,' });
+    expect(c.upstreams.payment).toEqual(['http://127.0.0.1:3003', 'http://127.0.0.1:3103']);
+    expect(c.upstreams.intake).toEqual(['http://127.0.0.1:3001']);
+    expect(() => loadConfig({ ...REDIS, PAYMENT_URL: 'http://a:1,http://a:1' })).toThrow(/PAYMENT_URL: the same URL/);
+    expect(() => loadConfig({ ...REDIS, INTAKE_URL: 'http://a:1,ftp://b' })).toThrow(/INTAKE_URL/);
+    expect(() => loadConfig({ ...REDIS, INTAKE_URL: ' , ' })).toThrow(/INTAKE_URL: expected at least one base URL/);
   });
 
   it('names every bad variable at once', () => {

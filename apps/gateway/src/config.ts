@@ -56,7 +56,26 @@ const trustProxy = z
     return z.NEVER;
   });
 
-const upstreamUrl = (port: number) => z.url().default(`http://127.0.0.1:${port}`);
+/**
+ * One service's replicas: one base URL, or several separated by commas (`http://intake-a:3001,http://intake-b:3001`);
+ * the gateway balances over them and skips the ones that are down.
+ */
+const upstreamUrls = (port: number) =>
+  z
+    .string()
+    .default(`http://127.0.0.1:${port}`)
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u !== ''),
+    )
+    .pipe(
+      z
+        .array(z.url({ protocol: /^https?$/, error: 'expected http(s) base URLs, separated by commas' }))
+        .min(1, 'expected at least one base URL')
+        .refine((urls) => new Set(urls).size === urls.length, 'the same URL is listed twice'),
+    );
 
 /** Default budgets per route group, per client (token subject, else IP address); `RATE_LIMIT_<GROUP>` overrides. */
 const RATE_LIMIT_DEFAULTS: Record<RouteGroup, string> = {
@@ -80,11 +99,11 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),
-  IDENTITY_URL: upstreamUrl(3002),
-  INTAKE_URL: upstreamUrl(3001),
-  PAYMENT_URL: upstreamUrl(3003),
-  CASE_TRACKING_URL: upstreamUrl(3004),
-  METRICS_URL: upstreamUrl(3005),
+  IDENTITY_URL: upstreamUrls(3002),
+  INTAKE_URL: upstreamUrls(3001),
+  PAYMENT_URL: upstreamUrls(3003),
+  CASE_TRACKING_URL: upstreamUrls(3004),
+  METRICS_URL: upstreamUrls(3005),
   /** The built portal (index.html + hashed assets), relative to the working directory. */
   PORTAL_DIR: z.string().min(1).default('dist/apps/portal'),
   /** The payment provider's checkout origin: the portal's forms post there (CSP form-action). */
@@ -140,12 +159,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     devMode: c.HOSO_DEV_MODE,
     /** Production headers (HSTS) unless in development mode, which serves plain http on localhost. */
     production: !c.HOSO_DEV_MODE,
+    /** Per service, the base URL of each of its replicas. */
     upstreams: Object.freeze({
-      identity: c.IDENTITY_URL,
-      intake: c.INTAKE_URL,
-      payment: c.PAYMENT_URL,
-      cases: c.CASE_TRACKING_URL,
-      metrics: c.METRICS_URL,
+      identity: Object.freeze(c.IDENTITY_URL),
+      intake: Object.freeze(c.INTAKE_URL),
+      payment: Object.freeze(c.PAYMENT_URL),
+      cases: Object.freeze(c.CASE_TRACKING_URL),
+      metrics: Object.freeze(c.METRICS_URL),
     }),
     rateLimits: Object.freeze(rateLimits),
     rateLimitKeyPrefix: `${c.QUEUE_PREFIX ? `${c.QUEUE_PREFIX}:` : ''}gateway:rate-limit`,

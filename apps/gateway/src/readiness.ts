@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ServiceName } from './domain/route-table';
+import type { UpstreamPool } from './upstream-pool';
 
 interface Outcome {
   ok: boolean;
@@ -7,7 +7,8 @@ interface Outcome {
   at: number;
 }
 
-const EVERY_MS = 5000;
+/** Also the active health check of every replica: a replica that is back takes requests again within this. */
+const EVERY_MS = 3000;
 const UPSTREAM_TIMEOUT_MS = 4000;
 const REDIS_TIMEOUT_MS = 2000;
 /** A result older than this means the watcher itself is stuck: not ready. */
@@ -32,10 +33,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /**
- * Readiness of what the gateway needs (Redis and every service's own `/health/ready`), checked in the background
- * every few seconds. A readiness probe reads the last results instead of calling five services while it waits:
- * an upstream's own readiness may take up to its probe timeout, and a busy moment of this process must not make
- * the gateway flap out of the load balancer.
+ * Readiness of what the gateway needs (Redis, and at least one replica of each service answering its own
+ * `/health/ready`), checked in the background every few seconds. A readiness probe reads the last results instead
+ * of calling the services while it waits: an upstream's own readiness may take up to its probe timeout, and a busy
+ * moment of this process must not make the gateway flap out of the load balancer. Each replica's result also goes
+ * to the pool's balancer (the active health check), so a replica not ready is skipped and one that is back is used.
  */
 export class ReadinessWatcher {
   private readonly last = new Map<string, Outcome>();
@@ -44,7 +46,7 @@ export class ReadinessWatcher {
 
   constructor(
     private readonly redis: Redis,
-    private readonly upstreams: Readonly<Record<ServiceName, string>>,
+    private readonly pool: UpstreamPool,
   ) {}
 
   start(): void {
@@ -59,7 +61,7 @@ export class ReadinessWatcher {
 
   /** Probes for nest-kit's HealthModule: each resolves when its dependency was up at the last check. */
   probes(): Record<string, () => Promise<void>> {
-    const names = ['redis', ...Object.keys(this.upstreams)];
+    const names = ['redis', ...this.pool.services()];
     return Object.fromEntries(names.map((name) => [name, () => this.probe(name)]));
   }
 
@@ -88,16 +90,38 @@ export class ReadinessWatcher {
           });
         },
       );
+    const replica = async (url: string): Promise<string | null> => {
+      try {
+        const res = await fetch(new URL('/health/ready', url), { signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
+        await res.body?.cancel();
+        return res.status === 200 ? null : `readiness answered ${res.status}`;
+      } catch (e) {
+        return (e as { cause?: { code?: string } }).cause?.code ?? (e instanceof Error ? e.message : String(e));
+      }
+    };
     this.round = Promise.all([
       record('redis', withTimeout(this.redis.ping(), REDIS_TIMEOUT_MS, 'redis')),
-      ...Object.entries(this.upstreams).map(([name, url]) =>
-        record(
+      ...this.pool.services().map((name) => {
+        const balancer = this.pool.of(name);
+        return record(
           name,
-          fetch(new URL('/health/ready', url), { signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) }).then((res) => {
-            if (res.status !== 200) throw new Error(`readiness answered ${res.status}`);
+          Promise.all(
+            balancer.urls.map(async (url) => {
+              const problem = await replica(url);
+              balancer.checked(url, problem === null, problem);
+              return { url, problem };
+            }),
+          ).then((results) => {
+            // Ready while one replica is: the balancer sends every request to the ready ones.
+            if (results.some((r) => r.problem === null)) return;
+            throw new Error(
+              results.length === 1
+                ? (results[0]?.problem ?? 'not ready')
+                : `no replica ready (${results.map((r) => `${r.url}: ${r.problem ?? ''}`).join('; ')})`,
+            );
           }),
-        ),
-      ),
+        );
+      }),
     ]).then(() => {
       this.round = null;
     });

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { testEnv } from '@hoso/testing';
-import { createDataSource } from './data-source';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createDataSource, runMigrations } from './data-source';
 import { createTestDatabase } from './test-database';
 
 /**
@@ -53,5 +54,24 @@ describe('service data source', () => {
     } finally {
       await ds.destroy();
     }
+  });
+
+  it('two processes migrating one database at once: one applies the migrations, the other waits and finds none', async () => {
+    class SlowTable1700000000000 implements MigrationInterface {
+      name = 'SlowTable1700000000000';
+      async up(q: QueryRunner): Promise<void> {
+        await q.query('CREATE TABLE slow_table (id int PRIMARY KEY)');
+        // Long enough for the other run to read the same pending list if nothing held it back.
+        await q.query('SELECT pg_sleep(0.5)');
+      }
+      async down(q: QueryRunner): Promise<void> {
+        await q.query('DROP TABLE slow_table');
+      }
+    }
+    const replica = () =>
+      createDataSource({ url: db.url, applicationName: 'ds-test-migrate', migrations: [SlowTable1700000000000] });
+    const applied = await Promise.all([runMigrations(replica()), runMigrations(replica())]);
+    expect(applied.map((a) => a.length).sort()).toEqual([0, 1]);
+    expect(applied.flat()).toEqual(['SlowTable1700000000000']);
   });
 });

@@ -9,6 +9,26 @@ interface FakeDataSource {
 
 const mockCreated: FakeDataSource[] = [];
 const mockFailure: { error: Error | null } = { error: null };
+/** What the migration lock's own connection did, in order, beside the data source's events. */
+const mockLock: string[] = [];
+
+jest.mock('pg', () => ({
+  Client: class {
+    constructor(readonly options: { connectionString: string }) {}
+    connect() {
+      mockLock.push(`connect ${this.options.connectionString}`);
+      return Promise.resolve();
+    }
+    query(sql: string) {
+      mockLock.push(sql);
+      return Promise.resolve({ rows: [] });
+    }
+    end() {
+      mockLock.push('end');
+      return Promise.resolve();
+    }
+  },
+}));
 
 // No server in a unit test: the DataSource records what it was asked to do instead.
 jest.mock('typeorm', () => ({
@@ -25,6 +45,10 @@ jest.mock('typeorm', () => ({
     }
     runMigrations(o: { transaction: string }) {
       this.events.push(`migrate:${o.transaction}`);
+      // Checked here: the lock must be held while the migrations run.
+      this.events.push(
+        `lock held: ${mockLock.some((q) => q.startsWith('SELECT pg_advisory_lock')) && !mockLock.includes('end')}`,
+      );
       return mockFailure.error
         ? Promise.reject(mockFailure.error)
         : Promise.resolve([{ name: 'First1700000000000' }, { name: 'Second1700000000001' }]);
@@ -44,6 +68,7 @@ describe('migrateDatabase', () => {
   beforeEach(() => {
     mockCreated.length = 0;
     mockFailure.error = null;
+    mockLock.length = 0;
   });
 
   it('migrates as the owner on one connection of its own, closed before it returns', async () => {
@@ -57,13 +82,13 @@ describe('migrateDatabase', () => {
     expect(mockCreated).toHaveLength(1);
     const [ds] = mockCreated as [FakeDataSource];
     expect(ds.options).toMatchObject({ url: OWNER, poolSize: 1, applicationName: 'identity-seed-migrations' });
-    expect(ds.events).toEqual(['initialize', 'migrate:each', 'destroy']);
+    expect(ds.events).toEqual(['initialize', 'migrate:each', 'lock held: true', 'destroy']);
   });
 
   it('migrates as the runtime role when no migration URL is given', async () => {
     await migrateDatabase({ url: RUNTIME, applicationName: 'case-tracking-rekey', migrations: [] });
     expect(mockCreated.map((ds) => ds.options.url)).toEqual([RUNTIME]);
-    expect(mockCreated[0]?.events).toEqual(['initialize', 'migrate:each', 'destroy']);
+    expect(mockCreated[0]?.events).toEqual(['initialize', 'migrate:each', 'lock held: true', 'destroy']);
   });
 
   it('closes the owner connection when a migration fails', async () => {
@@ -71,7 +96,15 @@ describe('migrateDatabase', () => {
     await expect(
       migrateDatabase({ url: RUNTIME, migrationUrl: OWNER, applicationName: 'intake-seed', migrations: [] }),
     ).rejects.toThrow('permission denied for schema public');
-    expect(mockCreated[0]?.events).toEqual(['initialize', 'migrate:each', 'destroy']);
+    expect(mockCreated[0]?.events).toEqual(['initialize', 'migrate:each', 'lock held: true', 'destroy']);
     expect(mockCreated[0]?.isInitialized).toBe(false);
+    // The lock's connection is closed too (which releases the lock).
+    expect(mockLock[mockLock.length - 1]).toBe('end');
+  });
+
+  it('holds the migration lock, on a connection of its own as the migrating role, while the migrations run', async () => {
+    await migrateDatabase({ url: RUNTIME, migrationUrl: OWNER, applicationName: 'payment-seed', migrations: [] });
+    expect(mockLock).toEqual([`connect ${OWNER}`, 'SELECT pg_advisory_lock(hashtext($1))', 'end']);
+    expect(mockCreated[0]?.events).toContain('lock held: true');
   });
 });

@@ -121,14 +121,38 @@ export async function pendingMigrations(ds: DataSource): Promise<string[]> {
   return ds.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
 }
 
-/** Runs pending migrations in one transaction each; returns the names applied. */
+/** The advisory lock every migration run of a database holds: one run at a time per database. */
+export const MIGRATION_LOCK = 'hoso:migrations';
+
+/**
+ * Runs pending migrations in one transaction each; returns the names applied. Replicas of a service start together,
+ * and two runs reading the same pending list would both apply it (the second failing on what the first creates):
+ * each run holds a session advisory lock, on a connection of its own (the data source's pool may have just one), so
+ * the second waits and then finds nothing pending. The lock goes with its connection if the process dies.
+ */
 export async function runMigrations(ds: DataSource): Promise<string[]> {
+  const url = (ds.options as { url?: string }).url;
+  const lock = url ? new Client({ connectionString: url, application_name: 'hoso-migration-lock' }) : null;
+  if (lock) {
+    await lock.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock(hashtext($1))', [MIGRATION_LOCK]);
+    } catch (e) {
+      await lock.end().catch(() => undefined);
+      throw e;
+    }
+  }
   const wasInitialized = ds.isInitialized;
-  if (!wasInitialized) await ds.initialize();
   try {
-    const applied = await ds.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
+    if (!wasInitialized) await ds.initialize();
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      if (!wasInitialized) await ds.destroy();
+    }
   } finally {
-    if (!wasInitialized) await ds.destroy();
+    // Ending the session releases its lock.
+    await lock?.end().catch(() => undefined);
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { mergeOpenApi, type OpenApiDocument, type ServiceDocument } from '../domain/openapi-merge';
 import { SERVICES, type ServiceName } from '../domain/route-table';
+import type { UpstreamPool } from '../upstream-pool';
 
 /** Where a hoso service publishes its OpenAPI JSON (nest-kit's `docs/openapi.json`; Nest's default as fallback). */
 const DOCUMENT_PATHS = ['/docs/openapi.json', '/docs-json'];
@@ -13,7 +14,7 @@ export class DocsService {
   private cached: { until: number; document: Promise<OpenApiDocument> } | null = null;
 
   constructor(
-    private readonly urls: Readonly<Record<ServiceName, string>>,
+    private readonly pool: UpstreamPool,
     private readonly cacheSec: number,
     private readonly logger: Logger,
   ) {}
@@ -46,7 +47,9 @@ export class DocsService {
     let problem = 'no OpenAPI document';
     for (const path of DOCUMENT_PATHS) {
       try {
-        const res = await fetch(new URL(path, this.urls[service]), { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+        const res = await fetch(new URL(path, this.pool.pickFor(service)), {
+          signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        });
         if (res.status === 404) continue;
         if (!res.ok) {
           problem = `answered ${res.status}`;

@@ -30,6 +30,11 @@ export interface RouteRule {
   stream?: boolean;
   /** Exists only in development mode (HOSO_DEV_MODE=1): any other gateway answers 404 without forwarding. */
   devOnly?: boolean;
+  /**
+   * A POST that may arrive twice without doing anything twice: after a replica dropped the connection (it may have
+   * acted on it before dying), the gateway sends it once more to another replica, as it does a GET.
+   */
+  replayable?: boolean;
 }
 
 const R = (
@@ -38,7 +43,7 @@ const R = (
   pattern: string,
   access: Access,
   group: RouteGroup,
-  extra: Pick<RouteRule, 'upload' | 'stream' | 'devOnly'> = {},
+  extra: Pick<RouteRule, 'upload' | 'stream' | 'devOnly' | 'replayable'> = {},
 ): RouteRule => ({ service, methods, pattern, access, group, ...extra });
 
 const GET = ['GET'] as const;
@@ -57,7 +62,8 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('identity', POST, 'auth/citizen/challenges', 'public', 'sign-in'),
   R('identity', GET, 'auth/citizen/challenges/:id/dev-code', 'public', 'sign-in', { devOnly: true }),
   R('identity', POST, 'auth/citizen/tokens', 'public', 'sign-in'),
-  R('identity', POST, 'auth/staff/tokens', 'public', 'sign-in'),
+  // A second password sign-in opens one more session nobody received (it expires unused), as a double click does.
+  R('identity', POST, 'auth/staff/tokens', 'public', 'sign-in', { replayable: true }),
   // The TOTP enrolment a staff sign-in asks for: its enrolment token is the credential.
   R('identity', POST, 'auth/staff/totp-enrolment', 'public', 'sign-in'),
   R('identity', POST, 'auth/staff/totp-enrolment/confirm', 'public', 'sign-in'),
@@ -65,7 +71,8 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('identity', POST, 'auth/logout', 'public', 'sign-in'),
   R('identity', GET, '.well-known/jwks.json', 'public', 'read'),
   R('identity', GET, 'citizens/me', ['citizen'], 'read'),
-  R('identity', POST, 'prefill', ['citizen'], 'write'),
+  // Reads the registry and signs what it read: no state changes.
+  R('identity', POST, 'prefill', ['citizen'], 'write', { replayable: true }),
   // Staff accounts: operators manage them; each officer or operator manages their own password and TOTP (these
   // check a password or a code, so they share the sign-in budget).
   R('identity', GET, 'staff', ['operator'], 'read'),
@@ -98,7 +105,9 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   R('intake', GET, 'dossiers/changes', ['operator'], 'read'),
   R('intake', GET, 'dossiers/by-receipt/:receiptCode', 'authenticated', 'read'),
   R('intake', GET, 'dossiers/:id', 'authenticated', 'read'),
-  R('intake', POST, 'dossiers', ['citizen', 'officer'], 'submit'),
+  // Refused without an Idempotency-Key; with one, intake stores the key with the dossier in one statement and
+  // answers a repeat (same caller, key and body) with the first answer, whichever replica gets it.
+  R('intake', POST, 'dossiers', ['citizen', 'officer'], 'submit', { replayable: true }),
   R('intake', POST, 'dossiers/:id/withdraw', ['citizen'], 'write'),
   R('intake', POST, 'dossiers/:id/attachments', ['citizen'], 'write'),
 
