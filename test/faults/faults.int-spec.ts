@@ -685,7 +685,7 @@ describe('fault checks: the dossier flow survives crashes, a broker restart and 
       const p = platform as Platform;
       const l = ledger as Ledger;
       const prefix = p.topicPrefix;
-      const subs = await l.subscriptions();
+      const subs = await l.subscriptions(60_000);
       /** Physical topic → the groups consuming it. */
       const consumers = new Map<string, string[]>();
       for (const [group, topics] of subs) {

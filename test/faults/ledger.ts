@@ -126,12 +126,23 @@ export class Ledger {
   }
 
   /** Topics each consumer group of the run subscribes to (from the members' own subscription metadata). */
-  async subscriptions(): Promise<Map<string, string[]>> {
+  async subscriptions(settledWithinMs = 0): Promise<Map<string, string[]>> {
     const groups = Object.values(this.platform.groupIds);
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const described = await admin.describeGroups(groups);
+      let described = await admin.describeGroups(groups);
+      // A group rejoining after the previous scenario's fault shows no members for a moment: its topics would be
+      // missing. With a patience, wait (polling) until every group is Stable with members.
+      const deadline = Date.now() + settledWithinMs;
+      while (
+        settledWithinMs > 0 &&
+        described.groups.some((g) => g.state !== 'Stable' || g.members.length === 0) &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 250));
+        described = await admin.describeGroups(groups);
+      }
       const out = new Map<string, string[]>();
       for (const g of described.groups) {
         const topics = new Set<string>();

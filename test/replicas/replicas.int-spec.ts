@@ -43,6 +43,11 @@ const SNAPSHOT_EVERY_SEC = 5;
 /** SLA job delays divided by this: the working days of a procedure pass in seconds, so warnings come due here. */
 const SLA_TIME_SCALE = 20_000;
 const REBALANCE_TIMEOUT_MS = 120_000;
+/**
+ * The group session of replicated deployments (deploy/k8s): a replica that died for good holds its partitions this
+ * long. The default (30 s) suits one process per service, whose restart under its own name leaves first.
+ */
+const SESSION_TIMEOUT_MS = 10_000;
 
 jest.setTimeout(420_000);
 
@@ -105,6 +110,7 @@ describe('replicas: two of every service, one of each SIGKILLed mid-flow and one
       logs: { dir: join(dataDir, 'logs') },
       logLevel: 'warn',
       registrySeedCount: REGISTRY,
+      env: { KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), KAFKA_HEARTBEAT_INTERVAL_MS: '1000' },
       serviceEnv: {
         // Every simulated citizen calls from this machine's address: the gateway's budgets are not tested here.
         gateway: { RATE_LIMIT_ENABLED: 'false' },
@@ -242,6 +248,8 @@ describe('replicas: two of every service, one of each SIGKILLed mid-flow and one
         REBALANCE_TIMEOUT_MS,
         250,
       );
+      // The survivors waited for the dead members' sessions, not for the 30 s default: the setting reached them.
+      expect(consuming.filter((s) => (rebalanced.get(s) ?? Infinity) >= SESSION_TIMEOUT_MS + 15_000)).toEqual([]);
       expect(
         p
           .replicas()
@@ -277,8 +285,8 @@ describe('replicas: two of every service, one of each SIGKILLed mid-flow and one
         250,
       );
       report.push(
-        '  rebalance after the SIGKILL of one replica of each (all at once), per group: ' +
-          'dead member gone and its partitions with the survivor / consuming again',
+        `  rebalance after the SIGKILL of one replica of each (all at once; group session ${seconds(SESSION_TIMEOUT_MS)}), ` +
+          'per group: dead member gone and its partitions with the survivor / consuming again',
         ...consuming.map(
           (s) => `    ${s.padEnd(13)} ${seconds(rebalanced.get(s) ?? 0)} / ${seconds(consumingAgain.get(s) ?? 0)}`,
         ),

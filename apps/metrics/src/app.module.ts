@@ -57,6 +57,7 @@ export class AppModule {
             topicPrefix: config.KAFKA_TOPIC_PREFIX,
             groupId: config.KAFKA_GROUP_ID,
             fetch: { minBytes: config.KAFKA_FETCH_MIN_BYTES, maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS },
+            session: { timeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, heartbeatMs: config.KAFKA_HEARTBEAT_INTERVAL_MS },
             // The projection is rebuilt from Kafka: its flushes need not wait for fsync, and offsets are committed
             // only once their WAL is on disk, so a database crash loses nothing that is not read again.
             asyncCommit: true,

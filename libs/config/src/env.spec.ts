@@ -31,6 +31,20 @@ describe('parseEnv', () => {
     expect(() => parseEnv(infraEnvSchema, { HOST: ' ' })).toThrow(/HOST/);
   });
 
+  it('reads the group session, within what the broker accepts', () => {
+    expect(parseEnv(infraEnvSchema, {})).toMatchObject({
+      KAFKA_SESSION_TIMEOUT_MS: 30_000,
+      KAFKA_HEARTBEAT_INTERVAL_MS: 3_000,
+    });
+    expect(
+      parseEnv(infraEnvSchema, { KAFKA_SESSION_TIMEOUT_MS: '10000', KAFKA_HEARTBEAT_INTERVAL_MS: '1000' }),
+    ).toMatchObject({
+      KAFKA_SESSION_TIMEOUT_MS: 10_000,
+      KAFKA_HEARTBEAT_INTERVAL_MS: 1_000,
+    });
+    expect(() => parseEnv(infraEnvSchema, { KAFKA_SESSION_TIMEOUT_MS: '5000' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
+  });
+
   it('names every bad variable and its value', () => {
     const run = () =>
       parseEnv(infraEnvSchema, { KAFKA_BROKERS: 'nope', DATABASE_URL: 'mysql://x', REDIS_URL: 'redis://ok:1' });

@@ -98,6 +98,14 @@ export const infraEnvShape = {
    */
   KAFKA_FETCH_MIN_BYTES: positiveInt.default(1),
   KAFKA_FETCH_MAX_WAIT_MS: positiveInt.max(10_000).default(500),
+  /**
+   * How long the broker waits for a silent consumer before it takes the member's partitions away, and how often a
+   * live one says it is there. A process restarted under its own instance name leaves first and is not held by this;
+   * a replica that died for good is: the survivors wait this long for its partitions. 30 s suits one process per
+   * service; replicated deployments take ~10 s with a 1 s heartbeat (deploy/k8s). The broker accepts 6 s to 30 min.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: positiveInt.min(6_000).max(1_800_000).default(30_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: positiveInt.min(100).default(3_000),
   ...serviceRuntimeShape,
 };
 

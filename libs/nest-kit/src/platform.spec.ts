@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { processInstance } from './platform';
+import { ConfigError } from '@hoso/config';
+import { processInstance, sessionOptions } from './platform';
 
 describe('processInstance', () => {
   it('is HOSO_INSTANCE when the deployment names the process', () => {
@@ -13,5 +14,17 @@ describe('processInstance', () => {
 
   it('falls back to the service name without a port', () => {
     expect(processInstance('metrics', {})).toBe(`${hostname()}:metrics`);
+  });
+});
+
+describe('sessionOptions', () => {
+  it('passes a session to the consumer, and refuses a heartbeat that cannot beat three times within it', () => {
+    expect(sessionOptions({ timeoutMs: 10_000, heartbeatMs: 1_000 })).toEqual({
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1_000,
+    });
+    expect(sessionOptions({ timeoutMs: 9_000, heartbeatMs: 3_000 }).heartbeatIntervalMs).toBe(3_000);
+    expect(() => sessionOptions({ timeoutMs: 9_000, heartbeatMs: 3_001 })).toThrow(ConfigError);
+    expect(() => sessionOptions({ timeoutMs: 9_000, heartbeatMs: 3_001 })).toThrow(/KAFKA_HEARTBEAT_INTERVAL_MS/);
   });
 });

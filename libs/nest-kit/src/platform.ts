@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource, type MixedList } from 'typeorm';
-import type { KafkaSasl } from '@hoso/config';
+import { ConfigError, type KafkaSasl } from '@hoso/config';
 import { AuthModule, type VerifierOptions } from '@hoso/auth';
 import { MESSAGING_MIGRATIONS, MessagingModule, MessagingService } from '@hoso/messaging';
 import { AuditTrailAppendOnlyPrivileges1766700000000, AuditTrailTables1764900000000 } from './audit-trail';
@@ -75,6 +75,8 @@ export interface PlatformOptions {
     groupId: string;
     /** The consumer's fetch (KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_WAIT_MS); default: 1 byte, 500 ms. */
     fetch?: { minBytes: number; maxWaitMs: number };
+    /** The group session (KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS); default: 30 s, 3 s. */
+    session?: { timeoutMs: number; heartbeatMs: number };
     /** Only for a consumer whose state is rebuilt from Kafka (see ConsumerOptions.asyncCommit). */
     asyncCommit?: boolean;
     /** This process among the group's members (ConsumerOptions.instance); default: `processInstance(service)`. */
@@ -134,6 +136,7 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
           instance: o.kafka.instance ?? processInstance(o.service),
           observer: metrics.consumerObserver,
           ...(o.kafka.fetch ? { minBytes: o.kafka.fetch.minBytes, maxWaitTimeMs: o.kafka.fetch.maxWaitMs } : {}),
+          ...(o.kafka.session ? sessionOptions(o.kafka.session) : {}),
           ...(o.kafka.asyncCommit ? { asyncCommit: true } : {}),
         },
       }),
@@ -152,4 +155,21 @@ export function platformModules(o: PlatformOptions): DynamicModule[] {
     // GET /audit-trail for operators: every service's trail (PLATFORM_MIGRATIONS) is readable the same way.
     { module: AuditTrailModule },
   ];
+}
+
+/**
+ * The consumer's group session, refused when the heartbeat could not reach the broker three times within one
+ * session: a live member would then be taken for dead whenever one heartbeat is late.
+ */
+export function sessionOptions(session: { timeoutMs: number; heartbeatMs: number }): {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+} {
+  if (session.heartbeatMs * 3 > session.timeoutMs) {
+    throw new ConfigError([
+      `KAFKA_HEARTBEAT_INTERVAL_MS (${session.heartbeatMs}) must be at most a third of KAFKA_SESSION_TIMEOUT_MS ` +
+        `(${session.timeoutMs})`,
+    ]);
+  }
+  return { sessionTimeoutMs: session.timeoutMs, heartbeatIntervalMs: session.heartbeatMs };
 }
