@@ -572,7 +572,8 @@ export async function runPipeline(argv: string[]): Promise<number> {
       ['postgres'],
     ).start();
     const databases = Object.values(platform.databases).map((u) => new URL(u).pathname.slice(1));
-    const statements = await tryStatements(platform.databases.intake ?? env.DATABASE_URL);
+    // Created where the counters are read: the view lists every database's statements from any one of them.
+    const statements = await tryStatements(env.DATABASE_URL);
     load = new LoadGenerator(
       {
         identity: platform.urls.identity ?? '',

@@ -3,6 +3,7 @@ import {
   assertDevModeSettings,
   booleanFlag,
   devModeShape,
+  heapShape,
   parseEnv,
   port,
   positiveInt,
@@ -96,6 +97,7 @@ export const configSchema = z.object({
   PORT: port.default(3000),
   /** Listen address; a container sets 0.0.0.0. */
   HOST: z.string().min(1).default('127.0.0.1'),
+  ...heapShape(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   AUTH_JWKS_URL: z.url().default('http://127.0.0.1:3002/.well-known/jwks.json'),

@@ -1,10 +1,11 @@
-import { createRootLogger, startTracing } from '@hoso/nest-kit';
+import { applyHeapGrowing, createRootLogger, startTracing } from '@hoso/nest-kit';
 import { runGateway } from './app';
 import { loadConfig } from './config';
 
 const config = loadConfig();
 const logger = createRootLogger('gateway', config.LOG_LEVEL);
 try {
+  applyHeapGrowing(config.HEAP_GROWING_PERCENT);
   // The gateway is built apart from runService, which starts tracing for the services: its proxied requests carry
   // the trace context to the service they reach.
   startTracing('gateway');

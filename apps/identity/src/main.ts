@@ -13,4 +13,5 @@ void runService(identityApp(config, logger), {
   logger,
   port: config.PORT,
   host: config.HOST,
+  heapGrowingPercent: config.HEAP_GROWING_PERCENT,
 });

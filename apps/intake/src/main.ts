@@ -13,4 +13,5 @@ void runService(intakeRootModule(config, logger), {
   logger,
   port: config.PORT,
   host: config.HOST,
+  heapGrowingPercent: config.HEAP_GROWING_PERCENT,
 });

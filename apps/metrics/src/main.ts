@@ -14,4 +14,5 @@ void runService(AppModule.forRoot(config, logger), {
   logger,
   port: config.PORT,
   host: config.HOST,
+  heapGrowingPercent: config.HEAP_GROWING_PERCENT,
 });

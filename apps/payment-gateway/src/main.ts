@@ -12,4 +12,5 @@ void runService(rootModule(config, logger), {
   logger,
   port: config.PORT,
   host: config.HOST,
+  heapGrowingPercent: config.HEAP_GROWING_PERCENT,
 });

@@ -31,6 +31,13 @@ describe('parseEnv', () => {
     expect(() => parseEnv(infraEnvSchema, { HOST: ' ' })).toThrow(/HOST/);
   });
 
+  it('keeps the old generation near the live heap unless told otherwise, within what V8 reads', () => {
+    expect(parseEnv(infraEnvSchema, {})).toMatchObject({ HEAP_GROWING_PERCENT: 25 });
+    expect(parseEnv(infraEnvSchema, { HEAP_GROWING_PERCENT: '0' })).toMatchObject({ HEAP_GROWING_PERCENT: 0 });
+    expect(() => parseEnv(infraEnvSchema, { HEAP_GROWING_PERCENT: '-5' })).toThrow(/HEAP_GROWING_PERCENT/);
+    expect(() => parseEnv(infraEnvSchema, { HEAP_GROWING_PERCENT: '12.5' })).toThrow(/HEAP_GROWING_PERCENT/);
+  });
+
   it('reads the group session, within what the broker accepts', () => {
     expect(parseEnv(infraEnvSchema, {})).toMatchObject({
       KAFKA_SESSION_TIMEOUT_MS: 30_000,

@@ -10,6 +10,7 @@ import { jsonBodyParser } from './body';
 import { answerClientErrors } from './client-error';
 import { correlationIdOf } from './correlation';
 import { HttpErrorFilter } from './errors';
+import { applyHeapGrowing } from './heap';
 import { RequestInputInterceptor } from './input';
 import { MetricsService } from './metrics';
 import { startTracing, withTracingShutdown } from './tracing';
@@ -85,9 +86,10 @@ function has(app: INestApplication, token: Type): boolean {
  */
 export async function runService(
   module: Type | DynamicModule,
-  opts: ServiceAppOptions & { port: number; host?: string },
+  opts: ServiceAppOptions & { port: number; host?: string; heapGrowingPercent?: number },
 ): Promise<INestApplication> {
   try {
+    applyHeapGrowing(opts.heapGrowingPercent ?? 0);
     // Before the application exists: its HTTP server and its messaging are traced from the first request on.
     const tracing = startTracing(opts.name);
     const app = await createServiceApp(tracing ? withTracingShutdown(module) : module, opts);

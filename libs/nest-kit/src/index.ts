@@ -7,6 +7,7 @@ export * from './bootstrap';
 export * from './client-error';
 export * from './correlation';
 export * from './errors';
+export * from './heap';
 export * from './health';
 export * from './input';
 export * from './logging';
