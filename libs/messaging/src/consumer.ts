@@ -1,5 +1,5 @@
 import { context, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, OffsetsByTopicPartition } from 'kafkajs';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { decodeEvent, factKeyOf, keyOf, type EventOf, type TopicCatalog, type TopicOf } from '@hoso/contracts';
 import { deadLetterMessage, headerString, REPLAY_TARGET_HEADER } from './dlq';
@@ -310,7 +310,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   private timer: NodeJS.Timeout | null = null;
   /** Flushes run one after another: one transaction at a time per consumer. */
   private chain: Promise<void> = Promise.resolve();
-  private commitOffsets: (() => Promise<void>) | null = null;
+  private commitOffsets: ((offsets: OffsetsByTopicPartition) => Promise<void>) | null = null;
   private readonly asyncCommit: boolean;
   /** The server run of the last asynchronously committed flush (read inside its transaction). */
   private lastCommitServer: string | null = null;
@@ -493,6 +493,34 @@ export class IdempotentConsumer<C extends TopicCatalog> {
   }
 
   /**
+   * Commits a flush's offsets in one OffsetCommit request. Left to kafkajs, each partition batch of the flush commits
+   * on its own once the flush settles it, and all of them find the same offsets uncommitted: a flush over 12
+   * partitions sent 12 identical requests. Committed here first, the batches find nothing left to commit. If this
+   * request fails (e.g. a rebalance under way), the offsets stay uncommitted and kafkajs's per-batch commit tries
+   * again, as before; anything never committed is read again by the next owner, and the inbox makes that a no-op.
+   */
+  private async commitFlushed(parts: Part[]): Promise<void> {
+    const prefix = this.opts.topicPrefix ?? '';
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const p of parts) {
+      if (p.lastDone === null) continue;
+      const topic = `${prefix}${p.topic}`;
+      const list = byTopic.get(topic) ?? [];
+      const next = (BigInt(p.lastDone) + 1n).toString();
+      const had = list.find((o) => o.partition === p.partition);
+      if (!had) list.push({ partition: p.partition, offset: next });
+      else if (BigInt(had.offset) < BigInt(next)) had.offset = next;
+      byTopic.set(topic, list);
+    }
+    if (byTopic.size === 0 || !this.commitOffsets) return;
+    try {
+      await this.commitOffsets({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+    } catch (e) {
+      this.opts.logger.warn({ err: e }, "could not commit a flush's offsets; kafkajs commits them after its batches");
+    }
+  }
+
+  /**
    * After an asynchronously committed flush: its offsets wait until the WAL is flushed past its commit. Nothing is
    * asked of the database here (a flush costs no extra round trip): the next probe places every flush committed
    * before it in the WAL, and a later one sees that position flushed. The wait does not hold the next flush (the
@@ -609,7 +637,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
     isStale,
   }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return Promise.resolve();
-    // Every batch's commitOffsetsIfNecessary commits all resolved offsets of the group: one call per flush.
+    // Bound to the group, not to this batch: any batch's function commits the offsets of every partition of a flush.
     this.commitOffsets = commitOffsetsIfNecessary;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({
@@ -654,7 +682,7 @@ export class IdempotentConsumer<C extends TopicCatalog> {
       if (wroteOutbox) this.opts.onCommitted?.();
       for (const p of live) if (p.lastDone !== null) p.resolveOffset(p.lastDone);
       if (this.asyncCommit) this.awaitDurable(live);
-      else await this.commitOffsets?.();
+      else await this.commitFlushed(live);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       for (const p of live) {
         this.stats.processed += p.processed;
