@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createEvent, defineCatalog, defineTopic, dlqTopicOf, type EventOf, type TopicOf } from '@hoso/contracts';
+import { createEvent, defineCatalog, defineTopic, type EventOf, type TopicOf } from '@hoso/contracts';
 import { eventually } from '@hoso/testing';
 import { IdempotentConsumer } from './consumer';
-import { TestPayload, createHarness, countRows, type Harness } from './testing/harness';
+import { TestPayload, createHarness, createTopicsWithDlq, countRows, type Harness } from './testing/harness';
 
 function oneTopic() {
   const id = Array.from(randomBytes(8), (b) => String.fromCharCode(97 + (b % 26))).join('');
@@ -22,13 +22,7 @@ describe('after-commit effects: run once per committed event, never for a rolled
 
   beforeAll(async () => {
     h = await createHarness();
-    const admin = h.kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [topic, dlqTopicOf(topic)].map((t) => ({ topic: t, numPartitions: 3, replicationFactor: 1 })),
-    });
-    await admin.disconnect();
+    await createTopicsWithDlq(h, [topic], 3);
   });
 
   afterAll(async () => {

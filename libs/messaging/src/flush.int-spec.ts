@@ -1,21 +1,19 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createEvent, defineCatalog, defineTopic, dlqTopicOf, type EventOf, type TopicOf } from '@hoso/contracts';
+import { randomUUID } from 'node:crypto';
+import { createEvent, dlqTopicOf, type EventOf, type TopicOf } from '@hoso/contracts';
 import { eventually } from '@hoso/testing';
 import { IdempotentConsumer, type HandlerContext, type HandlerMap } from './consumer';
-import { messagesIn, TestPayload, createHarness, countRows, type Harness } from './testing/harness';
-
-/** Two topics of one catalog, so that one flush can hold both. */
-function twoTopics() {
-  const id = Array.from(randomBytes(8), (b) => String.fromCharCode(97 + (b % 26))).join('');
-  return defineCatalog([
-    defineTopic({ type: `fl${id}.first-happened`, version: 1, producer: 'test', summary: 'a', schema: TestPayload }),
-    defineTopic({ type: `fl${id}.then-happened`, version: 1, producer: 'test', summary: 'b', schema: TestPayload }),
-  ]);
-}
+import {
+  messagesIn,
+  createHarness,
+  createTopicsWithDlq,
+  countRows,
+  twoTopicCatalog,
+  type Harness,
+} from './testing/harness';
 
 describe('set-based flushes: mixed topics in one transaction, batch handlers, filters, a poison event inside', () => {
   let h: Harness;
-  const catalog = twoTopics();
+  const catalog = twoTopicCatalog('fl');
   type C = typeof catalog;
   type T = TopicOf<C>;
   type E = EventOf<C, T>;
@@ -25,17 +23,7 @@ describe('set-based flushes: mixed topics in one transaction, batch handlers, fi
   beforeAll(async () => {
     h = await createHarness();
     await h.ds.query('ALTER TABLE effects ADD COLUMN topic text, ADD COLUMN tx bigint');
-    const admin = h.kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [first, then, dlqTopicOf(first), dlqTopicOf(then)].map((topic) => ({
-        topic,
-        numPartitions: 6,
-        replicationFactor: 1,
-      })),
-    });
-    await admin.disconnect();
+    await createTopicsWithDlq(h, [first, then], 6);
   });
 
   afterAll(async () => {

@@ -1,17 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kafka, Consumer } from 'kafkajs';
-import { createEvent, defineCatalog, defineTopic, dlqTopicOf, type EventOf, type TopicOf } from '@hoso/contracts';
+import { createEvent, type EventOf, type TopicOf } from '@hoso/contracts';
 import { eventually } from '@hoso/testing';
 import { IdempotentConsumer } from './consumer';
-import { TestPayload, createHarness, countRows, type Harness } from './testing/harness';
-
-function twoTopics() {
-  const id = Array.from(randomBytes(8), (b) => String.fromCharCode(97 + (b % 26))).join('');
-  return defineCatalog([
-    defineTopic({ type: `oc${id}.first-happened`, version: 1, producer: 'test', summary: 'a', schema: TestPayload }),
-    defineTopic({ type: `oc${id}.then-happened`, version: 1, producer: 'test', summary: 'b', schema: TestPayload }),
-  ]);
-}
+import { countRows, createHarness, createTopicsWithDlq, twoTopicCatalog, type Harness } from './testing/harness';
 
 /** The broker's OffsetCommit requests a consumer sends, counted from kafkajs's own instrumentation. */
 function countingKafka(kafka: Kafka, commits: { topics: number }[]): Kafka {
@@ -31,7 +23,7 @@ function countingKafka(kafka: Kafka, commits: { topics: number }[]): Kafka {
 
 describe('offset commits: one request per flush, whatever the number of partitions in it', () => {
   let h: Harness;
-  const catalog = twoTopics();
+  const catalog = twoTopicCatalog('oc');
   type C = typeof catalog;
   type T = TopicOf<C>;
   type E = EventOf<C, T>;
@@ -40,17 +32,7 @@ describe('offset commits: one request per flush, whatever the number of partitio
 
   beforeAll(async () => {
     h = await createHarness();
-    const admin = h.kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [first, then, dlqTopicOf(first), dlqTopicOf(then)].map((topic) => ({
-        topic,
-        numPartitions: 6,
-        replicationFactor: 1,
-      })),
-    });
-    await admin.disconnect();
+    await createTopicsWithDlq(h, [first, then], 6);
   });
 
   afterAll(async () => {

@@ -1,20 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import {
-  createEvent,
-  defineCatalog,
-  defineTopic,
-  dlqTopicOf,
-  factKeyOf,
-  type EventOf,
-  type TopicOf,
-} from '@hoso/contracts';
+import { createEvent, defineCatalog, defineTopic, factKeyOf, type EventOf, type TopicOf } from '@hoso/contracts';
 import { createTestDatabase, dataSourceOptions } from '@hoso/persistence';
 import { eventually, testEnv } from '@hoso/testing';
 import { claimInbox, IdempotentConsumer, type HandlerContext } from './consumer';
 import { InboxFactKey1765300000000, MessagingTables1764115200000 } from './messaging-tables';
-import { countRows, createHarness, TestPayload, type Harness } from './testing/harness';
+import { countRows, createHarness, createTopicsWithDlq, TestPayload, type Harness } from './testing/harness';
 
 /**
  * Two topics: one without a declared fact (its key is the payload's hash) and one whose fact is a payload field
@@ -48,17 +40,7 @@ describe('the same fact under a new event id is applied once', () => {
   beforeAll(async () => {
     h = await createHarness();
     await h.ds.query('ALTER TABLE effects ADD COLUMN topic text');
-    const admin = h.kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [noted, paid, dlqTopicOf(noted), dlqTopicOf(paid)].map((topic) => ({
-        topic,
-        numPartitions: 6,
-        replicationFactor: 1,
-      })),
-    });
-    await admin.disconnect();
+    await createTopicsWithDlq(h, [noted, paid], 6);
   });
 
   afterAll(async () => {

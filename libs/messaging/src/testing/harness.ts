@@ -115,3 +115,40 @@ export async function messagesIn(h: Harness, topic: string): Promise<number> {
     await admin.disconnect();
   }
 }
+
+/** Two topics of one private catalog (`<prefix><id>.first-happened`, `….then-happened`), so that one flush can hold both. */
+export function twoTopicCatalog(prefix: string) {
+  const id = runId();
+  return defineCatalog([
+    defineTopic({
+      type: `${prefix}${id}.first-happened`,
+      version: 1,
+      producer: 'test',
+      summary: 'a',
+      schema: TestPayload,
+    }),
+    defineTopic({
+      type: `${prefix}${id}.then-happened`,
+      version: 1,
+      producer: 'test',
+      summary: 'b',
+      schema: TestPayload,
+    }),
+  ]);
+}
+
+/** Creates each topic and its dead-letter topic on the broker, with `partitions` partitions each. */
+export async function createTopicsWithDlq(h: Harness, topics: readonly string[], partitions: number): Promise<void> {
+  const admin = h.kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics
+        .flatMap((t) => [t, dlqTopicOf(t)])
+        .map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
